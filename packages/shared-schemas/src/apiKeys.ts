@@ -1,0 +1,29 @@
+import { Id, Timestamp } from './common.ts';
+import { z } from './zod.ts';
+
+export const ApiKeyCreateRequestBody = z
+  .strictObject({
+    user: z
+      .string()
+      .trim()
+      .min(1)
+      .max(200)
+      .openapi({ description: 'User the key belongs to; created when new', example: 'ada@example.com' }),
+    name: z.string().trim().min(1).max(200).default('default'),
+  })
+  .openapi('ApiKeyCreateRequestBody');
+export type ApiKeyCreateRequestBody = z.infer<typeof ApiKeyCreateRequestBody>;
+
+export const ApiKeyCreateResponseBody = z
+  .object({
+    id: Id,
+    userId: Id,
+    user: z.string(),
+    name: z.string(),
+    key: z
+      .string()
+      .openapi({ description: 'The secret itself. Shown only in this response; only its hash is kept.' }),
+    createdAt: Timestamp,
+  })
+  .openapi('ApiKeyCreateResponseBody');
+export type ApiKeyCreateResponseBody = z.infer<typeof ApiKeyCreateResponseBody>;

@@ -1,0 +1,54 @@
+import { z } from './zod.ts';
+
+export const Id = z.uuid().openapi({ example: '0b8e3a52-5a0c-4a53-9c39-3c0b1c7d3f4e' });
+export type Id = z.infer<typeof Id>;
+
+export const Timestamp = z.iso.datetime({ offset: true }).openapi({ example: '2026-11-23T10:00:00.000Z' });
+
+/** One offending field or file of a rejected request. */
+export const ProblemIssue = z
+  .object({
+    path: z
+      .string()
+      .openapi({ description: 'Field path (`body.hyperparameters.epochs`) or file inside an upload' }),
+    message: z.string(),
+  })
+  .openapi('ProblemIssue');
+export type ProblemIssue = z.infer<typeof ProblemIssue>;
+
+/** RFC 9457 problem details: the one error body of every service. */
+export const Problem = z
+  .object({
+    type: z.string().openapi({ example: 'about:blank' }),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    instance: z.string().optional(),
+    code: z
+      .string()
+      .openapi({ description: 'Stable machine-readable error code', example: 'validation_failed' }),
+    issues: z.array(ProblemIssue).optional(),
+  })
+  .openapi('Problem');
+export type Problem = z.infer<typeof Problem>;
+
+export const PageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional().openapi({ description: 'Opaque cursor from a previous page' }),
+});
+export type PageQuery = z.infer<typeof PageQuery>;
+
+export function pageOf<T extends z.ZodType>(item: T, name: string) {
+  return z
+    .object({
+      items: z.array(item),
+      nextCursor: z
+        .string()
+        .nullable()
+        .openapi({ description: 'Pass as `cursor` for the next page; null at the end' }),
+    })
+    .openapi(name);
+}
+
+export const Health = z.object({ status: z.literal('ok') }).openapi('Health');
+export type Health = z.infer<typeof Health>;

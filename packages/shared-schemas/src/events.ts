@@ -1,0 +1,101 @@
+import { Id, Timestamp } from './common.ts';
+import { JobError } from './failures.ts';
+import { z } from './zod.ts';
+
+export const Metrics = z
+  .record(z.string().max(100), z.number())
+  .openapi('Metrics', { example: { 'train/loss': 0.82, 'val/top1': 71.5 } });
+export type Metrics = z.infer<typeof Metrics>;
+
+export const ArtifactKind = z.enum(['best', 'last', 'metrics', 'log']).openapi('ArtifactKind');
+export type ArtifactKind = z.infer<typeof ArtifactKind>;
+
+export const Artifact = z
+  .object({
+    kind: ArtifactKind,
+    uri: z.string().startsWith('s3://').openapi({ example: 's3://vtp/jobs/0b8e.../best.pt' }),
+    bytes: z.number().int().nonnegative(),
+    epoch: z.number().int().nonnegative().optional(),
+  })
+  .openapi('Artifact');
+export type Artifact = z.infer<typeof Artifact>;
+
+const base = {
+  seq: z.number().int().min(1).openapi({ description: 'Per-job sequence number, increasing from 1' }),
+  timestamp: Timestamp,
+};
+
+const StartedEvent = z.object({
+  ...base,
+  type: z.literal('started'),
+  totalEpochs: z.number().int().min(1),
+  frameworkVersion: z.string().max(100).optional(),
+});
+const ProgressEvent = z.object({
+  ...base,
+  type: z.literal('progress'),
+  epoch: z.number().int().min(1).openapi({ description: '1-based epoch that just finished' }),
+  totalEpochs: z.number().int().min(1),
+  metrics: Metrics,
+});
+const CheckpointEvent = z.object({
+  ...base,
+  type: z.literal('checkpoint'),
+  epoch: z.number().int().min(0),
+  artifacts: z.array(Artifact).min(1),
+});
+const LogEvent = z.object({
+  ...base,
+  type: z.literal('log'),
+  level: z.enum(['debug', 'info', 'warn', 'error']),
+  message: z.string().max(16_000),
+});
+const HeartbeatEvent = z.object({ ...base, type: z.literal('heartbeat') });
+const CompletedEvent = z.object({
+  ...base,
+  type: z.literal('completed'),
+  metrics: Metrics,
+  artifacts: z.array(Artifact),
+});
+const FailedEvent = z.object({ ...base, type: z.literal('failed'), error: JobError });
+const CancelledEvent = z.object({ ...base, type: z.literal('cancelled'), artifacts: z.array(Artifact) });
+
+/** What a trainer POSTs to the backend's callback URL, one event per request. */
+export const TrainerEvent = z
+  .discriminatedUnion('type', [
+    StartedEvent,
+    ProgressEvent,
+    CheckpointEvent,
+    LogEvent,
+    HeartbeatEvent,
+    CompletedEvent,
+    FailedEvent,
+    CancelledEvent,
+  ])
+  .openapi('TrainerEvent');
+export type TrainerEvent = z.infer<typeof TrainerEvent>;
+export type TrainerEventType = TrainerEvent['type'];
+export const terminalEventTypes = ['completed', 'failed', 'cancelled'] as const satisfies TrainerEventType[];
+
+export const CallbackResponseBody = z
+  .object({
+    accepted: z
+      .boolean()
+      .openapi({ description: 'False when the event was a duplicate or arrived too late to matter' }),
+    seq: z.number().int(),
+  })
+  .openapi('CallbackResponseBody');
+export type CallbackResponseBody = z.infer<typeof CallbackResponseBody>;
+
+/** A stored event as the backend returns it. */
+export const JobEvent = z
+  .object({
+    jobId: Id,
+    seq: z.number().int(),
+    type: z.string(),
+    timestamp: Timestamp,
+    receivedAt: Timestamp,
+    payload: z.record(z.string(), z.unknown()),
+  })
+  .openapi('JobEvent');
+export type JobEvent = z.infer<typeof JobEvent>;

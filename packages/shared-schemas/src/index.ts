@@ -1,0 +1,11 @@
+export * from './apiKeys.ts';
+export * from './common.ts';
+export * from './datasets.ts';
+export * from './events.ts';
+export * from './failures.ts';
+export * from './frameworks.ts';
+export * from './hyperparameters.ts';
+export * from './jobs.ts';
+export * from './readiness.ts';
+export * from './trainer.ts';
+export { z } from './zod.ts';

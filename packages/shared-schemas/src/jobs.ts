@@ -1,0 +1,119 @@
+import { Id, PageQuery, Timestamp } from './common.ts';
+import { Artifact, Metrics } from './events.ts';
+import { JobError } from './failures.ts';
+import { Framework } from './frameworks.ts';
+import { TimmHyperparameters, UltralyticsHyperparameters } from './hyperparameters.ts';
+import { z } from './zod.ts';
+
+export const JobStatus = z
+  .enum(['queued', 'dispatching', 'running', 'succeeded', 'failed', 'cancelled'])
+  .openapi('JobStatus');
+export type JobStatus = z.infer<typeof JobStatus>;
+
+export const terminalStatuses: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled'];
+export function isTerminal(status: JobStatus): boolean {
+  return terminalStatuses.includes(status);
+}
+
+/** The only moves a job may make; anything else is refused. */
+export const allowedTransitions: Record<JobStatus, readonly JobStatus[]> = {
+  queued: ['dispatching', 'failed', 'cancelled'],
+  dispatching: ['queued', 'running', 'failed', 'cancelled'],
+  running: ['succeeded', 'failed', 'cancelled'],
+  succeeded: [],
+  failed: [],
+  cancelled: [],
+};
+
+const kubernetesQuantity = z
+  .string()
+  .regex(/^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$/, 'a Kubernetes quantity such as 500m, 2 or 4Gi');
+
+export const Resources = z
+  .strictObject({
+    cpu: kubernetesQuantity.optional().openapi({ example: '2' }),
+    memory: kubernetesQuantity.optional().openapi({ example: '4Gi' }),
+    gpu: z.number().int().min(0).max(16).optional(),
+  })
+  .openapi('Resources');
+export type Resources = z.infer<typeof Resources>;
+
+export const InitialWeights = z
+  .strictObject({
+    jobId: Id.openapi({ description: 'A finished job of yours whose checkpoint to start from' }),
+    checkpoint: z.enum(['best', 'last']).default('best'),
+  })
+  .openapi('InitialWeights');
+export type InitialWeights = z.infer<typeof InitialWeights>;
+
+const jobCreateCommon = {
+  model: z.string().min(1).max(100),
+  datasetId: Id,
+  resources: Resources.optional(),
+  maxDurationSeconds: z
+    .number()
+    .int()
+    .min(10)
+    .max(7 * 24 * 3600)
+    .optional(),
+  initialWeights: InitialWeights.optional(),
+};
+
+export const JobCreateRequestBody = z
+  .discriminatedUnion('framework', [
+    z.strictObject({
+      framework: z.literal('ultralytics'),
+      ...jobCreateCommon,
+      hyperparameters: UltralyticsHyperparameters.default(UltralyticsHyperparameters.parse({})),
+    }),
+    z.strictObject({
+      framework: z.literal('timm'),
+      ...jobCreateCommon,
+      hyperparameters: TimmHyperparameters.default(TimmHyperparameters.parse({})),
+    }),
+  ])
+  .openapi('JobCreateRequestBody');
+export type JobCreateRequestBody = z.infer<typeof JobCreateRequestBody>;
+
+export const JobProgress = z
+  .object({
+    epoch: z.number().int().nonnegative(),
+    totalEpochs: z.number().int().nonnegative(),
+    fraction: z.number().min(0).max(1),
+  })
+  .openapi('JobProgress');
+export type JobProgress = z.infer<typeof JobProgress>;
+
+export const Job = z
+  .object({
+    id: Id,
+    status: JobStatus,
+    framework: Framework,
+    model: z.string(),
+    datasetId: Id,
+    hyperparameters: z.record(z.string(), z.unknown()),
+    resources: Resources.nullable(),
+    maxDurationSeconds: z.number().int().nullable(),
+    progress: JobProgress,
+    latestMetrics: Metrics.nullable(),
+    artifacts: z.array(Artifact),
+    error: JobError.nullable(),
+    createdAt: Timestamp,
+    startedAt: Timestamp.nullable(),
+    finishedAt: Timestamp.nullable(),
+  })
+  .openapi('Job');
+export type Job = z.infer<typeof Job>;
+
+export const JobListQuery = PageQuery.extend({
+  status: JobStatus.optional(),
+  framework: Framework.optional(),
+});
+export type JobListQuery = z.infer<typeof JobListQuery>;
+
+export const JobIdParams = z.object({ id: Id });
+
+export const JobEventsQuery = z.object({
+  after: z.coerce.number().int().min(0).default(0).openapi({ description: 'Only events with a larger seq' }),
+  limit: z.coerce.number().int().min(1).max(1000).default(500),
+});

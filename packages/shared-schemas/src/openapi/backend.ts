@@ -1,0 +1,195 @@
+import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import { ApiKeyCreateRequestBody, ApiKeyCreateResponseBody } from '../apiKeys.ts';
+import { Health, PageQuery, pageOf } from '../common.ts';
+import { Dataset, DatasetIdParams } from '../datasets.ts';
+import { CallbackResponseBody, JobEvent, TrainerEvent } from '../events.ts';
+import { DatasetFormat } from '../frameworks.ts';
+import { Job, JobCreateRequestBody, JobEventsQuery, JobIdParams, JobListQuery } from '../jobs.ts';
+import { BackendReadiness } from '../readiness.ts';
+import { z } from '../zod.ts';
+import { bearerAuth, json, problems } from './responses.ts';
+
+export const DatasetPage = pageOf(Dataset, 'DatasetPage');
+export const JobPage = pageOf(Job, 'JobPage');
+export const JobEventList = z.object({ items: z.array(JobEvent) }).openapi('JobEventList');
+
+export function buildBackendDocument() {
+  const r = new OpenAPIRegistry();
+  r.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'API key',
+  });
+  r.registerComponent('securitySchemes', 'callbackToken', {
+    type: 'http',
+    scheme: 'bearer',
+    description: "The job's own callback token, handed to its trainer",
+  });
+
+  r.registerPath({
+    method: 'get',
+    path: '/healthz',
+    summary: 'Liveness',
+    responses: { 200: json(Health, 'Alive') },
+  });
+  r.registerPath({
+    method: 'get',
+    path: '/readyz',
+    summary: 'Readiness: database and object storage reachable',
+    responses: { 200: json(BackendReadiness, 'Ready'), 503: json(BackendReadiness, 'Not ready') },
+  });
+  r.registerPath({
+    method: 'get',
+    path: '/metrics',
+    summary: 'Prometheus metrics',
+    responses: {
+      200: { description: 'Prometheus text format', content: { 'text/plain': { schema: z.string() } } },
+    },
+  });
+
+  r.registerPath({
+    method: 'post',
+    path: '/v1/api-keys',
+    summary: "Create a user's API key (admin only); the key is returned once",
+    security: bearerAuth,
+    request: { body: { content: { 'application/json': { schema: ApiKeyCreateRequestBody } } } },
+    responses: { 201: json(ApiKeyCreateResponseBody, 'Created'), ...problems(400, 401, 403, 422) },
+  });
+
+  r.registerPath({
+    method: 'post',
+    path: '/v1/datasets',
+    summary: 'Upload a dataset (.zip), streamed to object storage and checked before it is accepted',
+    security: bearerAuth,
+    request: {
+      body: {
+        content: {
+          'multipart/form-data': {
+            schema: z.object({
+              name: z.string(),
+              format: DatasetFormat,
+              file: z
+                .string()
+                .openapi({ type: 'string', format: 'binary', description: 'The dataset as a .zip' }),
+            }),
+          },
+        },
+      },
+    },
+    responses: { 201: json(Dataset, 'Accepted'), ...problems(400, 401, 413, 415, 422) },
+  });
+  r.registerPath({
+    method: 'get',
+    path: '/v1/datasets',
+    summary: 'List your datasets, newest first',
+    security: bearerAuth,
+    request: { query: PageQuery },
+    responses: { 200: json(DatasetPage, 'A page of datasets'), ...problems(401, 422) },
+  });
+  r.registerPath({
+    method: 'get',
+    path: '/v1/datasets/{id}',
+    summary: 'One dataset',
+    security: bearerAuth,
+    request: { params: DatasetIdParams },
+    responses: { 200: json(Dataset, 'The dataset'), ...problems(401, 404, 422) },
+  });
+  r.registerPath({
+    method: 'delete',
+    path: '/v1/datasets/{id}',
+    summary: 'Delete a dataset and its file (refused while an unfinished job uses it)',
+    security: bearerAuth,
+    request: { params: DatasetIdParams },
+    responses: { 204: { description: 'Deleted' }, ...problems(401, 404, 409, 422) },
+  });
+
+  r.registerPath({
+    method: 'post',
+    path: '/v1/jobs',
+    summary: 'Create a training job',
+    security: bearerAuth,
+    request: {
+      headers: z.object({
+        'Idempotency-Key': z
+          .string()
+          .max(200)
+          .optional()
+          .openapi({ description: 'A retried create with the same key returns the same job' }),
+      }),
+      body: { content: { 'application/json': { schema: JobCreateRequestBody } } },
+    },
+    responses: {
+      201: json(Job, 'Created'),
+      200: json(Job, 'The job an earlier request with this Idempotency-Key created'),
+      ...problems(400, 401, 409, 422),
+    },
+  });
+  r.registerPath({
+    method: 'get',
+    path: '/v1/jobs',
+    summary: 'List your jobs, newest first',
+    security: bearerAuth,
+    request: { query: JobListQuery },
+    responses: { 200: json(JobPage, 'A page of jobs'), ...problems(401, 422) },
+  });
+  r.registerPath({
+    method: 'get',
+    path: '/v1/jobs/{id}',
+    summary: 'One job: status, progress, latest metrics, artifacts, error',
+    security: bearerAuth,
+    request: { params: JobIdParams },
+    responses: { 200: json(Job, 'The job'), ...problems(401, 404, 422) },
+  });
+  r.registerPath({
+    method: 'get',
+    path: '/v1/jobs/{id}/events',
+    summary: "A job's events; with `Accept: text/event-stream`, a live stream that ends when the job ends",
+    security: bearerAuth,
+    request: { params: JobIdParams, query: JobEventsQuery },
+    responses: {
+      200: {
+        description:
+          'Event history, or a Server-Sent Events stream (`event: <type>`, `id: <seq>`, `data: <JobEvent>`)',
+        content: {
+          'application/json': { schema: JobEventList },
+          'text/event-stream': { schema: z.string() },
+        },
+      },
+      ...problems(401, 404, 422),
+    },
+  });
+  r.registerPath({
+    method: 'post',
+    path: '/v1/jobs/{id}/cancel',
+    summary: 'Cancel a job; a finished job is returned unchanged',
+    security: bearerAuth,
+    request: { params: JobIdParams },
+    responses: {
+      202: json(Job, 'Cancellation accepted'),
+      200: json(Job, 'Already finished'),
+      ...problems(401, 404, 422),
+    },
+  });
+  r.registerPath({
+    method: 'post',
+    path: '/v1/jobs/{id}/callback',
+    summary: "Trainer -> backend progress events, authenticated by the job's callback token",
+    security: [{ callbackToken: [] }],
+    request: { params: JobIdParams, body: { content: { 'application/json': { schema: TrainerEvent } } } },
+    responses: {
+      200: json(CallbackResponseBody, 'Stored, or acknowledged as a duplicate'),
+      ...problems(400, 401, 422),
+    },
+  });
+
+  return new OpenApiGeneratorV31(r.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'Vision training platform API',
+      version: '1.0.0',
+      description:
+        'Upload image datasets, train Ultralytics YOLO and timm models, follow progress, collect checkpoints.',
+    },
+    servers: [{ url: '/' }],
+  });
+}
