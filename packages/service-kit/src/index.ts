@@ -1,0 +1,8 @@
+export { ConfigError, loadConfig } from './config.ts';
+export * from './errors.ts';
+export { listen, type RunningServer } from './http.ts';
+export { Lifecycle } from './lifecycle.ts';
+export { createLogger, type Logger } from './logger.ts';
+export { createHttpMetrics, type HttpMetrics } from './metrics.ts';
+export { notFoundHandler, problemBody, problemHandler } from './problem.ts';
+export { parseInput, zodIssues } from './validate.ts';
