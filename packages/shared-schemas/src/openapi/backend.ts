@@ -53,7 +53,7 @@ export function buildBackendDocument() {
     summary: "Create a user's API key (admin only); the key is returned once",
     security: bearerAuth,
     request: { body: { content: { 'application/json': { schema: ApiKeyCreateRequestBody } } } },
-    responses: { 201: json(ApiKeyCreateResponseBody, 'Created'), ...problems(400, 401, 403, 422) },
+    responses: { 201: json(ApiKeyCreateResponseBody, 'Created'), ...problems(400, 401, 403, 409, 422) },
   });
 
   r.registerPath({

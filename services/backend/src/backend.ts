@@ -1,0 +1,105 @@
+import { resolve } from 'node:path';
+import { createHttpMetrics, Lifecycle, type Logger, listen } from '@vtp/service-kit';
+import { createS3Client, ensureBucket, startEmbeddedS3 } from '@vtp/service-kit/s3';
+import { UserStore } from './auth/userStore.ts';
+import type { BackendConfig } from './config.ts';
+import { DEFAULT_ARCHIVE_LIMITS } from './datasets/archive/index.ts';
+import { DatasetService } from './datasets/datasetService.ts';
+import { DatasetStore } from './datasets/datasetStore.ts';
+import { createDatabase, migrateLatest } from './db/database.ts';
+import { loadOrCreateAdminKey } from './embedded/adminKey.ts';
+import { startEmbeddedPostgres } from './embedded/postgres.ts';
+import { createApp } from './http/app.ts';
+import { EventIngest } from './jobs/eventIngest.ts';
+import { JobEventNotifier } from './jobs/eventNotifier.ts';
+import { JobService } from './jobs/jobService.ts';
+import { JobStore } from './jobs/jobStore.ts';
+import { ObjectStore } from './storage/objectStore.ts';
+
+export interface RunningBackend {
+  url: string;
+  port: number;
+  adminKey: string;
+  lifecycle: Lifecycle;
+  stop(): Promise<void>;
+}
+
+/**
+ * Composition root: config -> embedded servers (when nothing external is configured) -> clients -> services
+ * -> HTTP. Shutdown hooks run in reverse: HTTP stops accepting first, the database goes last.
+ */
+export async function startBackend(config: BackendConfig, logger: Logger): Promise<RunningBackend> {
+  const lifecycle = new Lifecycle(logger);
+  try {
+    const dataDir = resolve(config.DATA_DIR);
+
+    let databaseUrl = config.DATABASE_URL;
+    if (!databaseUrl) {
+      const embedded = await startEmbeddedPostgres(dataDir, logger);
+      lifecycle.addShutdownHook('embedded-postgres', () => embedded.stop());
+      databaseUrl = embedded.url;
+    }
+    const db = createDatabase(databaseUrl);
+    lifecycle.addShutdownHook('database-pool', () => db.destroy());
+    const applied = await migrateLatest(db);
+    if (applied.length) logger.info({ migrations: applied }, 'applied migrations');
+
+    let s3Settings = {
+      endpoint: config.S3_ENDPOINT,
+      region: config.S3_REGION,
+      forcePathStyle: config.S3_FORCE_PATH_STYLE,
+      accessKeyId: config.AWS_ACCESS_KEY_ID,
+      secretAccessKey: config.AWS_SECRET_ACCESS_KEY,
+    };
+    if (!config.S3_ENDPOINT && !config.AWS_ACCESS_KEY_ID) {
+      const embedded = await startEmbeddedS3(resolve(dataDir, 's3'));
+      lifecycle.addShutdownHook('embedded-s3', () => embedded.stop());
+      s3Settings = { ...s3Settings, ...embedded, forcePathStyle: true };
+      logger.info(
+        { endpoint: embedded.endpoint },
+        'embedded S3-compatible server started (no S3_ENDPOINT set)',
+      );
+    }
+    const s3 = createS3Client(s3Settings);
+    lifecycle.addShutdownHook('s3-client', () => s3.destroy());
+    if ((await ensureBucket(s3, config.BUCKET_NAME)) === 'created')
+      logger.info({ bucket: config.BUCKET_NAME }, 'created bucket');
+    const objects = new ObjectStore(s3, config.BUCKET_NAME);
+
+    const users = new UserStore(db);
+    let adminKey = config.ADMIN_API_KEY;
+    if (!adminKey) {
+      const generated = await loadOrCreateAdminKey(dataDir);
+      adminKey = generated.key;
+      logger.info(
+        { file: resolve(dataDir, 'admin-api-key') },
+        generated.created ? 'generated an admin API key' : 'using the admin API key kept in DATA_DIR',
+      );
+    }
+    await users.ensureAdminKey(adminKey);
+
+    const notifier = new JobEventNotifier(databaseUrl, logger);
+    await notifier.start();
+    lifecycle.addShutdownHook('event-notifier', () => notifier.stop());
+
+    const datasetStore = new DatasetStore(db);
+    const datasets = new DatasetService(datasetStore, objects, logger, {
+      maxUploadBytes: config.MAX_UPLOAD_BYTES,
+      archiveLimits: DEFAULT_ARCHIVE_LIMITS,
+    });
+    void datasets.sweepOrphans().catch((err) => logger.warn({ err }, 'orphan sweep failed'));
+    const jobStore = new JobStore(db);
+    const jobs = new JobService(jobStore, datasetStore, { cancel: async () => undefined });
+    const ingest = new EventIngest(jobStore);
+
+    const metrics = createHttpMetrics('vtp_backend');
+    const app = createApp({ logger, db, objects, metrics, users, datasets, jobs, ingest, notifier });
+    const server = await listen(app, config.PORT);
+    lifecycle.addShutdownHook('http-server', () => server.close());
+    logger.info({ url: server.url, executionMode: config.EXECUTION_MODE }, 'backend listening');
+    return { url: server.url, port: server.port, adminKey, lifecycle, stop: () => lifecycle.shutdown() };
+  } catch (err) {
+    await lifecycle.shutdown();
+    throw err;
+  }
+}

@@ -1,0 +1,133 @@
+import { createHash } from 'node:crypto';
+import { PassThrough, Transform } from 'node:stream';
+import {
+  BadRequestError,
+  InputError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+} from '@vtp/service-kit';
+import busboy from 'busboy';
+import type { Request } from 'express';
+
+export interface ReceivedUpload {
+  fields: Record<string, string>;
+  bytes: number;
+  sha256: string;
+  filename: string;
+}
+
+/**
+ * Reads a multipart upload, handing its one `file` part to `store` as a stream while counting and hashing it,
+ * so the file is never held whole. Rejects a second file, a missing file and anything past `maxBytes`.
+ * `store` has already written what it could when this throws: the caller cleans up.
+ */
+export function receiveUpload(
+  req: Request,
+  maxBytes: number,
+  store: (body: PassThrough) => Promise<void>,
+): Promise<ReceivedUpload> {
+  if (!req.is('multipart/form-data')) {
+    return Promise.reject(
+      new UnsupportedMediaTypeError(
+        'Upload the dataset as multipart/form-data with fields `name`, `format` and `file`',
+      ),
+    );
+  }
+  return new Promise((resolve, reject) => {
+    const fields: Record<string, string> = {};
+    let stored: Promise<void> | undefined;
+    let file: { bytes: number; hash: ReturnType<typeof createHash>; filename: string } | undefined;
+    let tooLarge = false;
+    let failed = false;
+    const fail = (err: Error) => {
+      if (failed) return;
+      failed = true;
+      req.unpipe(parser);
+      req.resume();
+      // The store must settle before the caller cleans up what it wrote.
+      void (stored ?? Promise.resolve()).catch(() => undefined).then(() => reject(err));
+    };
+
+    const parser = busboy({
+      headers: req.headers,
+      limits: { files: 1, fileSize: maxBytes, fields: 20, fieldSize: 10_000 },
+    });
+    parser.on('field', (name, value) => {
+      fields[name] = value;
+    });
+    parser.on('file', (name, stream, info) => {
+      if (name !== 'file') {
+        stream.resume();
+        fail(
+          new InputError(`Unexpected file field "${name}"`, [
+            { path: `body.${name}`, message: 'only `file` may carry a file' },
+          ]),
+        );
+        return;
+      }
+      const current = { bytes: 0, hash: createHash('sha256'), filename: info.filename ?? '' };
+      file = current;
+      const meter = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          current.bytes += chunk.length;
+          current.hash.update(chunk);
+          done(null, chunk);
+        },
+      });
+      stream.on('limit', () => {
+        tooLarge = true;
+        meter.destroy(
+          new PayloadTooLargeError(
+            `The dataset is larger than the ${maxBytes}-byte limit`,
+            'upload_too_large',
+          ),
+        );
+      });
+      const body = new PassThrough();
+      stream.pipe(meter).pipe(body);
+      meter.on('error', (err) => body.destroy(err));
+      stored = store(body);
+      stored.catch((err: Error) =>
+        fail(
+          tooLarge
+            ? new PayloadTooLargeError(
+                `The dataset is larger than the ${maxBytes}-byte limit`,
+                'upload_too_large',
+              )
+            : err,
+        ),
+      );
+    });
+    parser.on('filesLimit', () =>
+      fail(
+        new InputError('Upload exactly one file', [
+          { path: 'body.file', message: 'more than one file sent' },
+        ]),
+      ),
+    );
+    parser.on('error', (err: Error) =>
+      fail(new BadRequestError(`Malformed multipart body: ${err.message}`, 'malformed_multipart')),
+    );
+    parser.on('close', () => {
+      if (failed) return;
+      if (!file || !stored) {
+        fail(
+          new InputError('No dataset file in the upload', [
+            { path: 'body.file', message: 'required: the dataset as a .zip' },
+          ]),
+        );
+        return;
+      }
+      const done = file;
+      stored.then(
+        () => {
+          if (failed) return;
+          resolve({ fields, bytes: done.bytes, sha256: done.hash.digest('hex'), filename: done.filename });
+        },
+        () => undefined,
+      );
+    });
+    req.on('aborted', () => fail(new BadRequestError('The upload was interrupted', 'upload_aborted')));
+    req.pipe(parser);
+  });
+}

@@ -1,0 +1,19 @@
+import type { Knex } from 'knex';
+import * as initial from './20261123000000_initial.ts';
+
+type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
+
+/** Migrations in order, imported statically so they need no file-system discovery at run time. */
+const migrations: Record<string, Migration> = {
+  '20261123000000_initial': initial,
+};
+
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(migrations).sort(),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => {
+    const migration = migrations[name];
+    if (!migration) throw new Error(`Unknown migration ${name}`);
+    return migration;
+  },
+};

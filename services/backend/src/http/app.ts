@@ -1,0 +1,45 @@
+import { type HttpMetrics, type Logger, notFoundHandler, problemHandler } from '@vtp/service-kit';
+import express, { type Express } from 'express';
+import { requireApiKey } from '../auth/requireApiKey.ts';
+import type { UserStore } from '../auth/userStore.ts';
+import type { DatasetService } from '../datasets/datasetService.ts';
+import type { Db } from '../db/database.ts';
+import type { EventIngest } from '../jobs/eventIngest.ts';
+import type { JobEventNotifier } from '../jobs/eventNotifier.ts';
+import type { JobService } from '../jobs/jobService.ts';
+import type { ObjectStore } from '../storage/objectStore.ts';
+import { apiKeyRoutes } from './routes/apiKeys.ts';
+import { callbackRoutes } from './routes/callbacks.ts';
+import { datasetRoutes } from './routes/datasets.ts';
+import { jobRoutes } from './routes/jobs.ts';
+import { systemRoutes } from './routes/system.ts';
+
+export interface AppDeps {
+  logger: Logger;
+  db: Db;
+  objects: ObjectStore;
+  metrics: HttpMetrics;
+  users: UserStore;
+  datasets: DatasetService;
+  jobs: JobService;
+  ingest: EventIngest;
+  notifier: JobEventNotifier;
+}
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use(deps.metrics.middleware);
+  app.use(express.json({ limit: '1mb' }));
+  app.use(systemRoutes(deps.db, deps.objects, deps.metrics));
+  // The callback carries its own per-job token; everything else under /v1 needs an API key.
+  app.use(callbackRoutes(deps.ingest));
+  app.use('/v1', requireApiKey(deps.users));
+  app.use(apiKeyRoutes(deps.users));
+  app.use(datasetRoutes(deps.datasets));
+  app.use(jobRoutes(deps.jobs, deps.db, deps.notifier));
+  app.use(notFoundHandler);
+  app.use(problemHandler(deps.logger));
+  return app;
+}

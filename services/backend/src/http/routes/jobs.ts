@@ -1,0 +1,48 @@
+import { parseInput } from '@vtp/service-kit';
+import { JobCreateRequestBody, JobEventsQuery, JobIdParams, JobListQuery } from '@vtp/shared-schemas';
+import { Router } from 'express';
+import { z } from 'zod';
+import { principalOf } from '../../auth/principal.ts';
+import type { Db } from '../../db/database.ts';
+import { listJobEvents } from '../../jobs/eventLog.ts';
+import type { JobEventNotifier } from '../../jobs/eventNotifier.ts';
+import { streamJobEvents } from '../../jobs/eventStream.ts';
+import type { JobService } from '../../jobs/jobService.ts';
+
+const IdempotencyKey = z.string().min(1).max(200).optional();
+
+export function jobRoutes(jobs: JobService, db: Db, notifier: JobEventNotifier): Router {
+  const router = Router();
+  router.post('/v1/jobs', async (req, res) => {
+    const idempotencyKey = parseInput(IdempotencyKey, req.get('idempotency-key'), 'header.Idempotency-Key');
+    const body = parseInput(JobCreateRequestBody, req.body, 'body');
+    const { job, created } = await jobs.create(principalOf(res), body, idempotencyKey);
+    res
+      .status(created ? 201 : 200)
+      .location(`/v1/jobs/${job.id}`)
+      .json(job);
+  });
+  router.get('/v1/jobs', async (req, res) => {
+    res.json(await jobs.list(principalOf(res), parseInput(JobListQuery, req.query, 'query')));
+  });
+  router.get('/v1/jobs/:id', async (req, res) => {
+    const { id } = parseInput(JobIdParams, req.params, 'path');
+    res.json(await jobs.get(principalOf(res), id));
+  });
+  router.get('/v1/jobs/:id/events', async (req, res) => {
+    const { id } = parseInput(JobIdParams, req.params, 'path');
+    const query = parseInput(JobEventsQuery, req.query, 'query');
+    await jobs.getRow(principalOf(res), id);
+    if (req.accepts(['application/json', 'text/event-stream']) === 'text/event-stream') {
+      streamJobEvents(db, notifier, id, query.after, req, res);
+      return;
+    }
+    res.json({ items: await listJobEvents(db, id, query.after, query.limit) });
+  });
+  router.post('/v1/jobs/:id/cancel', async (req, res) => {
+    const { id } = parseInput(JobIdParams, req.params, 'path');
+    const { job, accepted } = await jobs.cancel(principalOf(res), id);
+    res.status(accepted ? 202 : 200).json(job);
+  });
+  return router;
+}

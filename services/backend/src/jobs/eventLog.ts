@@ -1,0 +1,33 @@
+import type { JobEvent } from '@vtp/shared-schemas';
+import type { Db } from '../db/database.ts';
+
+interface EventRow {
+  job_id: string;
+  seq: number;
+  type: string;
+  timestamp: Date;
+  received_at: Date;
+  payload: Record<string, unknown>;
+}
+
+export async function listJobEvents(
+  db: Db,
+  jobId: string,
+  afterSeq: number,
+  limit: number,
+): Promise<JobEvent[]> {
+  const rows = await db('job_events')
+    .where({ job_id: jobId })
+    .andWhere('seq', '>', afterSeq)
+    .orderBy('seq')
+    .limit(limit)
+    .select<EventRow[]>('*');
+  return rows.map((r) => ({
+    jobId: r.job_id,
+    seq: r.seq,
+    type: r.type,
+    timestamp: r.timestamp.toISOString(),
+    receivedAt: r.received_at.toISOString(),
+    payload: r.payload,
+  }));
+}

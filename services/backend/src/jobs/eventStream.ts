@@ -1,0 +1,79 @@
+import { isTerminal, type JobStatus } from '@vtp/shared-schemas';
+import type { Request, Response } from 'express';
+import type { Db } from '../db/database.ts';
+import { listJobEvents } from './eventLog.ts';
+import type { JobEventNotifier } from './eventNotifier.ts';
+
+const KEEPALIVE_MS = 15_000;
+
+/**
+ * Serves a job's events as Server-Sent Events: history first (after `Last-Event-ID` or `after`), then live
+ * events as they are stored, and ends once the job has ended and every event is sent.
+ */
+export function streamJobEvents(
+  db: Db,
+  notifier: JobEventNotifier,
+  jobId: string,
+  afterSeq: number,
+  req: Request,
+  res: Response,
+): void {
+  const lastEventId = Number(req.get('last-event-id'));
+  let last = Number.isInteger(lastEventId) && lastEventId > 0 ? lastEventId : afterSeq;
+  res.writeHead(200, {
+    'Content-Type': 'text/event-stream',
+    'Cache-Control': 'no-cache, no-transform',
+    Connection: 'keep-alive',
+    'X-Accel-Buffering': 'no',
+  });
+  res.write('retry: 2000\n\n');
+
+  let closed = false;
+  let pumping = false;
+  let again = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    unsubscribe();
+    clearInterval(keepalive);
+    res.end();
+  };
+
+  const pump = async (): Promise<void> => {
+    if (pumping) {
+      again = true;
+      return;
+    }
+    pumping = true;
+    try {
+      do {
+        again = false;
+        // Read the status before the events: if it is terminal here, every event up to the end is stored.
+        const job = await db('jobs').where({ id: jobId }).first<{ status: JobStatus } | undefined>('status');
+        for (;;) {
+          const events = await listJobEvents(db, jobId, last, 500);
+          for (const event of events) {
+            if (closed) return;
+            res.write(`id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+            last = event.seq;
+          }
+          if (events.length < 500) break;
+        }
+        if (!job || isTerminal(job.status)) {
+          res.write(`event: end\ndata: ${JSON.stringify({ status: job?.status ?? null })}\n\n`);
+          close();
+          return;
+        }
+      } while (again && !closed);
+    } catch {
+      close();
+    } finally {
+      pumping = false;
+    }
+  };
+
+  const unsubscribe = notifier.subscribe(jobId, () => void pump());
+  const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
+  req.on('close', close);
+  void pump();
+}

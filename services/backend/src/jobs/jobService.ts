@@ -1,0 +1,152 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { ConflictError, InputError, NotFoundError } from '@vtp/service-kit';
+import {
+  findModel,
+  formatForFramework,
+  isTerminal,
+  type Job,
+  type JobCreateRequestBody,
+  type JobListQuery,
+  modelCatalog,
+} from '@vtp/shared-schemas';
+import type { Principal } from '../auth/principal.ts';
+import { generateSecret, hashSecret } from '../auth/secrets.ts';
+import type { DatasetStore } from '../datasets/datasetStore.ts';
+import type { JobRow, JobStore } from './jobStore.ts';
+
+/** What the job service needs from whoever runs trainings (local processes or Kubernetes). */
+export interface JobCanceller {
+  cancel(job: JobRow): Promise<void>;
+}
+
+export class JobService {
+  private readonly jobs: JobStore;
+  private readonly datasets: DatasetStore;
+  private readonly canceller: JobCanceller;
+
+  constructor(jobs: JobStore, datasets: DatasetStore, canceller: JobCanceller) {
+    this.jobs = jobs;
+    this.datasets = datasets;
+    this.canceller = canceller;
+  }
+
+  async create(
+    principal: Principal,
+    body: JobCreateRequestBody,
+    idempotencyKey: string | undefined,
+  ): Promise<{ job: Job; created: boolean }> {
+    await this.checkReferences(principal, body);
+    const requestHash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
+    const { row, created } = await this.jobs.insert(
+      {
+        id: randomUUID(),
+        user_id: principal.userId,
+        dataset_id: body.datasetId,
+        framework: body.framework,
+        model: body.model,
+        hyperparameters: body.hyperparameters,
+        resources: body.resources ?? null,
+        max_duration_seconds: body.maxDurationSeconds ?? null,
+        initial_weights: body.initialWeights ?? null,
+        idempotency_key: idempotencyKey ?? null,
+        request_hash: requestHash,
+      },
+      // No trainer holds a token until dispatch issues one; this placeholder matches no token.
+      hashSecret(generateSecret('unissued')),
+    );
+    if (!created && row.request_hash !== requestHash) {
+      throw new ConflictError(
+        'This Idempotency-Key was already used for a different request',
+        'idempotency_key_reused',
+      );
+    }
+    const [job] = await this.jobs.toJobs([row]);
+    return { job: job as Job, created };
+  }
+
+  private async checkReferences(principal: Principal, body: JobCreateRequestBody): Promise<void> {
+    if (!findModel(body.framework, body.model)) {
+      const known = modelCatalog[body.framework].map((m) => m.name).join(', ');
+      throw new InputError(`Unknown ${body.framework} model "${body.model}"`, [
+        { path: 'body.model', message: `not a ${body.framework} model; one of: ${known}` },
+      ]);
+    }
+    const dataset = await this.datasets.findForUser(principal.userId, body.datasetId);
+    if (!dataset) {
+      throw new InputError(
+        `Dataset ${body.datasetId} not found`,
+        [{ path: 'body.datasetId', message: 'no such dataset' }],
+        'dataset_not_found',
+      );
+    }
+    const needed = formatForFramework[body.framework];
+    if (dataset.format !== needed) {
+      throw new InputError(
+        `${body.framework} trains on ${needed} datasets; dataset ${dataset.id} is ${dataset.format}`,
+        [
+          {
+            path: 'body.datasetId',
+            message: `format ${dataset.format} does not fit ${body.framework} (needs ${needed})`,
+          },
+        ],
+        'dataset_format_mismatch',
+      );
+    }
+    if (body.initialWeights) {
+      const source = await this.jobs.findForUser(principal.userId, body.initialWeights.jobId);
+      const artifacts = source ? ((await this.jobs.artifacts([source.id])).get(source.id) ?? []) : [];
+      const checkpoint = artifacts.find((a) => a.kind === body.initialWeights?.checkpoint);
+      if (!source || source.framework !== body.framework || !checkpoint) {
+        throw new InputError('No such checkpoint to start from', [
+          {
+            path: 'body.initialWeights.jobId',
+            message: `needs one of your ${body.framework} jobs with a "${body.initialWeights.checkpoint}" checkpoint`,
+          },
+        ]);
+      }
+    }
+  }
+
+  async getRow(principal: Principal, id: string): Promise<JobRow> {
+    const row = await this.jobs.findForUser(principal.userId, id);
+    if (!row) throw new NotFoundError(`Job ${id} not found`, 'job_not_found');
+    return row;
+  }
+
+  async get(principal: Principal, id: string): Promise<Job> {
+    const [job] = await this.jobs.toJobs([await this.getRow(principal, id)]);
+    return job as Job;
+  }
+
+  async list(
+    principal: Principal,
+    query: JobListQuery,
+  ): Promise<{ items: Job[]; nextCursor: string | null }> {
+    const { rows, nextCursor } = await this.jobs.list(
+      principal.userId,
+      { status: query.status, framework: query.framework },
+      query.limit,
+      query.cursor,
+    );
+    return { items: await this.jobs.toJobs(rows), nextCursor };
+  }
+
+  /**
+   * A queued job is cancelled at once. A job already handed to a trainer is asked to stop; it turns
+   * `cancelled` when the trainer confirms (its partial checkpoints come with that event).
+   */
+  async cancel(principal: Principal, id: string): Promise<{ job: Job; accepted: boolean }> {
+    const row = await this.getRow(principal, id);
+    if (isTerminal(row.status)) return { job: await this.get(principal, id), accepted: false };
+    const cancelledWhileQueued = await this.jobs.transition(id, ['queued'], 'cancelled', {
+      finished_at: new Date(),
+      cancel_requested_at: new Date(),
+    });
+    if (!cancelledWhileQueued) {
+      await this.jobs.update(id, { cancel_requested_at: new Date() });
+      const current = await this.jobs.find(id);
+      if (current && !isTerminal(current.status)) await this.canceller.cancel(current);
+    }
+    return { job: await this.get(principal, id), accepted: true };
+  }
+}

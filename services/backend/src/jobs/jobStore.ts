@@ -1,0 +1,211 @@
+import type { Artifact, Framework, Job, JobError, JobStatus, Metrics, Resources } from '@vtp/shared-schemas';
+import type { Knex } from 'knex';
+import type { Db } from '../db/database.ts';
+import { decodeCursor, encodeCursor } from '../http/cursor.ts';
+
+export interface JobRow {
+  id: string;
+  user_id: string;
+  dataset_id: string;
+  framework: Framework;
+  model: string;
+  hyperparameters: Record<string, unknown>;
+  resources: Resources | null;
+  max_duration_seconds: number | null;
+  initial_weights: { jobId: string; checkpoint: 'best' | 'last' } | null;
+  status: JobStatus;
+  idempotency_key: string | null;
+  request_hash: string;
+  callback_token_hash: string;
+  epoch: number;
+  total_epochs: number;
+  latest_metrics: Metrics | null;
+  error_code: JobError['code'] | null;
+  error_message: string | null;
+  attempts: number;
+  placement: Record<string, unknown> | null;
+  created_at: Date;
+  updated_at: Date;
+  dispatched_at: Date | null;
+  started_at: Date | null;
+  finished_at: Date | null;
+  last_heartbeat_at: Date | null;
+  cancel_requested_at: Date | null;
+}
+
+interface ArtifactRow {
+  job_id: string;
+  kind: Artifact['kind'];
+  uri: string;
+  bytes: string | number;
+  epoch: number | null;
+}
+
+export type NewJob = Pick<
+  JobRow,
+  | 'id'
+  | 'user_id'
+  | 'dataset_id'
+  | 'framework'
+  | 'model'
+  | 'hyperparameters'
+  | 'resources'
+  | 'max_duration_seconds'
+  | 'initial_weights'
+  | 'idempotency_key'
+  | 'request_hash'
+>;
+
+function iso(d: Date | null): string | null {
+  return d ? d.toISOString() : null;
+}
+
+export function toJob(row: JobRow, artifacts: ArtifactRow[]): Job {
+  return {
+    id: row.id,
+    status: row.status,
+    framework: row.framework,
+    model: row.model,
+    datasetId: row.dataset_id,
+    hyperparameters: row.hyperparameters,
+    resources: row.resources,
+    maxDurationSeconds: row.max_duration_seconds,
+    progress: {
+      epoch: row.epoch,
+      totalEpochs: row.total_epochs,
+      fraction:
+        row.status === 'succeeded' ? 1 : row.total_epochs > 0 ? Math.min(1, row.epoch / row.total_epochs) : 0,
+    },
+    latestMetrics: row.latest_metrics,
+    artifacts: artifacts.map((a) => ({
+      kind: a.kind,
+      uri: a.uri,
+      bytes: Number(a.bytes),
+      ...(a.epoch === null ? {} : { epoch: a.epoch }),
+    })),
+    error: row.error_code ? { code: row.error_code, message: row.error_message ?? '' } : null,
+    createdAt: row.created_at.toISOString(),
+    startedAt: iso(row.started_at),
+    finishedAt: iso(row.finished_at),
+  };
+}
+
+export class JobStore {
+  readonly db: Db;
+  constructor(db: Db) {
+    this.db = db;
+  }
+
+  /** Inserts the job unless the user already used this idempotency key; returns the row and whether it is new. */
+  async insert(job: NewJob, callbackTokenHash: string): Promise<{ row: JobRow; created: boolean }> {
+    const [row] = await this.db('jobs')
+      .insert({
+        ...job,
+        hyperparameters: JSON.stringify(job.hyperparameters),
+        resources: job.resources ? JSON.stringify(job.resources) : null,
+        initial_weights: job.initial_weights ? JSON.stringify(job.initial_weights) : null,
+        status: 'queued',
+        callback_token_hash: callbackTokenHash,
+      })
+      .onConflict(['user_id', 'idempotency_key'])
+      .ignore()
+      .returning<JobRow[]>('*');
+    if (row) return { row, created: true };
+    const existing = await this.db('jobs')
+      .where({ user_id: job.user_id, idempotency_key: job.idempotency_key })
+      .first<JobRow | undefined>();
+    if (!existing) throw new Error('idempotent insert found neither a new nor an existing row');
+    return { row: existing, created: false };
+  }
+
+  async find(id: string, trx: Knex = this.db): Promise<JobRow | undefined> {
+    return trx('jobs').where({ id }).first<JobRow | undefined>();
+  }
+
+  async findForUser(userId: string, id: string): Promise<JobRow | undefined> {
+    return this.db('jobs').where({ id, user_id: userId }).first<JobRow | undefined>();
+  }
+
+  async artifacts(jobIds: string[]): Promise<Map<string, ArtifactRow[]>> {
+    const rows = jobIds.length
+      ? await this.db('artifacts').whereIn('job_id', jobIds).orderBy('kind').select<ArtifactRow[]>('*')
+      : [];
+    const byJob = new Map<string, ArtifactRow[]>();
+    for (const r of rows) byJob.set(r.job_id, [...(byJob.get(r.job_id) ?? []), r]);
+    return byJob;
+  }
+
+  async toJobs(rows: JobRow[]): Promise<Job[]> {
+    const artifacts = await this.artifacts(rows.map((r) => r.id));
+    return rows.map((r) => toJob(r, artifacts.get(r.id) ?? []));
+  }
+
+  async list(
+    userId: string,
+    filters: { status?: JobStatus | undefined; framework?: Framework | undefined },
+    limit: number,
+    cursor?: string,
+  ): Promise<{ rows: JobRow[]; nextCursor: string | null }> {
+    const query = this.db('jobs').where({ user_id: userId });
+    if (filters.status) query.andWhere({ status: filters.status });
+    if (filters.framework) query.andWhere({ framework: filters.framework });
+    const after = cursor ? decodeCursor(cursor) : undefined;
+    if (after) {
+      query.andWhere((q) =>
+        q
+          .where('created_at', '<', after.createdAt)
+          .orWhere((q2) => q2.where('created_at', after.createdAt).andWhere('id', '<', after.id)),
+      );
+    }
+    const rows = (await query
+      .orderBy([
+        { column: 'created_at', order: 'desc' },
+        { column: 'id', order: 'desc' },
+      ])
+      .limit(limit + 1)) as JobRow[];
+    const last = rows.length > limit ? rows[limit - 1] : undefined;
+    return { rows: rows.slice(0, limit), nextCursor: last ? encodeCursor(last.created_at, last.id) : null };
+  }
+
+  /**
+   * A guarded state change: applies only while the job is in one of `from`, so two writers can never both
+   * move it. Returns the updated row, or undefined when the guard did not hold.
+   */
+  async transition(
+    id: string,
+    from: readonly JobStatus[],
+    to: JobStatus,
+    patch: Partial<JobRow> = {},
+    trx: Knex = this.db,
+  ): Promise<JobRow | undefined> {
+    const [row] = await trx('jobs')
+      .where({ id })
+      .whereIn('status', from)
+      .update({ ...patch, status: to, updated_at: trx.fn.now() })
+      .returning<JobRow[]>('*');
+    return row;
+  }
+
+  async update(
+    id: string,
+    patch: Partial<JobRow> | Record<string, unknown>,
+    trx: Knex = this.db,
+  ): Promise<void> {
+    await trx('jobs')
+      .where({ id })
+      .update({ ...patch, updated_at: trx.fn.now() });
+  }
+
+  async upsertArtifacts(jobId: string, artifacts: Artifact[], trx: Knex = this.db): Promise<void> {
+    for (const a of artifacts) {
+      // A late checkpoint of an older epoch never replaces a newer one.
+      await trx.raw(
+        `insert into artifacts (job_id, kind, uri, bytes, epoch, updated_at) values (?, ?, ?, ?, ?, now())
+         on conflict (job_id, kind) do update set uri = excluded.uri, bytes = excluded.bytes, epoch = excluded.epoch,
+           updated_at = now()
+         where artifacts.epoch is null or excluded.epoch is null or excluded.epoch >= artifacts.epoch`,
+        [jobId, a.kind, a.uri, a.bytes, a.epoch ?? null],
+      );
+    }
+  }
+}

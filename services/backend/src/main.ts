@@ -1,0 +1,22 @@
+import { ConfigError, createLogger } from '@vtp/service-kit';
+import { startBackend } from './backend.ts';
+import { loadBackendConfig } from './config.ts';
+
+try {
+  const config = loadBackendConfig(process.env);
+  const logger = createLogger('backend', config.LOG_LEVEL);
+  const backend = await startBackend(config, logger);
+  backend.lifecycle.exitOnSignals();
+  if (!config.ADMIN_API_KEY) {
+    // Printed on purpose, once, so a newcomer can call the API right away; never logged elsewhere.
+    process.stdout.write(
+      `\n  Backend ready at ${backend.url}  (API reference: ${backend.url}/docs)\n  Admin API key: ${backend.adminKey}\n\n`,
+    );
+  }
+} catch (err) {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(2);
+  }
+  throw err;
+}

@@ -1,0 +1,77 @@
+import type { Readable } from 'node:stream';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { formatS3Uri } from '@vtp/service-kit/s3';
+
+/** The platform's bucket: datasets under `datasets/`, training outputs under `jobs/`. */
+export class ObjectStore {
+  readonly s3: S3Client;
+  readonly bucket: string;
+
+  constructor(s3: S3Client, bucket: string) {
+    this.s3 = s3;
+    this.bucket = bucket;
+  }
+
+  uri(key: string): string {
+    return formatS3Uri({ bucket: this.bucket, key });
+  }
+
+  /** Multipart upload from a stream: memory stays bounded by part size x queue size, whatever the body's length. */
+  async putStream(key: string, body: Readable, contentType: string): Promise<void> {
+    const upload = new Upload({
+      client: this.s3,
+      params: { Bucket: this.bucket, Key: key, Body: body, ContentType: contentType },
+      partSize: 8 * 1024 * 1024,
+      queueSize: 2,
+      leavePartsOnError: false,
+    });
+    await upload.done();
+  }
+
+  async size(key: string): Promise<number | undefined> {
+    try {
+      const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return head.ContentLength;
+    } catch (err) {
+      if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404)
+        return undefined;
+      throw err;
+    }
+  }
+
+  async getStream(key: string): Promise<Readable> {
+    const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+    return out.Body as Readable;
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+  }
+
+  async list(prefix: string): Promise<{ key: string; lastModified: Date }[]> {
+    const keys: { key: string; lastModified: Date }[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.s3.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
+      );
+      for (const item of page.Contents ?? []) {
+        if (item.Key) keys.push({ key: item.Key, lastModified: item.LastModified ?? new Date(0) });
+      }
+      token = page.NextContinuationToken;
+    } while (token);
+    return keys;
+  }
+
+  async ping(): Promise<void> {
+    await this.s3.send(new HeadBucketCommand({ Bucket: this.bucket }));
+  }
+}

@@ -1,0 +1,346 @@
+import type { Dataset, Job, JobEvent } from '@vtp/shared-schemas';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiClient } from './support/apiClient.ts';
+import { dispatchByHand } from './support/dispatchByHand.ts';
+import { startTestBackend, type TestBackend } from './support/testBackend.ts';
+import { uploadSample } from './support/uploads.ts';
+
+type ProblemBody = { code: string; issues?: { path: string; message: string }[] };
+const now = () => new Date().toISOString();
+
+describe('training jobs', () => {
+  let t: TestBackend;
+  let user: ApiClient;
+  let yolo: Dataset;
+  let images: Dataset;
+
+  beforeAll(async () => {
+    t = await startTestBackend();
+    user = await t.newUser();
+    yolo = await uploadSample(user, 'yolo');
+    images = await uploadSample(user, 'imagefolder');
+  });
+  afterAll(() => t?.stop());
+
+  const createJob = async (body: Record<string, unknown> = {}) => {
+    const res = await user.post<Job>('/v1/jobs', {
+      framework: 'ultralytics',
+      model: 'yolo11n',
+      datasetId: yolo.id,
+      ...body,
+    });
+    if (res.status !== 201) throw new Error(`create failed: ${res.text}`);
+    return res.body;
+  };
+  const callback = (jobId: string, token: string, event: Record<string, unknown>) =>
+    t.anonymous.post<{ accepted: boolean }>(
+      `/v1/jobs/${jobId}/callback`,
+      { timestamp: now(), ...event },
+      { key: token },
+    );
+
+  it('creates a queued job with the framework defaults filled in', async () => {
+    const job = await createJob({ hyperparameters: { epochs: 3, imgsz: 64 } });
+    expect(job).toMatchObject({
+      status: 'queued',
+      framework: 'ultralytics',
+      model: 'yolo11n',
+      datasetId: yolo.id,
+    });
+    expect(job.hyperparameters).toMatchObject({
+      epochs: 3,
+      imgsz: 64,
+      batch: 16,
+      lr0: 0.01,
+      optimizer: 'auto',
+    });
+    expect(job.progress).toEqual({ epoch: 0, totalEpochs: 0, fraction: 0 });
+    expect((await user.get<Job>(`/v1/jobs/${job.id}`)).body).toEqual(job);
+  });
+
+  it.each([
+    ['an unknown model', { model: 'yolo99x' }, 'body.model'],
+    ['an unknown hyperparameter', { hyperparameters: { epochs: 2, lr: 0.1 } }, 'body.hyperparameters'],
+    ['an out-of-range hyperparameter', { hyperparameters: { epochs: 0 } }, 'body.hyperparameters.epochs'],
+    ['a wrong type', { hyperparameters: { batch: 'big' } }, 'body.hyperparameters.batch'],
+    ['an unknown framework', { framework: 'keras' }, 'body.framework'],
+    ['a bad resource quantity', { resources: { memory: 'lots' } }, 'body.resources.memory'],
+  ])('refuses %s with a 422 naming the field', async (_label, patch, path) => {
+    const res = await user.post<ProblemBody>('/v1/jobs', {
+      framework: 'ultralytics',
+      model: 'yolo11n',
+      datasetId: yolo.id,
+      ...patch,
+    });
+    expect(res.status).toBe(422);
+    expect(res.body.issues?.map((i) => i.path)).toContain(path);
+  });
+
+  it('refuses a dataset whose format does not fit the framework', async () => {
+    const res = await user.post<ProblemBody>('/v1/jobs', {
+      framework: 'timm',
+      model: 'test_resnet',
+      datasetId: yolo.id,
+    });
+    expect(res.status).toBe(422);
+    expect(res.body.code).toBe('dataset_format_mismatch');
+    const ok = await user.post<Job>('/v1/jobs', {
+      framework: 'timm',
+      model: 'test_resnet',
+      datasetId: images.id,
+    });
+    expect(ok.status).toBe(201);
+  });
+
+  it('an Idempotency-Key makes a retried create return the same job; reuse with another body is refused', async () => {
+    const headers = { 'idempotency-key': 'retry-me-1' };
+    const body = {
+      framework: 'ultralytics',
+      model: 'yolo11n',
+      datasetId: yolo.id,
+      hyperparameters: { epochs: 2 },
+    };
+    const first = await user.post<Job>('/v1/jobs', body, { headers });
+    const second = await user.post<Job>('/v1/jobs', body, { headers });
+    expect(first.status).toBe(201);
+    expect(second.status).toBe(200);
+    expect(second.body.id).toBe(first.body.id);
+    const other = await user.post<ProblemBody>(
+      '/v1/jobs',
+      { ...body, hyperparameters: { epochs: 3 } },
+      { headers },
+    );
+    expect(other.status).toBe(409);
+    expect(other.body.code).toBe('idempotency_key_reused');
+    // Keys are per user: another user's same key makes their own job.
+    const eve = await t.newUser();
+    const evesData = await uploadSample(eve, 'yolo');
+    const theirs = await eve.post<Job>('/v1/jobs', { ...body, datasetId: evesData.id }, { headers });
+    expect(theirs.status).toBe(201);
+    expect(theirs.body.id).not.toBe(first.body.id);
+  });
+
+  it('lists jobs with filters and cursor pagination', async () => {
+    const u = await t.newUser();
+    const d = await uploadSample(u, 'imagefolder');
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      ids.push(
+        (await u.post<Job>('/v1/jobs', { framework: 'timm', model: 'test_resnet', datasetId: d.id })).body.id,
+      );
+    }
+    await u.post(`/v1/jobs/${ids[0]}/cancel`);
+    const page1 = await u.get<{ items: Job[]; nextCursor: string }>('/v1/jobs?limit=2');
+    const page2 = await u.get<{ items: Job[]; nextCursor: string | null }>(
+      `/v1/jobs?limit=2&cursor=${page1.body.nextCursor}`,
+    );
+    expect([...page1.body.items, ...page2.body.items].map((j) => j.id)).toEqual([...ids].reverse());
+    expect(page2.body.nextCursor).toBeNull();
+    const cancelled = await u.get<{ items: Job[] }>('/v1/jobs?status=cancelled');
+    expect(cancelled.body.items.map((j) => j.id)).toEqual([ids[0]]);
+    expect((await u.get<{ items: Job[] }>('/v1/jobs?framework=ultralytics')).body.items).toEqual([]);
+    expect((await u.get('/v1/jobs?status=weird')).status).toBe(422);
+  });
+
+  it('another user can never read, list, use or cancel my jobs (404)', async () => {
+    const job = await createJob();
+    const eve = await t.newUser();
+    expect((await eve.get(`/v1/jobs/${job.id}`)).status).toBe(404);
+    expect((await eve.get(`/v1/jobs/${job.id}/events`)).status).toBe(404);
+    expect((await eve.post(`/v1/jobs/${job.id}/cancel`)).status).toBe(404);
+    expect((await eve.get<{ items: Job[] }>('/v1/jobs')).body.items.map((j) => j.id)).not.toContain(job.id);
+    const use = await eve.post<ProblemBody>('/v1/jobs', {
+      framework: 'ultralytics',
+      model: 'yolo11n',
+      datasetId: yolo.id,
+    });
+    expect(use.status).toBe(422);
+    expect(use.body.code).toBe('dataset_not_found');
+    expect((await user.get<Job>(`/v1/jobs/${job.id}`)).body.status).toBe('queued');
+  });
+
+  it('cancels a queued job at once; cancelling again returns it unchanged', async () => {
+    const job = await createJob();
+    const res = await user.post<Job>(`/v1/jobs/${job.id}/cancel`);
+    expect(res.status).toBe(202);
+    expect(res.body.status).toBe('cancelled');
+    expect(res.body.finishedAt).not.toBeNull();
+    const again = await user.post<Job>(`/v1/jobs/${job.id}/cancel`);
+    expect(again.status).toBe(200);
+    expect(again.body.status).toBe('cancelled');
+  });
+
+  describe('trainer callbacks', () => {
+    it('moves a job through running to succeeded with metrics and artifacts', async () => {
+      const job = await createJob({ hyperparameters: { epochs: 2 } });
+      const token = await dispatchByHand(t.database.url, job.id);
+      expect((await callback(job.id, token, { seq: 1, type: 'started', totalEpochs: 2 })).body.accepted).toBe(
+        true,
+      );
+      expect((await user.get<Job>(`/v1/jobs/${job.id}`)).body.status).toBe('running');
+      await callback(job.id, token, {
+        seq: 2,
+        type: 'progress',
+        epoch: 1,
+        totalEpochs: 2,
+        metrics: { 'train/loss': 1.5 },
+      });
+      const best = { kind: 'best', uri: `s3://vtp-test/jobs/${job.id}/best.pt`, bytes: 1234, epoch: 1 };
+      await callback(job.id, token, { seq: 3, type: 'checkpoint', epoch: 1, artifacts: [best] });
+      await callback(job.id, token, {
+        seq: 4,
+        type: 'progress',
+        epoch: 2,
+        totalEpochs: 2,
+        metrics: { 'train/loss': 0.9 },
+      });
+      const mid = (await user.get<Job>(`/v1/jobs/${job.id}`)).body;
+      expect(mid.progress).toEqual({ epoch: 2, totalEpochs: 2, fraction: 1 });
+      expect(mid.latestMetrics).toEqual({ 'train/loss': 0.9 });
+      const last = { kind: 'last', uri: `s3://vtp-test/jobs/${job.id}/last.pt`, bytes: 1300, epoch: 2 };
+      await callback(job.id, token, {
+        seq: 5,
+        type: 'completed',
+        metrics: { 'train/loss': 0.9, mAP50: 0.4 },
+        artifacts: [{ ...best, epoch: 2 }, last],
+      });
+      const done = (await user.get<Job>(`/v1/jobs/${job.id}`)).body;
+      expect(done.status).toBe('succeeded');
+      expect(done.latestMetrics).toEqual({ 'train/loss': 0.9, mAP50: 0.4 });
+      expect(done.artifacts.map((a) => a.kind).sort()).toEqual(['best', 'last']);
+      const events = await user.get<{ items: JobEvent[] }>(`/v1/jobs/${job.id}/events`);
+      expect(events.body.items.map((e) => e.type)).toEqual([
+        'started',
+        'progress',
+        'checkpoint',
+        'progress',
+        'completed',
+      ]);
+      expect(events.body.items[1]?.payload).toMatchObject({ epoch: 1, metrics: { 'train/loss': 1.5 } });
+    });
+
+    it("refuses another job's token, no token and an unknown job alike", async () => {
+      const a = await createJob();
+      const b = await createJob();
+      const tokenA = await dispatchByHand(t.database.url, a.id);
+      await dispatchByHand(t.database.url, b.id);
+      const wrong = await callback(b.id, tokenA, { seq: 1, type: 'heartbeat' });
+      expect(wrong.status).toBe(401);
+      expect((await callback(a.id, '', { seq: 1, type: 'heartbeat' })).status).toBe(401);
+      expect(
+        (await callback('00000000-0000-4000-8000-000000000000', tokenA, { seq: 1, type: 'heartbeat' }))
+          .status,
+      ).toBe(401);
+      // An API key is not a callback token.
+      expect((await callback(a.id, user.key as string, { seq: 1, type: 'heartbeat' })).status).toBe(401);
+      expect((await user.get<{ items: unknown[] }>(`/v1/jobs/${b.id}/events`)).body.items).toEqual([]);
+    });
+
+    it('refuses a malformed event naming the field', async () => {
+      const job = await createJob();
+      const token = await dispatchByHand(t.database.url, job.id);
+      const res = await t.anonymous.post<ProblemBody>(
+        `/v1/jobs/${job.id}/callback`,
+        { seq: 0, type: 'progress', timestamp: now() },
+        { key: token },
+      );
+      expect(res.status).toBe(422);
+      expect(res.body.issues?.map((i) => i.path)).toEqual(expect.arrayContaining(['body.seq', 'body.epoch']));
+    });
+
+    it('acknowledges duplicates without storing them twice, and never moves a job backwards', async () => {
+      const job = await createJob({ hyperparameters: { epochs: 3 } });
+      const token = await dispatchByHand(t.database.url, job.id);
+      await callback(job.id, token, { seq: 1, type: 'started', totalEpochs: 3 });
+      await callback(job.id, token, {
+        seq: 3,
+        type: 'progress',
+        epoch: 2,
+        totalEpochs: 3,
+        metrics: { loss: 0.5 },
+      });
+      // seq 2 arrives late: stored, but epoch 1 must not replace epoch 2.
+      const late = await callback(job.id, token, {
+        seq: 2,
+        type: 'progress',
+        epoch: 1,
+        totalEpochs: 3,
+        metrics: { loss: 0.9 },
+      });
+      expect(late.body.accepted).toBe(true);
+      const dup = await callback(job.id, token, {
+        seq: 3,
+        type: 'progress',
+        epoch: 2,
+        totalEpochs: 3,
+        metrics: { loss: 0.5 },
+      });
+      expect(dup.status).toBe(200);
+      expect(dup.body.accepted).toBe(false);
+      const state = (await user.get<Job>(`/v1/jobs/${job.id}`)).body;
+      expect(state.progress.epoch).toBe(2);
+      expect(state.latestMetrics).toEqual({ loss: 0.5 });
+      const seqs = (await user.get<{ items: JobEvent[] }>(`/v1/jobs/${job.id}/events`)).body.items.map(
+        (e) => e.seq,
+      );
+      expect(seqs).toEqual([1, 2, 3]);
+    });
+
+    it('a terminal state is final: later events are acknowledged and change nothing', async () => {
+      const job = await createJob();
+      const token = await dispatchByHand(t.database.url, job.id);
+      await callback(job.id, token, { seq: 1, type: 'started', totalEpochs: 2 });
+      await callback(job.id, token, {
+        seq: 2,
+        type: 'failed',
+        error: { code: 'framework_error', message: 'CUDA says no' },
+      });
+      const after = await callback(job.id, token, { seq: 3, type: 'completed', metrics: {}, artifacts: [] });
+      expect(after.status).toBe(200);
+      expect(after.body.accepted).toBe(false);
+      const state = (await user.get<Job>(`/v1/jobs/${job.id}`)).body;
+      expect(state.status).toBe('failed');
+      expect(state.error).toEqual({ code: 'framework_error', message: 'CUDA says no' });
+    });
+
+    it('streams events live over SSE and ends the stream when the job ends', async () => {
+      const job = await createJob({ hyperparameters: { epochs: 2 } });
+      const token = await dispatchByHand(t.database.url, job.id);
+      await callback(job.id, token, { seq: 1, type: 'started', totalEpochs: 2 });
+      const res = await fetch(`${t.backend.url}/v1/jobs/${job.id}/events`, {
+        headers: { accept: 'text/event-stream', authorization: `Bearer ${user.key}` },
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toContain('text/event-stream');
+      const text = (async () => {
+        let all = '';
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>)
+          all += Buffer.from(chunk).toString();
+        return all;
+      })();
+      await new Promise((r) => setTimeout(r, 200));
+      await callback(job.id, token, {
+        seq: 2,
+        type: 'progress',
+        epoch: 1,
+        totalEpochs: 2,
+        metrics: { loss: 1 },
+      });
+      await callback(job.id, token, { seq: 3, type: 'completed', metrics: { loss: 0.5 }, artifacts: [] });
+      const body = await text;
+      const types = [...body.matchAll(/^event: (\w+)$/gm)].map((m) => m[1]);
+      expect(types).toEqual(['started', 'progress', 'completed', 'end']);
+      expect(body).toContain('id: 3');
+    });
+
+    it('an SSE stream of a job cancelled while queued ends at once', async () => {
+      const job = await createJob();
+      const res = fetch(`${t.backend.url}/v1/jobs/${job.id}/events`, {
+        headers: { accept: 'text/event-stream', authorization: `Bearer ${user.key}` },
+      }).then((r) => r.text());
+      await new Promise((r) => setTimeout(r, 200));
+      await user.post(`/v1/jobs/${job.id}/cancel`);
+      expect(await res).toContain('event: end');
+    });
+  });
+});

@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    globalSetup: ['./test/support/globalDatabase.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // Two cores: files that start servers run one after another.
+    fileParallelism: false,
+  },
+});
