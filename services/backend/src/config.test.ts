@@ -1,0 +1,43 @@
+import { ConfigError } from '@vtp/service-kit';
+import { describe, expect, it } from 'vitest';
+import { loadBackendConfig } from './config.ts';
+
+describe('backend configuration', () => {
+  it('defaults to embedded mode on port 8000 with local processes', () => {
+    const config = loadBackendConfig({});
+    expect(config).toMatchObject({ PORT: 8000, DATA_DIR: './.data', EXECUTION_MODE: 'subprocess', BUCKET_NAME: 'vtp' });
+    expect(config.DATABASE_URL).toBeUndefined();
+    expect(config.S3_ENDPOINT).toBeUndefined();
+  });
+
+  it('names every bad or missing variable at once', () => {
+    let error: unknown;
+    try {
+      loadBackendConfig({
+        PORT: 'eighty',
+        DATABASE_URL: 'not a url',
+        EXECUTION_MODE: 'docker',
+        S3_ENDPOINT: 'http://minio:9000',
+        ADMIN_API_KEY: 'short',
+      });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    for (const name of ['PORT', 'DATABASE_URL', 'EXECUTION_MODE', 'AWS_ACCESS_KEY_ID', 'ADMIN_API_KEY']) {
+      expect(problems).toContain(name);
+    }
+  });
+
+  it('parses S3 settings for an external store', () => {
+    const config = loadBackendConfig({
+      S3_ENDPOINT: 'https://account.r2.cloudflarestorage.com',
+      AWS_ACCESS_KEY_ID: 'id',
+      AWS_SECRET_ACCESS_KEY: 'secret',
+      S3_FORCE_PATH_STYLE: 'false',
+      S3_REGION: 'auto',
+    });
+    expect(config).toMatchObject({ S3_FORCE_PATH_STYLE: false, S3_REGION: 'auto' });
+  });
+});
