@@ -1,20 +1,36 @@
 import { resolve } from 'node:path';
 import { createHttpMetrics, Lifecycle, type Logger, listen } from '@vtp/service-kit';
+import type { S3Settings } from '@vtp/service-kit/s3';
 import { createS3Client, ensureBucket, startEmbeddedS3 } from '@vtp/service-kit/s3';
+import { generateSecret } from './auth/secrets.ts';
 import { UserStore } from './auth/userStore.ts';
 import type { BackendConfig } from './config.ts';
 import { DEFAULT_ARCHIVE_LIMITS } from './datasets/archive/index.ts';
 import { DatasetService } from './datasets/datasetService.ts';
 import { DatasetStore } from './datasets/datasetStore.ts';
 import { createDatabase, migrateLatest } from './db/database.ts';
+import { Dispatcher } from './dispatch/dispatcher.ts';
+import { JobMonitor } from './dispatch/jobMonitor.ts';
 import { loadOrCreateAdminKey } from './embedded/adminKey.ts';
 import { startEmbeddedPostgres } from './embedded/postgres.ts';
+import { createExecutionManager } from './execution/createExecutionManager.ts';
 import { createApp } from './http/app.ts';
 import { EventIngest } from './jobs/eventIngest.ts';
 import { JobEventNotifier } from './jobs/eventNotifier.ts';
 import { JobService } from './jobs/jobService.ts';
 import { JobStore } from './jobs/jobStore.ts';
 import { ObjectStore } from './storage/objectStore.ts';
+
+/** Trainers reach the same object store as the backend, with the same settings. */
+function trainerS3Env(s3: S3Settings, config: BackendConfig): Record<string, string> {
+  return {
+    ...(s3.endpoint ? { S3_ENDPOINT: s3.endpoint } : {}),
+    ...(s3.accessKeyId ? { AWS_ACCESS_KEY_ID: s3.accessKeyId } : {}),
+    ...(s3.secretAccessKey ? { AWS_SECRET_ACCESS_KEY: s3.secretAccessKey } : {}),
+    S3_REGION: config.S3_REGION,
+    S3_FORCE_PATH_STYLE: String(s3.forcePathStyle),
+  };
+}
 
 export interface RunningBackend {
   url: string;
@@ -44,7 +60,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     const applied = await migrateLatest(db);
     if (applied.length) logger.info({ migrations: applied }, 'applied migrations');
 
-    let s3Settings = {
+    let s3Settings: S3Settings = {
       endpoint: config.S3_ENDPOINT,
       region: config.S3_REGION,
       forcePathStyle: config.S3_FORCE_PATH_STYLE,
@@ -89,13 +105,60 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     });
     void datasets.sweepOrphans().catch((err) => logger.warn({ err }, 'orphan sweep failed'));
     const jobStore = new JobStore(db);
-    const jobs = new JobService(jobStore, datasetStore, { cancel: async () => undefined });
-    const ingest = new EventIngest(jobStore);
+    const manager = createExecutionManager({
+      config,
+      logger,
+      trainerToken: config.TRAINER_TOKEN ?? generateSecret('vtptr'),
+      s3Env: trainerS3Env(s3Settings, config),
+      onTrainerLost: (framework, instance, reason) => {
+        void jobStore
+          .failActiveAt('instance', instance, {
+            code: 'trainer_unavailable',
+            message: `The ${framework} trainer service ${reason} during the training`,
+          })
+          .then(
+            (ids) => ids.length && logger.warn({ framework, jobs: ids }, 'jobs failed with their trainer'),
+          )
+          .catch((err) => logger.error({ err }, 'could not fail the jobs of a dead trainer'));
+      },
+    });
+    lifecycle.addShutdownHook('execution-manager', () => manager.stop());
+    let dispatcher: Dispatcher | undefined;
+    const jobs = new JobService(jobStore, datasetStore, manager, () => dispatcher?.nudge());
+    const ingest = new EventIngest(jobStore, () => dispatcher?.nudge());
 
     const metrics = createHttpMetrics('vtp_backend');
     const app = createApp({ logger, db, objects, metrics, users, datasets, jobs, ingest, notifier });
     const server = await listen(app, config.PORT);
     lifecycle.addShutdownHook('http-server', () => server.close());
+
+    dispatcher = new Dispatcher(
+      { db, jobs: jobStore, datasets: datasetStore, manager, logger },
+      {
+        limits: { perFramework: config.MAX_JOBS_PER_FRAMEWORK, perUser: config.MAX_JOBS_PER_USER },
+        backendBaseUrl: config.BACKEND_BASE_URL ?? server.url,
+        bucket: config.BUCKET_NAME,
+        pollIntervalMs: 1000,
+        maxAttempts: config.MAX_DISPATCH_ATTEMPTS,
+      },
+    );
+    const started = dispatcher;
+    lifecycle.addShutdownHook('dispatcher', () => started.stop());
+    const monitor = new JobMonitor(
+      { jobs: jobStore, manager, logger, onChange: () => started.nudge() },
+      {
+        intervalMs: config.MONITOR_INTERVAL_MS,
+        dispatchTimeoutMs: config.DISPATCH_TIMEOUT_SECONDS * 1000,
+        heartbeatTimeoutMs: config.HEARTBEAT_TIMEOUT_SECONDS * 1000,
+        maxAttempts: config.MAX_DISPATCH_ATTEMPTS,
+        deadlineGraceMs: 60_000,
+      },
+    );
+    if (config.RUN_DISPATCHER) {
+      started.start();
+      monitor.start();
+    }
+    lifecycle.addShutdownHook('job-monitor', () => monitor.stop());
     logger.info({ url: server.url, executionMode: config.EXECUTION_MODE }, 'backend listening');
     return { url: server.url, port: server.port, adminKey, lifecycle, stop: () => lifecycle.shutdown() };
   } catch (err) {

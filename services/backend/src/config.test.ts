@@ -5,7 +5,12 @@ import { loadBackendConfig } from './config.ts';
 describe('backend configuration', () => {
   it('defaults to embedded mode on port 8000 with local processes', () => {
     const config = loadBackendConfig({});
-    expect(config).toMatchObject({ PORT: 8000, DATA_DIR: './.data', EXECUTION_MODE: 'subprocess', BUCKET_NAME: 'vtp' });
+    expect(config).toMatchObject({
+      PORT: 8000,
+      DATA_DIR: './.data',
+      EXECUTION_MODE: 'subprocess',
+      BUCKET_NAME: 'vtp',
+    });
     expect(config.DATABASE_URL).toBeUndefined();
     expect(config.S3_ENDPOINT).toBeUndefined();
   });

@@ -1,4 +1,5 @@
 import { loadConfig } from '@vtp/service-kit';
+import { Framework } from '@vtp/shared-schemas';
 import { z } from 'zod';
 
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -29,6 +30,28 @@ const Settings = z.object({
   ADMIN_API_KEY: z.string().min(24, 'at least 24 characters').optional(),
   // Embedded PostgreSQL and S3 data, and the generated admin key.
   DATA_DIR: z.string().min(1).default('./.data'),
+  // Trainer services already running (as under `turbo run dev`): `ultralytics=http://host:8101,timm=http://host:8102`.
+  // Frameworks not listed are started by the backend as child processes (subprocess mode).
+  TRAINER_URLS: z
+    .string()
+    .optional()
+    .transform((value, ctx) => parseTrainerUrls(value, ctx)),
+  // Bearer token between backend and trainers; unset = generated per start (only for trainers it spawns).
+  TRAINER_TOKEN: z.string().min(24, 'at least 24 characters').optional(),
+  // Trainings running at once, per framework and per user.
+  MAX_JOBS_PER_FRAMEWORK: z.coerce.number().int().min(1).max(1000).default(2),
+  MAX_JOBS_PER_USER: z.coerce.number().int().min(1).max(1000).default(2),
+  // A hand-over unconfirmed this long is checked with the executor, then retried or failed.
+  DISPATCH_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(60),
+  // A running job silent this long is checked with its trainer, and failed as lost if the trainer does not know it.
+  HEARTBEAT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(60),
+  MAX_DISPATCH_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
+  // false = an API-only replica: it serves requests but leaves dispatching and monitoring to other replicas.
+  RUN_DISPATCHER: flag.default(true),
+  // How often the job monitor looks for stuck, silent or overdue jobs.
+  MONITOR_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
+  // Python interpreter for spawned trainers; unset = the cached virtual environment of `npm run python:env`.
+  VTP_PYTHON: z.string().optional(),
   // Largest accepted dataset upload.
   MAX_UPLOAD_BYTES: z.coerce
     .number()
@@ -38,12 +61,34 @@ const Settings = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
+function parseTrainerUrls(
+  value: string | undefined,
+  ctx: z.RefinementCtx,
+): Partial<Record<Framework, string>> {
+  const urls: Partial<Record<Framework, string>> = {};
+  for (const pair of (value ?? '').split(',').filter((p) => p.trim())) {
+    const [name, url] = pair.split('=').map((s) => s.trim());
+    const framework = Framework.safeParse(name);
+    if (!framework.success || !url || !z.url().safeParse(url).success) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${pair}" is not framework=url (frameworks: ${Framework.options.join(', ')})`,
+      });
+      continue;
+    }
+    urls[framework.data] = url.replace(/\/$/, '');
+  }
+  return urls;
+}
+
 /** Rules across settings; checked on the raw values so they are reported together with the per-field ones. */
 const Relations = z
   .object({
     S3_ENDPOINT: z.string().optional(),
     AWS_ACCESS_KEY_ID: z.string().optional(),
     AWS_SECRET_ACCESS_KEY: z.string().optional(),
+    TRAINER_URLS: z.string().optional(),
+    TRAINER_TOKEN: z.string().optional(),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.AWS_ACCESS_KEY_ID) !== Boolean(env.AWS_SECRET_ACCESS_KEY)) {
@@ -51,6 +96,13 @@ const Relations = z
         code: 'custom',
         path: [env.AWS_ACCESS_KEY_ID ? 'AWS_SECRET_ACCESS_KEY' : 'AWS_ACCESS_KEY_ID'],
         message: 'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together',
+      });
+    }
+    if (env.TRAINER_URLS?.trim() && !env.TRAINER_TOKEN) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TRAINER_TOKEN'],
+        message: 'required with TRAINER_URLS: the trainers must know it too',
       });
     }
     if (env.S3_ENDPOINT && !env.AWS_ACCESS_KEY_ID) {

@@ -75,6 +75,12 @@ export class DatasetStore {
     return row && toDataset(row);
   }
 
+  /** For the dispatcher: a job's dataset, whoever asks (the job's owner was checked when it was created). */
+  async findById(id: string): Promise<StoredDataset | undefined> {
+    const row = await this.db('datasets').where({ id }).first<DatasetRow | undefined>();
+    return row && toDataset(row);
+  }
+
   async list(
     userId: string,
     limit: number,

@@ -13,12 +13,14 @@ const active: readonly JobStatus[] = ['queued', 'dispatching', 'running'];
  */
 export class EventIngest {
   private readonly jobs: JobStore;
-  constructor(jobs: JobStore) {
+  private readonly onJobEnded: () => void;
+  constructor(jobs: JobStore, onJobEnded: () => void = () => undefined) {
     this.jobs = jobs;
+    this.onJobEnded = onJobEnded;
   }
 
   async ingest(jobId: string, token: string, event: TrainerEvent): Promise<{ accepted: boolean }> {
-    return this.jobs.db.transaction(async (trx) => {
+    const result = await this.jobs.db.transaction(async (trx) => {
       const job = await trx('jobs').where({ id: jobId }).forUpdate().first<JobRow | undefined>();
       // Same answer for an unknown job and a wrong token: a token must not reveal which jobs exist.
       if (!job || !secretMatchesHash(token, job.callback_token_hash)) {
@@ -35,6 +37,13 @@ export class EventIngest {
       await this.apply(trx, job, event);
       return { accepted: true };
     });
+    if (
+      result.accepted &&
+      (event.type === 'completed' || event.type === 'failed' || event.type === 'cancelled')
+    ) {
+      this.onJobEnded();
+    }
+    return result;
   }
 
   private async apply(trx: Knex.Transaction, job: JobRow, event: TrainerEvent): Promise<void> {

@@ -23,11 +23,18 @@ export class JobService {
   private readonly jobs: JobStore;
   private readonly datasets: DatasetStore;
   private readonly canceller: JobCanceller;
+  private readonly onQueued: () => void;
 
-  constructor(jobs: JobStore, datasets: DatasetStore, canceller: JobCanceller) {
+  constructor(
+    jobs: JobStore,
+    datasets: DatasetStore,
+    canceller: JobCanceller,
+    onQueued: () => void = () => undefined,
+  ) {
     this.jobs = jobs;
     this.datasets = datasets;
     this.canceller = canceller;
+    this.onQueued = onQueued;
   }
 
   async create(
@@ -60,6 +67,7 @@ export class JobService {
         'idempotency_key_reused',
       );
     }
+    if (created) this.onQueued();
     const [job] = await this.jobs.toJobs([row]);
     return { job: job as Job, created };
   }

@@ -196,6 +196,48 @@ export class JobStore {
       .update({ ...patch, updated_at: trx.fn.now() });
   }
 
+  /** Fails a job still in one of `from`; a job that already ended keeps its outcome. */
+  async fail(id: string, from: readonly JobStatus[], error: JobError, trx: Knex = this.db): Promise<boolean> {
+    const row = await this.transition(
+      id,
+      from,
+      'failed',
+      { finished_at: new Date(), error_code: error.code, error_message: error.message.slice(0, 4000) },
+      trx,
+    );
+    return Boolean(row);
+  }
+
+  /** Fails every unfinished job placed on one executor instance (which died); returns their ids. */
+  async failActiveAt(placementKey: string, value: string, error: JobError): Promise<string[]> {
+    const rows = await this.db('jobs')
+      .whereIn('status', ['dispatching', 'running'])
+      .whereRaw('placement ->> ? = ?', [placementKey, value])
+      .update({
+        status: 'failed',
+        finished_at: this.db.fn.now(),
+        updated_at: this.db.fn.now(),
+        error_code: error.code,
+        error_message: error.message,
+      })
+      .returning<{ id: string }[]>('id');
+    return rows.map((r) => r.id);
+  }
+
+  async listByStatus(
+    status: JobStatus,
+    olderThan: { column: 'dispatched_at' | 'started_at'; before: Date },
+  ): Promise<JobRow[]> {
+    return this.db('jobs')
+      .where({ status })
+      .andWhere(olderThan.column, '<', olderThan.before)
+      .select<JobRow[]>('*');
+  }
+
+  async listActive(): Promise<JobRow[]> {
+    return this.db('jobs').whereIn('status', ['dispatching', 'running']).select<JobRow[]>('*');
+  }
+
   async upsertArtifacts(jobId: string, artifacts: Artifact[], trx: Knex = this.db): Promise<void> {
     for (const a of artifacts) {
       // A late checkpoint of an older epoch never replaces a newer one.

@@ -39,6 +39,8 @@ export async function startTestBackend(extraEnv: Record<string, string> = {}): P
     ADMIN_API_KEY: ADMIN_KEY,
     DATA_DIR: dataDir,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    // API tests drive job states by hand; tests of dispatching turn it on.
+    RUN_DISPATCHER: 'false',
     ...extraEnv,
   };
   const logger = createLogger('backend-test', env.LOG_LEVEL);

@@ -1,0 +1,55 @@
+import { resolve } from 'node:path';
+import type { Logger } from '@vtp/service-kit';
+import { Framework } from '@vtp/shared-schemas';
+import type { BackendConfig } from '../config.ts';
+import type { ExecutionManager } from './executionManager.ts';
+import { LocalExecutionManager, type TrainerEndpoint } from './local/localExecutionManager.ts';
+import { TrainerProcess } from './local/trainerProcess.ts';
+import { TrainerClient } from './trainerClient.ts';
+
+const repoRoot = resolve(import.meta.dirname, '../../../..');
+
+export interface ExecutionContext {
+  config: BackendConfig;
+  logger: Logger;
+  trainerToken: string;
+  /** Storage settings the trainers use (the embedded server's when the backend started one). */
+  s3Env: Record<string, string>;
+  /** A trainer service died: its in-flight jobs cannot finish. */
+  onTrainerLost(framework: Framework, instance: string, reason: string): void;
+}
+
+/** Picks the executor once, from EXECUTION_MODE; nothing else in the backend knows which one runs. */
+export function createExecutionManager(ctx: ExecutionContext): ExecutionManager {
+  const { config, logger } = ctx;
+  const client = new TrainerClient(ctx.trainerToken);
+  const endpoints = Object.fromEntries(
+    Framework.options.map((framework): [Framework, TrainerEndpoint] => {
+      const url = config.TRAINER_URLS[framework];
+      if (url) return [framework, { kind: 'url', url }];
+      const process = new TrainerProcess({
+        framework,
+        entry: resolve(repoRoot, 'services', `trainer-${framework}`, 'src', 'main.ts'),
+        env: {
+          ...pick(globalThis.process.env, ['PATH', 'HOME', 'LANG', 'TMPDIR', 'VTP_PYTHON_ENV_CACHE']),
+          ...ctx.s3Env,
+          TRAINER_TOKEN: ctx.trainerToken,
+          MAX_CONCURRENT_TRAININGS: String(config.MAX_JOBS_PER_FRAMEWORK),
+          WORK_DIR: resolve(config.DATA_DIR, 'trainers', framework),
+          LOG_LEVEL: config.LOG_LEVEL,
+          ...(config.VTP_PYTHON ? { VTP_PYTHON: config.VTP_PYTHON } : {}),
+        },
+        logFile: resolve(config.DATA_DIR, 'logs', `trainer-${framework}.log`),
+        logger,
+        isHealthy: (u) => client.healthy(u),
+        onExit: (instance, reason) => ctx.onTrainerLost(framework, instance, reason),
+      });
+      return [framework, { kind: 'process', process }];
+    }),
+  ) as Record<Framework, TrainerEndpoint>;
+  return new LocalExecutionManager(endpoints, client, logger);
+}
+
+function pick(env: NodeJS.ProcessEnv, names: string[]): Record<string, string> {
+  return Object.fromEntries(names.flatMap((n) => (env[n] ? [[n, env[n] as string]] : [])));
+}

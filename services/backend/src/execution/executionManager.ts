@@ -1,0 +1,40 @@
+import type { Readable } from 'node:stream';
+import type { TrainingStartRequestBody } from '@vtp/shared-schemas';
+import type { JobRow } from '../jobs/jobStore.ts';
+
+/** Where a training was placed; stored with the job so any replica can reach it later. */
+export type Placement = Record<string, string | number>;
+
+/** What the executor knows of a training right now. */
+export type ExecutionState =
+  | { kind: 'active' }
+  | { kind: 'finished'; status: string }
+  | { kind: 'unknown' }
+  | { kind: 'unreachable'; reason: string };
+
+/** The executor has no room now; the job goes back to the queue and is tried again later. */
+export class ExecutorBusyError extends Error {
+  readonly retryAfterSeconds: number;
+  constructor(message: string, retryAfterSeconds: number) {
+    super(message);
+    this.name = 'ExecutorBusyError';
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/**
+ * Runs trainings somewhere: local trainer processes or Kubernetes Jobs. Chosen once at start-up by
+ * EXECUTION_MODE; the dispatcher and the monitor only ever see this interface.
+ */
+export interface ExecutionManager {
+  /** Hands one training over; resolves once the executor has accepted it. */
+  start(job: JobRow, spec: TrainingStartRequestBody): Promise<Placement>;
+  /** Asks a running training to stop; its trainer reports `cancelled` with partial checkpoints. */
+  cancel(job: JobRow): Promise<void>;
+  status(job: JobRow): Promise<ExecutionState>;
+  /** The training's log as it is now; with `follow`, a stream that goes on until the training ends. */
+  logs(job: JobRow, options: { follow: boolean }): Promise<Readable | undefined>;
+  /** Releases what the executor kept for a finished job. */
+  cleanup(job: JobRow): Promise<void>;
+  stop(): Promise<void>;
+}

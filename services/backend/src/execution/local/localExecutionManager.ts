@@ -1,0 +1,102 @@
+import type { Readable } from 'node:stream';
+import type { Logger } from '@vtp/service-kit';
+import type { Framework, TrainingStartRequestBody } from '@vtp/shared-schemas';
+import { TrainingRejectedError } from '../../dispatch/dispatcher.ts';
+import type { JobRow } from '../../jobs/jobStore.ts';
+import {
+  type ExecutionManager,
+  type ExecutionState,
+  ExecutorBusyError,
+  type Placement,
+} from '../executionManager.ts';
+import type { TrainerClient } from '../trainerClient.ts';
+import type { TrainerProcess } from './trainerProcess.ts';
+
+/** A trainer to hand work to: a fixed URL (TRAINER_URLS) or a child process this backend runs. */
+export type TrainerEndpoint = { kind: 'url'; url: string } | { kind: 'process'; process: TrainerProcess };
+
+/** EXECUTION_MODE=subprocess: trainings run in trainer services on this machine, reached over HTTP only. */
+export class LocalExecutionManager implements ExecutionManager {
+  private readonly endpoints: Record<Framework, TrainerEndpoint>;
+  private readonly client: TrainerClient;
+  private readonly logger: Logger;
+
+  constructor(endpoints: Record<Framework, TrainerEndpoint>, client: TrainerClient, logger: Logger) {
+    this.endpoints = endpoints;
+    this.client = client;
+    this.logger = logger;
+  }
+
+  private async endpoint(framework: Framework): Promise<{ url: string; instance: string }> {
+    const e = this.endpoints[framework];
+    return e.kind === 'url' ? { url: e.url, instance: e.url } : e.process.ensure();
+  }
+
+  async start(job: JobRow, spec: TrainingStartRequestBody): Promise<Placement> {
+    const { url, instance } = await this.endpoint(job.framework);
+    const readiness = await this.client.readiness(url);
+    if (readiness && !readiness.ready) {
+      throw new TrainingRejectedError(
+        `The ${job.framework} trainer cannot train: ${readiness.problem ?? 'not ready'}${readiness.fix ? `. Fix: ${readiness.fix}` : ''}`,
+        'trainer_unavailable',
+      );
+    }
+    const res = await this.client.start(url, spec);
+    if (res.status === 202 || res.status === 200) return { mode: 'subprocess', trainerUrl: url, instance };
+    if (res.status === 503)
+      throw new ExecutorBusyError(`${job.framework} trainer is busy`, res.retryAfterSeconds ?? 5);
+    if (res.status === 422 || res.status === 400) {
+      throw new TrainingRejectedError(
+        `The ${job.framework} trainer refused the training (HTTP ${res.status})`,
+      );
+    }
+    throw new Error(`${job.framework} trainer answered HTTP ${res.status}`);
+  }
+
+  private placedAt(job: JobRow): string | undefined {
+    const url = job.placement?.trainerUrl;
+    return typeof url === 'string' ? url : undefined;
+  }
+
+  async cancel(job: JobRow): Promise<void> {
+    const url = this.placedAt(job);
+    if (!url) return;
+    const res = await this.client.cancel(url, job.id);
+    if (res.status >= 300 && res.status !== 404)
+      this.logger.warn({ jobId: job.id, status: res.status }, 'trainer refused cancel');
+  }
+
+  async status(job: JobRow): Promise<ExecutionState> {
+    const url = this.placedAt(job) ?? (await this.endpoint(job.framework).catch(() => undefined))?.url;
+    if (!url) return { kind: 'unreachable', reason: `no ${job.framework} trainer running` };
+    try {
+      const res = await this.client.get(url, job.id);
+      if (res.status === 404) return { kind: 'unknown' };
+      if (!res.body) return { kind: 'unreachable', reason: `HTTP ${res.status}` };
+      return ['starting', 'running'].includes(res.body.status)
+        ? { kind: 'active' }
+        : { kind: 'finished', status: res.body.status };
+    } catch (err) {
+      return { kind: 'unreachable', reason: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  async logs(job: JobRow, options: { follow: boolean }): Promise<Readable | undefined> {
+    const url = this.placedAt(job);
+    if (!url) return undefined;
+    const res = await this.client.logs(url, job.id, options.follow).catch(() => undefined);
+    if (!res?.body) return undefined;
+    const { Readable } = await import('node:stream');
+    return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
+  }
+
+  async cleanup(): Promise<void> {
+    // Trainer services delete a job's work dir themselves when the training ends.
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(
+      Object.values(this.endpoints).map((e) => (e.kind === 'process' ? e.process.stop() : Promise.resolve())),
+    );
+  }
+}
