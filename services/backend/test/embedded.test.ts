@@ -19,7 +19,11 @@ describe('embedded defaults (no DATABASE_URL, no S3_ENDPOINT, no ADMIN_API_KEY)'
 
   it('starts real embedded PostgreSQL and S3 under DATA_DIR, and keeps data and the admin key across a restart', async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'vtp-embedded-'));
-    const start = () => startBackend(loadBackendConfig({ PORT: '0', DATA_DIR: dataDir }), createLogger('embedded-test', 'silent'));
+    const start = () =>
+      startBackend(
+        loadBackendConfig({ PORT: '0', DATA_DIR: dataDir }),
+        createLogger('embedded-test', 'silent'),
+      );
     backend = await start();
     const adminKey = backend.adminKey;
     expect(adminKey).toMatch(/^vtp_/);
