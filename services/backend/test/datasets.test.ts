@@ -4,6 +4,7 @@ import { createS3Client } from '@vtp/service-kit/s3';
 import type { Dataset } from '@vtp/shared-schemas';
 import knex from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildZip, craftZip, imageFolderDataset } from '../src/datasets/archive/testZips.ts';
 import type { ApiClient } from './support/apiClient.ts';
 import { startTestBackend, type TestBackend } from './support/testBackend.ts';
 import { sampleZip, upload, uploadSample } from './support/uploads.ts';
@@ -103,6 +104,42 @@ describe('datasets', () => {
         422,
         'invalid_dataset',
         'labels/train/train_0001.txt',
+      ],
+      [
+        'a zip-slip entry',
+        async () => ({
+          fields: { name: 'x', format: 'yolo' },
+          zip: craftZip([
+            { name: 'data.yaml', data: 'names: [a]' },
+            { name: '../evil.txt', data: 'x' },
+          ]),
+        }),
+        422,
+        'unsafe_archive',
+        '../evil.txt',
+      ],
+      [
+        'an absolute path',
+        async () => ({
+          fields: { name: 'x', format: 'yolo' },
+          zip: craftZip([{ name: '/etc/passwd', data: 'root' }]),
+        }),
+        422,
+        'unsafe_archive',
+        '/etc/passwd',
+      ],
+      [
+        'a zip bomb',
+        async () => ({
+          fields: { name: 'x', format: 'imagefolder' },
+          zip: await buildZip({
+            ...imageFolderDataset(),
+            'train/cat/bomb.png': Buffer.alloc(16 * 1024 * 1024),
+          }),
+        }),
+        422,
+        'archive_too_large',
+        'train/cat/bomb.png',
       ],
       [
         'a missing name',
