@@ -1,0 +1,182 @@
+"""Trains an Ultralytics YOLO detector for one job and reports it over the runner protocol.
+
+Usage: python -u train.py --config <config.json>   (PYTHONPATH must hold packages/trainer-runtime/python)
+Honours YOLO_CONFIG_DIR (default: <cwd>/.ultralytics, created with the fonts Ultralytics would download).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import vtp_runner
+from vtp_runner import CheckpointFile, InvalidConfiguration, InvalidDataset, JobConfig, Runner
+
+# packages/shared-schemas/src/hyperparameters.ts, UltralyticsHyperparameters
+HYPERPARAMETERS: dict[str, Any] = {
+    "epochs": int,
+    "imgsz": int,
+    "batch": int,
+    "seed": int,
+    "lr0": float,
+    "lrf": float,
+    "momentum": float,
+    "weight_decay": float,
+    "optimizer": ("SGD", "Adam", "AdamW", "NAdam", "RAdam", "RMSProp", "auto"),
+    "patience": int,
+    "warmup_epochs": float,
+    "cos_lr": bool,
+    "mosaic": float,
+    "fliplr": float,
+}
+# A catalog name such as "yolo11n": Ultralytics builds it from its own <name>.yaml, no path, no download.
+MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+
+class EpochReporter:
+    """Ultralytics callbacks that turn its training loop into protocol events and honour cancellation.
+
+    on_fit_epoch_end runs after each epoch's validation and checkpoint save, and once more after the loop for the
+    final evaluation of best.pt (with trainer.epoch one past the last epoch): only the first kind is an epoch.
+    """
+
+    def __init__(self, runner: Runner, weights_dir: Path) -> None:
+        self._runner = runner
+        self._files = [
+            CheckpointFile("last", str(weights_dir / "last.pt")),
+            CheckpointFile("best", str(weights_dir / "best.pt")),
+        ]
+        self._trained_epoch: int | None = None
+        self._loop_finished = False
+        self.best_metrics: dict[str, float] = {}
+        self.last_metrics: dict[str, float] = {}
+
+    def callbacks(self) -> dict[str, Any]:
+        return {
+            "on_pretrain_routine_end": self._check_cancelled,
+            "on_train_start": self._check_cancelled,
+            "on_train_epoch_start": self._check_cancelled,
+            # Raising here (not trainer.stop) keeps the previous epoch's last.pt resumable: a stop would run
+            # final_eval, which strips the optimizer from last.pt.
+            "on_train_batch_end": self._check_cancelled,
+            "on_val_batch_end": self._check_cancelled_in_loop,
+            "on_train_epoch_end": self._train_epoch_end,
+            "on_fit_epoch_end": self._fit_epoch_end,
+        }
+
+    def _check_cancelled(self, _trainer: Any) -> None:
+        self._runner.check_cancelled()
+
+    def _check_cancelled_in_loop(self, _validator: Any) -> None:
+        if not self._loop_finished:  # the final evaluation runs after the last epoch: let it finish
+            self._runner.check_cancelled()
+
+    def _train_epoch_end(self, trainer: Any) -> None:
+        self._trained_epoch = trainer.epoch
+
+    def _fit_epoch_end(self, trainer: Any) -> None:
+        if trainer.epoch != self._trained_epoch:
+            return
+        self._trained_epoch = None
+        epoch = trainer.epoch + 1
+        metrics = epoch_metrics(trainer)
+        self._runner.epoch(epoch, trainer.epochs, metrics)
+        self.last_metrics = metrics
+        if trainer.best_fitness == trainer.fitness:  # the test save_model() uses to write best.pt
+            self.best_metrics = metrics
+        self._runner.checkpoint(epoch, self._files)
+        if trainer.stop:
+            self._loop_finished = True
+
+    def final_files(self) -> list[CheckpointFile]:
+        return list(reversed(self._files))  # best first
+
+
+def epoch_metrics(trainer: Any) -> dict[str, float]:
+    metrics: dict[str, float] = {}
+    if trainer.tloss is not None:
+        metrics.update(trainer.label_loss_items(trainer.tloss, prefix="train"))
+    metrics.update(trainer.metrics or {})
+    learning_rates = list((getattr(trainer, "lr", None) or {}).values())
+    if learning_rates:
+        metrics["lr"] = learning_rates[0]  # param group 0 (weights); groups differ only during bias warmup
+    return metrics
+
+
+def check_config(config: JobConfig) -> dict[str, Any]:
+    hp = vtp_runner.check_hyperparameters(config.hyperparameters, HYPERPARAMETERS)
+    if not MODEL_NAME.match(config.model):
+        raise InvalidConfiguration(f"model {config.model!r} is not a catalog name such as 'yolo11n'")
+    if config.data_yaml is None:
+        raise InvalidConfiguration("config field 'dataYaml' is required for Ultralytics")
+    if config.initial_weights is not None and not os.path.isfile(config.initial_weights):
+        raise InvalidConfiguration(f"initialWeights not found: {config.initial_weights}")
+    return hp
+
+
+def build_model(name: str, initial_weights: str | None) -> Any:
+    from ultralytics import YOLO
+    from ultralytics.nn.tasks import load_checkpoint
+
+    try:
+        model = YOLO(f"{name}.yaml")
+    except Exception as e:
+        raise InvalidConfiguration(f"unknown Ultralytics model {name!r} ({vtp_runner.describe(e)})") from e
+    if initial_weights is not None:  # read it now so a bad file is a configuration error, not a crash mid-setup
+        try:
+            load_checkpoint(initial_weights)
+        except Exception as e:
+            raise InvalidConfiguration(
+                f"initialWeights is not an Ultralytics checkpoint: {initial_weights} ({vtp_runner.describe(e)})"
+            ) from e
+    return model
+
+
+def train(runner: Runner, config: JobConfig) -> None:
+    hp = check_config(config)
+    from ultralytics_offline import disable_online_features, prepare_offline
+    from yolo_dataset import check_yolo_dataset
+
+    dataset = check_yolo_dataset(config.data_yaml)  # type: ignore[arg-type]
+    vtp_runner.log(f"dataset: {len(dataset.class_names)} classes, images {dataset.image_counts}")
+    runner.check_cancelled()
+
+    settings_dir = prepare_offline(os.environ.get("YOLO_CONFIG_DIR") or os.path.join(os.getcwd(), ".ultralytics"))
+    import torch
+    import ultralytics
+
+    disable_online_features(settings_dir)
+    device = vtp_runner.resolve_device(config.device)
+    model = build_model(config.model, config.initial_weights)
+    output_dir = Path(config.output_dir)
+    reporter = EpochReporter(runner, output_dir / "weights")
+    for event, callback in reporter.callbacks().items():
+        model.add_callback(event, callback)
+    runner.check_cancelled()
+
+    runner.started(hp["epochs"], ultralytics.__version__, torch.__version__, device)
+    try:
+        model.train(
+            data=config.data_yaml,
+            **hp,
+            device="0" if device == "cuda" else "cpu",
+            workers=0,  # no dataloader processes: nothing to orphan, and cancellation stays in this process
+            amp=False,  # the AMP check would fetch yolo26n.pt
+            plots=False,
+            pretrained=config.initial_weights or False,
+            project=str(output_dir.parent),
+            name=output_dir.name,  # weights land in outputDir/weights/
+            exist_ok=True,
+            val=True,
+        )
+    except RuntimeError as e:
+        if str(e).startswith("Dataset '"):  # BaseTrainer.get_dataset wraps every dataset problem this way
+            raise InvalidDataset(str(e), config.data_yaml) from e  # type: ignore[arg-type]
+        raise
+    runner.completed(reporter.best_metrics or reporter.last_metrics, reporter.final_files())
+
+
+if __name__ == "__main__":
+    vtp_runner.run(train)

@@ -1,0 +1,69 @@
+"""Keeps Ultralytics off the network (see /work/shared/FRAMEWORKS.md and ultralytics/utils/checks.py).
+
+`prepare_offline` must run before `import ultralytics`: the online check and the config dir are read at import.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+from pathlib import Path
+
+# check_font() looks for these in $YOLO_CONFIG_DIR/Ultralytics and otherwise asks GitHub for them on every
+# detection training (whatever `plots` and YOLO_OFFLINE say). Any TTF will do.
+FONT_NAMES = ("Arial.ttf", "Arial.Unicode.ttf")
+INTEGRATIONS_OFF = {
+    "sync": False,  # anonymous usage events
+    "api_key": "",  # Ultralytics Platform streaming
+    "clearml": False,
+    "comet": False,
+    "dvc": False,
+    "mlflow": False,
+    "raytune": False,
+    "tensorboard": False,
+    "wandb": False,
+    "vscode_msg": False,
+    "openvino_msg": False,
+}
+
+
+def local_font() -> Path:
+    """matplotlib's DejaVuSans.ttf, found without importing matplotlib."""
+    spec = importlib.util.find_spec("matplotlib")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("matplotlib is not installed: no local TTF to stand in for Ultralytics' Arial.ttf")
+    font = Path(next(iter(spec.submodule_search_locations))) / "mpl-data" / "fonts" / "ttf" / "DejaVuSans.ttf"
+    if not font.is_file():
+        raise RuntimeError(f"matplotlib's font is missing: {font}")
+    return font
+
+
+def prepare_offline(config_dir: str) -> Path:
+    """Set the environment Ultralytics reads at import and put the fonts where it looks. Returns the settings dir."""
+    os.environ["YOLO_OFFLINE"] = "true"  # no DNS check at import; ONLINE=False gates update checks and events
+    os.environ["YOLO_AUTOINSTALL"] = "false"
+    os.environ["ULTRALYTICS_SKIP_REQUIREMENTS_CHECKS"] = "1"
+    os.environ["YOLO_CONFIG_DIR"] = config_dir
+    os.environ.pop("ULTRALYTICS_API_KEY", None)  # would turn on Platform streaming
+    settings_dir = Path(config_dir) / "Ultralytics"
+    settings_dir.mkdir(parents=True, exist_ok=True)
+    font = local_font()
+    for name in FONT_NAMES:
+        target = settings_dir / name
+        if not target.is_file():
+            shutil.copyfile(font, target)
+    return settings_dir
+
+
+def disable_online_features(settings_dir: Path) -> None:
+    """Turn off sync, Platform and every integration, and keep Ultralytics' own dirs inside the job's config dir."""
+    from ultralytics import settings
+
+    wanted = {
+        **INTEGRATIONS_OFF,
+        "datasets_dir": str(settings_dir / "datasets"),
+        "weights_dir": str(settings_dir / "weights"),
+        "runs_dir": str(settings_dir / "runs"),
+    }
+    settings.update({key: value for key, value in wanted.items() if key in settings})
