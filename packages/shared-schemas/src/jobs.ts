@@ -117,3 +117,11 @@ export const JobEventsQuery = z.object({
   after: z.coerce.number().int().min(0).default(0).openapi({ description: 'Only events with a larger seq' }),
   limit: z.coerce.number().int().min(1).max(1000).default(500),
 });
+
+export const LogsQuery = z.object({
+  follow: z
+    .enum(['true', 'false', '1', '0'])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1')
+    .openapi({ description: 'Keep the response open and stream new lines until the training ends' }),
+});

@@ -4,7 +4,7 @@ import { Health, PageQuery, pageOf } from '../common.ts';
 import { Dataset, DatasetIdParams } from '../datasets.ts';
 import { CallbackResponseBody, JobEvent, TrainerEvent } from '../events.ts';
 import { DatasetFormat } from '../frameworks.ts';
-import { Job, JobCreateRequestBody, JobEventsQuery, JobIdParams, JobListQuery } from '../jobs.ts';
+import { Job, JobCreateRequestBody, JobEventsQuery, JobIdParams, JobListQuery, LogsQuery } from '../jobs.ts';
 import { BackendReadiness } from '../readiness.ts';
 import { z } from '../zod.ts';
 import { bearerAuth, json, problems } from './responses.ts';
@@ -155,6 +155,18 @@ export function buildBackendDocument() {
           'text/event-stream': { schema: z.string() },
         },
       },
+      ...problems(401, 404, 422),
+    },
+  });
+  r.registerPath({
+    method: 'get',
+    path: '/v1/jobs/{id}/logs',
+    summary:
+      "The training's log: live from its trainer or pod while it runs, from object storage once it ended",
+    security: bearerAuth,
+    request: { params: JobIdParams, query: LogsQuery },
+    responses: {
+      200: { description: 'The log as plain text', content: { 'text/plain': { schema: z.string() } } },
       ...problems(401, 404, 422),
     },
   });

@@ -1,5 +1,6 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { Health } from '../common.ts';
+import { LogsQuery } from '../jobs.ts';
 import {
   TrainerModelsResponseBody,
   TrainerReadiness,
@@ -66,6 +67,17 @@ export function buildTrainerDocument() {
     security,
     request: { params: TrainingIdParams },
     responses: { 200: json(Training, 'The training'), ...problems(401, 404) },
+  });
+  r.registerPath({
+    method: 'get',
+    path: '/v1/trainings/{jobId}/logs',
+    summary: "The training's log (the runner's stderr); with follow=true it streams until the training ends",
+    security,
+    request: { params: TrainingIdParams, query: LogsQuery },
+    responses: {
+      200: { description: 'The log as plain text', content: { 'text/plain': { schema: z.string() } } },
+      ...problems(401, 404),
+    },
   });
   r.registerPath({
     method: 'post',
