@@ -17,6 +17,7 @@ import { createExecutionManager } from './execution/createExecutionManager.ts';
 import { createApp } from './http/app.ts';
 import { EventIngest } from './jobs/eventIngest.ts';
 import { JobEventNotifier } from './jobs/eventNotifier.ts';
+import { JobLogs } from './jobs/jobLogs.ts';
 import { JobService } from './jobs/jobService.ts';
 import { JobStore } from './jobs/jobStore.ts';
 import { ObjectStore } from './storage/objectStore.ts';
@@ -128,7 +129,8 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     const ingest = new EventIngest(jobStore, () => dispatcher?.nudge());
 
     const metrics = createHttpMetrics('vtp_backend');
-    const app = createApp({ logger, db, objects, metrics, users, datasets, jobs, ingest, notifier });
+    const logs = new JobLogs(jobStore, objects, manager);
+    const app = createApp({ logger, db, objects, metrics, users, datasets, jobs, logs, ingest, notifier });
     const server = await listen(app, config.PORT);
     lifecycle.addShutdownHook('http-server', () => server.close());
 

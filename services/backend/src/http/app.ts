@@ -6,6 +6,7 @@ import type { DatasetService } from '../datasets/datasetService.ts';
 import type { Db } from '../db/database.ts';
 import type { EventIngest } from '../jobs/eventIngest.ts';
 import type { JobEventNotifier } from '../jobs/eventNotifier.ts';
+import type { JobLogs } from '../jobs/jobLogs.ts';
 import type { JobService } from '../jobs/jobService.ts';
 import type { ObjectStore } from '../storage/objectStore.ts';
 import { apiKeyRoutes } from './routes/apiKeys.ts';
@@ -22,6 +23,7 @@ export interface AppDeps {
   users: UserStore;
   datasets: DatasetService;
   jobs: JobService;
+  logs: JobLogs;
   ingest: EventIngest;
   notifier: JobEventNotifier;
 }
@@ -38,7 +40,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/v1', requireApiKey(deps.users));
   app.use(apiKeyRoutes(deps.users));
   app.use(datasetRoutes(deps.datasets));
-  app.use(jobRoutes(deps.jobs, deps.db, deps.notifier));
+  app.use(jobRoutes(deps.jobs, deps.logs, deps.db, deps.notifier));
   app.use(notFoundHandler);
   app.use(problemHandler(deps.logger));
   return app;

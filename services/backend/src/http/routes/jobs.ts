@@ -1,5 +1,12 @@
+import { pipeline } from 'node:stream/promises';
 import { parseInput } from '@vtp/service-kit';
-import { JobCreateRequestBody, JobEventsQuery, JobIdParams, JobListQuery } from '@vtp/shared-schemas';
+import {
+  JobCreateRequestBody,
+  JobEventsQuery,
+  JobIdParams,
+  JobListQuery,
+  LogsQuery,
+} from '@vtp/shared-schemas';
 import { Router } from 'express';
 import { z } from 'zod';
 import { principalOf } from '../../auth/principal.ts';
@@ -7,11 +14,12 @@ import type { Db } from '../../db/database.ts';
 import { listJobEvents } from '../../jobs/eventLog.ts';
 import type { JobEventNotifier } from '../../jobs/eventNotifier.ts';
 import { streamJobEvents } from '../../jobs/eventStream.ts';
+import type { JobLogs } from '../../jobs/jobLogs.ts';
 import type { JobService } from '../../jobs/jobService.ts';
 
 const IdempotencyKey = z.string().min(1).max(200).optional();
 
-export function jobRoutes(jobs: JobService, db: Db, notifier: JobEventNotifier): Router {
+export function jobRoutes(jobs: JobService, logs: JobLogs, db: Db, notifier: JobEventNotifier): Router {
   const router = Router();
   router.post('/v1/jobs', async (req, res) => {
     const idempotencyKey = parseInput(IdempotencyKey, req.get('idempotency-key'), 'header.Idempotency-Key');
@@ -38,6 +46,16 @@ export function jobRoutes(jobs: JobService, db: Db, notifier: JobEventNotifier):
       return;
     }
     res.json({ items: await listJobEvents(db, id, query.after, query.limit) });
+  });
+  router.get('/v1/jobs/:id/logs', async (req, res) => {
+    const { id } = parseInput(JobIdParams, req.params, 'path');
+    const { follow } = parseInput(LogsQuery, req.query, 'query');
+    const log = await logs.open(await jobs.getRow(principalOf(res), id), follow);
+    res.type('text/plain; charset=utf-8');
+    // A reader that hangs up mid-stream is normal, not a server error.
+    await pipeline(log, res).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err;
+    });
   });
   router.post('/v1/jobs/:id/cancel', async (req, res) => {
     const { id } = parseInput(JobIdParams, req.params, 'path');

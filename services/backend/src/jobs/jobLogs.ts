@@ -1,0 +1,32 @@
+import type { Readable } from 'node:stream';
+import { NotFoundError } from '@vtp/service-kit';
+import { parseS3Uri } from '@vtp/service-kit/s3';
+import { isTerminal } from '@vtp/shared-schemas';
+import type { ExecutionManager } from '../execution/executionManager.ts';
+import type { ObjectStore } from '../storage/objectStore.ts';
+import type { JobRow, JobStore } from './jobStore.ts';
+
+/**
+ * A job's training log: from object storage once the training has ended (it outlives the trainer and the pod),
+ * live from the executor while it runs.
+ */
+export class JobLogs {
+  private readonly jobs: JobStore;
+  private readonly objects: ObjectStore;
+  private readonly manager: ExecutionManager;
+
+  constructor(jobs: JobStore, objects: ObjectStore, manager: ExecutionManager) {
+    this.jobs = jobs;
+    this.objects = objects;
+    this.manager = manager;
+  }
+
+  async open(job: JobRow, follow: boolean): Promise<Readable> {
+    const stored = ((await this.jobs.artifacts([job.id])).get(job.id) ?? []).find((a) => a.kind === 'log');
+    if (stored && isTerminal(job.status)) return this.objects.getStream(parseS3Uri(stored.uri).key);
+    const live = await this.manager.logs(job, { follow });
+    if (live) return live;
+    if (stored) return this.objects.getStream(parseS3Uri(stored.uri).key);
+    throw new NotFoundError(`Job ${job.id} has no log yet (status: ${job.status})`, 'log_not_found');
+  }
+}
