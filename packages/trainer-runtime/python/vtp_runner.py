@@ -124,10 +124,6 @@ class Runner:
             os.write(2, f"[vtp-runner] received {name}: stopping at the next batch boundary\n".encode())
         self._cancel_requested.set()
 
-    @property
-    def cancel_requested(self) -> bool:
-        return self._cancel_requested.is_set()
-
     def check_cancelled(self) -> None:
         if self._cancel_requested.is_set():
             raise Cancelled()
