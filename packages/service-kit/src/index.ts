@@ -5,4 +5,12 @@ export { Lifecycle } from './lifecycle.ts';
 export { createLogger, type Logger } from './logger.ts';
 export { createHttpMetrics, type HttpMetrics } from './metrics.ts';
 export { notFoundHandler, problemBody, problemHandler } from './problem.ts';
+export {
+  currentTraceContext,
+  inSpan,
+  startTelemetry,
+  type Telemetry,
+  traceHeaders,
+  tracingMiddleware,
+} from './telemetry.ts';
 export { parseInput, zodIssues } from './validate.ts';

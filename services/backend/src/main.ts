@@ -1,11 +1,13 @@
-import { ConfigError, createLogger } from '@vtp/service-kit';
+import { ConfigError, createLogger, startTelemetry } from '@vtp/service-kit';
 import { startBackend } from './backend.ts';
 import { loadBackendConfig } from './config.ts';
 
 try {
   const config = loadBackendConfig(process.env);
   const logger = createLogger('backend', config.LOG_LEVEL);
+  const telemetry = startTelemetry('vtp-backend');
   const backend = await startBackend(config, logger);
+  backend.lifecycle.addShutdownHook('telemetry', () => telemetry.shutdown());
   backend.lifecycle.exitOnSignals();
   if (!config.ADMIN_API_KEY) {
     // Printed on purpose, once, so a newcomer can call the API right away; never logged elsewhere.

@@ -1,4 +1,4 @@
-import type { Logger } from '@vtp/service-kit';
+import { inSpan, type Logger } from '@vtp/service-kit';
 import { type FailureCode, isTerminal } from '@vtp/shared-schemas';
 import type { DatasetStore } from '../datasets/datasetStore.ts';
 import type { Db } from '../db/database.ts';
@@ -71,7 +71,10 @@ export class Dispatcher {
   private async tick(): Promise<void> {
     const claimed = await claimQueuedJobs(this.deps.db, this.options.limits);
     for (const job of claimed) {
-      const handover = this.handOver(job).finally(() => this.handovers.delete(handover));
+      // The hand-over continues the trace of the request that created the job.
+      const handover = inSpan('dispatch job', job.row.trace_context ?? undefined, () =>
+        this.handOver(job),
+      ).finally(() => this.handovers.delete(handover));
       this.handovers.add(handover);
     }
   }
@@ -96,6 +99,7 @@ export class Dispatcher {
         backendBaseUrl: this.options.backendBaseUrl,
         callbackToken,
         initialWeightsUri,
+        traceContext: row.trace_context ?? undefined,
       });
       const placement = await manager.start(row, spec);
       await jobs.update(row.id, { placement: JSON.stringify(placement) });

@@ -1,3 +1,4 @@
+import { traceHeaders } from '@vtp/service-kit';
 import { TrainerReadiness, Training, type TrainingStartRequestBody } from '@vtp/shared-schemas';
 
 export interface TrainerResponse<T> {
@@ -28,6 +29,7 @@ export class TrainerClient {
     const res = await fetch(`${baseUrl}${path}`, {
       method,
       headers: {
+        ...traceHeaders(),
         authorization: `Bearer ${this.token}`,
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },

@@ -1,4 +1,10 @@
-import { type HttpMetrics, type Logger, notFoundHandler, problemHandler } from '@vtp/service-kit';
+import {
+  type HttpMetrics,
+  type Logger,
+  notFoundHandler,
+  problemHandler,
+  tracingMiddleware,
+} from '@vtp/service-kit';
 import express, { type Express } from 'express';
 import { requireApiKey } from '../auth/requireApiKey.ts';
 import type { UserStore } from '../auth/userStore.ts';
@@ -32,6 +38,7 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  app.use(tracingMiddleware);
   app.use(deps.metrics.middleware);
   app.use(express.json({ limit: '1mb' }));
   app.use(systemRoutes(deps.db, deps.objects, deps.metrics));

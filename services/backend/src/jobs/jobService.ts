@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { ConflictError, InputError, NotFoundError } from '@vtp/service-kit';
+import { ConflictError, currentTraceContext, InputError, NotFoundError } from '@vtp/service-kit';
 import {
   findModel,
   formatForFramework,
@@ -57,6 +57,7 @@ export class JobService {
         initial_weights: body.initialWeights ?? null,
         idempotency_key: idempotencyKey ?? null,
         request_hash: requestHash,
+        trace_context: currentTraceContext() ?? null,
       },
       // No trainer holds a token until dispatch issues one; this placeholder matches no token.
       hashSecret(generateSecret('unissued')),

@@ -1,4 +1,13 @@
-import type { Artifact, Framework, Job, JobError, JobStatus, Metrics, Resources } from '@vtp/shared-schemas';
+import type {
+  Artifact,
+  Framework,
+  Job,
+  JobError,
+  JobStatus,
+  Metrics,
+  Resources,
+  TraceContext,
+} from '@vtp/shared-schemas';
 import type { Knex } from 'knex';
 import type { Db } from '../db/database.ts';
 import { decodeCursor, encodeCursor } from '../http/cursor.ts';
@@ -24,6 +33,7 @@ export interface JobRow {
   error_message: string | null;
   attempts: number;
   placement: Record<string, unknown> | null;
+  trace_context: TraceContext | null;
   created_at: Date;
   updated_at: Date;
   dispatched_at: Date | null;
@@ -54,6 +64,7 @@ export type NewJob = Pick<
   | 'initial_weights'
   | 'idempotency_key'
   | 'request_hash'
+  | 'trace_context'
 >;
 
 function iso(d: Date | null): string | null {
@@ -104,6 +115,7 @@ export class JobStore {
         hyperparameters: JSON.stringify(job.hyperparameters),
         resources: job.resources ? JSON.stringify(job.resources) : null,
         initial_weights: job.initial_weights ? JSON.stringify(job.initial_weights) : null,
+        trace_context: job.trace_context ? JSON.stringify(job.trace_context) : null,
         status: 'queued',
         callback_token_hash: callbackTokenHash,
       })

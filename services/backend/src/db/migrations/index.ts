@@ -1,11 +1,13 @@
 import type { Knex } from 'knex';
 import * as initial from './20261123000000_initial.ts';
+import * as jobTraceContext from './20261123010000_job_trace_context.ts';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
 /** Migrations in order, imported statically so they need no file-system discovery at run time. */
 const migrations: Record<string, Migration> = {
   '20261123000000_initial': initial,
+  '20261123010000_job_trace_context': jobTraceContext,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
