@@ -1,0 +1,182 @@
+// `npm run demo`: the platform's main job end to end, for real, on this machine. Prepares the Python
+// environment, starts the backend on its embedded defaults, uploads two generated datasets, trains a YOLO
+// detector and a timm classifier, shows live progress, prints the results, and stops everything.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { generateImagefolder, generateYolo, zipBuffer } from '@vtp/sample-data';
+import type { Dataset, Job, JobEvent } from '@vtp/shared-schemas';
+import { preparePythonEnv } from '../../packages/trainer-runtime/src/python-env/index.ts';
+import { startPlatform } from './platform.ts';
+import { applyEvent, applyJob, type JobView, renderLine } from './progress.ts';
+import { readSse } from './sse.ts';
+
+const repoRoot = join(import.meta.dirname, '..', '..');
+const dataDir = join(repoRoot, '.data', 'demo');
+const epochs = Number(process.env.DEMO_EPOCHS ?? 3);
+const tty = process.stdout.isTTY;
+const started = Date.now();
+const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)}s`;
+const say = (line: string) => process.stdout.write(`[demo ${elapsed().padStart(4)}] ${line}\n`);
+
+async function call<T>(url: string, init: RequestInit, expected: number): Promise<T> {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  if (res.status !== expected) throw new Error(`${init.method ?? 'GET'} ${url} -> ${res.status}: ${text}`);
+  return JSON.parse(text) as T;
+}
+
+async function main(): Promise<number> {
+  say('preparing the Python environment (cached after the first run)');
+  const python = await preparePythonEnv(repoRoot, {
+    onProgress: ({ step, message }) => say(`  python-env ${step}: ${message}`),
+  });
+  say(
+    `  ${Object.entries(python.versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
+
+  await mkdir(dataDir, { recursive: true });
+  say(`starting the platform (embedded PostgreSQL and S3 under ${dataDir})`);
+  const backendLog: string[] = [];
+  const platform = await startPlatform(repoRoot, dataDir, (line) => backendLog.push(line));
+  try {
+    say(`backend ready at ${platform.url}`);
+    const admin = { authorization: `Bearer ${platform.adminKey}`, 'content-type': 'application/json' };
+    const { key } = await call<{ key: string }>(
+      `${platform.url}/v1/api-keys`,
+      {
+        method: 'POST',
+        headers: admin,
+        body: JSON.stringify({ user: 'demo@example.com', name: `demo-${Date.now()}` }),
+      },
+      201,
+    );
+    const auth = { authorization: `Bearer ${key}` };
+
+    const upload = async (
+      name: string,
+      format: 'yolo' | 'imagefolder',
+      entries: Parameters<typeof zipBuffer>[0],
+    ) => {
+      const form = new FormData();
+      form.set('name', name);
+      form.set('format', format);
+      form.set('file', new Blob([new Uint8Array(await zipBuffer(entries))]), `${name}.zip`);
+      const dataset = await call<Dataset>(
+        `${platform.url}/v1/datasets`,
+        { method: 'POST', headers: auth, body: form },
+        201,
+      );
+      say(
+        `uploaded ${format} dataset "${name}": ${dataset.classNames.length} classes, ${dataset.imageCounts.train} train / ${dataset.imageCounts.val} val images, ${dataset.bytes} bytes`,
+      );
+      return dataset;
+    };
+    const shapes = await upload(
+      'shapes-detect',
+      'yolo',
+      generateYolo({ seed: 7, trainImages: 24, valImages: 8 }).entries,
+    );
+    const colours = await upload(
+      'shapes-classify',
+      'imagefolder',
+      generateImagefolder({ seed: 7, trainPerClass: 16, valPerClass: 6 }).entries,
+    );
+
+    const create = (body: object) =>
+      call<Job>(
+        `${platform.url}/v1/jobs`,
+        {
+          method: 'POST',
+          headers: { ...auth, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        },
+        201,
+      );
+    const jobs = [
+      {
+        job: await create({
+          framework: 'ultralytics',
+          model: 'yolo11n',
+          datasetId: shapes.id,
+          hyperparameters: { epochs, imgsz: 64, batch: 8, seed: 1 },
+        }),
+        keys: ['train/box_loss', 'metrics/mAP50(B)'],
+      },
+      {
+        job: await create({
+          framework: 'timm',
+          model: 'test_resnet',
+          datasetId: colours.id,
+          hyperparameters: { epochs, imgsz: 64, batch: 16, lr: 0.01, seed: 1 },
+        }),
+        keys: ['train/loss', 'val/top1'],
+      },
+    ];
+    const views: JobView[] = jobs.map(({ job }) => ({
+      label: `${job.framework}/${job.model}`,
+      status: job.status,
+      epoch: 0,
+      totalEpochs: epochs,
+      metrics: {},
+    }));
+    say(`training ${jobs.length} jobs for ${epochs} epochs each (live progress from their event streams)`);
+
+    let drawn = 0;
+    const draw = (final = false) => {
+      if (!tty && !final) return;
+      if (tty && drawn) process.stdout.write(`\x1b[${drawn}A`);
+      for (const [i, view] of views.entries())
+        process.stdout.write(`\x1b[2K${renderLine(view, jobs[i]?.keys ?? [])}\n`);
+      drawn = views.length;
+    };
+    const follow = async (index: number) => {
+      const { job } = jobs[index] as (typeof jobs)[number];
+      const view = views[index] as JobView;
+      const res = await fetch(`${platform.url}/v1/jobs/${job.id}/events`, {
+        headers: { ...auth, accept: 'text/event-stream' },
+      });
+      if (!res.ok || !res.body) throw new Error(`event stream of ${job.id}: HTTP ${res.status}`);
+      for await (const message of readSse(res.body as unknown as AsyncIterable<Uint8Array>)) {
+        if (message.event === 'end') break;
+        applyEvent(view, JSON.parse(message.data) as JobEvent);
+        if (tty) draw();
+        else if (message.event === 'progress' || message.event === 'started')
+          say(renderLine(view, jobs[index]?.keys ?? []));
+      }
+    };
+    await Promise.all(jobs.map((_, i) => follow(i)));
+
+    const finals = await Promise.all(
+      jobs.map(({ job }) => call<Job>(`${platform.url}/v1/jobs/${job.id}`, { headers: auth }, 200)),
+    );
+    for (const [i, job] of finals.entries()) applyJob(views[i] as JobView, job);
+    draw(true);
+    say('results:');
+    for (const job of finals) {
+      say(
+        `  ${job.framework}/${job.model}: ${job.status}${job.error ? ` (${job.error.code}: ${job.error.message})` : ''}`,
+      );
+      for (const [name, value] of Object.entries(job.latestMetrics ?? {}))
+        say(`      ${name} = ${value.toFixed(4)}`);
+      for (const artifact of job.artifacts)
+        say(`      ${artifact.kind.padEnd(7)} ${artifact.uri} (${artifact.bytes} bytes)`);
+    }
+    const ok = finals.every((j) => j.status === 'succeeded');
+    if (!ok) {
+      say('a job did not succeed; the backend log ends with:');
+      for (const line of backendLog.slice(-20)) process.stdout.write(`    ${line}\n`);
+    }
+    return ok ? 0 : 1;
+  } finally {
+    say('stopping the platform');
+    await platform.stop();
+    say(`done in ${elapsed()}`);
+  }
+}
+
+process.exitCode = await main().catch((err: Error) => {
+  process.stderr.write(`[demo] failed: ${err.message}\n`);
+  return 1;
+});

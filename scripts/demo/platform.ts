@@ -1,0 +1,73 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+export interface RunningPlatform {
+  url: string;
+  adminKey: string;
+  stop(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+  });
+}
+
+/**
+ * Starts the backend exactly as `npm start` does (embedded PostgreSQL and S3 under `dataDir`), on a free port,
+ * and waits until it is ready. Its log goes to `logFile`-like sink `onLog`.
+ */
+export async function startPlatform(
+  repoRoot: string,
+  dataDir: string,
+  onLog: (line: string) => void,
+): Promise<RunningPlatform> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, [join(repoRoot, 'services/backend/src/main.ts')], {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      DATA_DIR: dataDir,
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.setEncoding('utf8');
+    stream?.on('data', (chunk: string) => {
+      for (const line of chunk.split('\n')) if (line.trim()) onLog(line);
+    });
+  }
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const ready = await fetch(`${url}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ready) break;
+    if (child.exitCode !== null)
+      throw new Error(`the backend exited with code ${child.exitCode} while starting`);
+    if (Date.now() > deadline) throw new Error('the backend did not become ready within 2 minutes');
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  const adminKey = (await readFile(join(dataDir, 'admin-api-key'), 'utf8')).trim();
+  return {
+    url,
+    adminKey,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
