@@ -69,7 +69,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       secretAccessKey: config.AWS_SECRET_ACCESS_KEY,
     };
     if (!config.S3_ENDPOINT && !config.AWS_ACCESS_KEY_ID) {
-      const embedded = await startEmbeddedS3(resolve(dataDir, 's3'));
+      const embedded = await startEmbeddedS3(resolve(dataDir, 's3'), config.EMBEDDED_S3_PORT);
       lifecycle.addShutdownHook('embedded-s3', () => embedded.stop());
       s3Settings = { ...s3Settings, ...embedded, forcePathStyle: true };
       logger.info(

@@ -52,6 +52,8 @@ const Settings = z.object({
   MONITOR_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
   // Python interpreter for spawned trainers; unset = the cached virtual environment of `npm run python:env`.
   VTP_PYTHON: z.string().optional(),
+  // Port of the embedded S3 server (0 = any free port); fixed under `turbo run dev` so trainers can reach it.
+  EMBEDDED_S3_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   // Largest accepted dataset upload.
   MAX_UPLOAD_BYTES: z.coerce
     .number()
