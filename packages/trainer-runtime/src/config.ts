@@ -1,0 +1,85 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '@vtp/service-kit';
+import type { S3Settings } from '@vtp/service-kit/s3';
+import type { Framework } from '@vtp/shared-schemas';
+import { z } from 'zod';
+
+export type TrainerMode = 'serve' | 'run';
+
+const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const milliseconds = (fallback: number) => z.coerce.number().int().min(10).default(fallback);
+
+function trainerEnv(framework: Framework, defaultPort: number, mode: TrainerMode) {
+  return z
+    .object({
+      // HTTP port of the trainer API (serve mode).
+      PORT: z.coerce.number().int().min(0).max(65535).default(defaultPort),
+      // Bearer token the backend sends on every /v1 call; required to serve, unused by a one-shot `run`.
+      TRAINER_TOKEN: mode === 'serve' ? z.string().min(24, 'at least 24 characters') : z.string().optional(),
+      // S3-compatible endpoint (MinIO, R2, s3rver); unset = AWS S3.
+      S3_ENDPOINT: z.url().optional(),
+      S3_REGION: z.string().min(1).default('us-east-1'),
+      // Path-style URLs (http://host/bucket/key) as MinIO and s3rver need.
+      S3_FORCE_PATH_STYLE: flag.default(true),
+      // Unset = the SDK's default credential chain (IRSA, instance profile).
+      AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
+      AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+      // Scratch space: each job unpacks its dataset and writes checkpoints under WORK_DIR/jobs/<jobId>.
+      WORK_DIR: z
+        .string()
+        .min(1)
+        .default(join(tmpdir(), `vtp-trainer-${framework}`)),
+      // Trainings at once; one more start is refused with 503 and Retry-After.
+      MAX_CONCURRENT_TRAININGS: z.coerce.number().int().min(1).max(64).default(1),
+      // How often a running training tells the backend it is alive.
+      HEARTBEAT_INTERVAL_MS: milliseconds(5000),
+      // Time a runner gets between SIGTERM and SIGKILL (cancel, time limit, shutdown).
+      CANCEL_GRACE_MS: milliseconds(10_000),
+      // Callback events the backend has not taken yet survive restarts here; default WORK_DIR/outbox.
+      OUTBOX_DIR: z.string().min(1).optional(),
+      // `run` mode: how long to wait for the backend to take every event before leaving the rest in the outbox.
+      CALLBACK_DRAIN_TIMEOUT_MS: milliseconds(60_000),
+      // Python interpreter for the runner; unset = the cached virtual environment of `npm run python:env`.
+      VTP_PYTHON: z.string().min(1).optional(),
+    })
+    .superRefine((env, ctx) => {
+      if (Boolean(env.AWS_ACCESS_KEY_ID) !== Boolean(env.AWS_SECRET_ACCESS_KEY)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [env.AWS_ACCESS_KEY_ID ? 'AWS_SECRET_ACCESS_KEY' : 'AWS_ACCESS_KEY_ID'],
+          message: 'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together',
+        });
+      }
+    })
+    .transform((env) => ({
+      port: env.PORT,
+      trainerToken: env.TRAINER_TOKEN,
+      s3: {
+        endpoint: env.S3_ENDPOINT,
+        region: env.S3_REGION,
+        forcePathStyle: env.S3_FORCE_PATH_STYLE,
+        accessKeyId: env.AWS_ACCESS_KEY_ID,
+        secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+      } satisfies S3Settings,
+      workDir: env.WORK_DIR,
+      outboxDir: env.OUTBOX_DIR ?? join(env.WORK_DIR, 'outbox'),
+      maxConcurrentTrainings: env.MAX_CONCURRENT_TRAININGS,
+      heartbeatIntervalMs: env.HEARTBEAT_INTERVAL_MS,
+      cancelGraceMs: env.CANCEL_GRACE_MS,
+      callbackDrainTimeoutMs: env.CALLBACK_DRAIN_TIMEOUT_MS,
+      python: env.VTP_PYTHON,
+    }));
+}
+
+export type TrainerConfig = z.output<ReturnType<typeof trainerEnv>>;
+
+/** Reads the trainer's settings from the environment once at start-up; names every bad variable at once. */
+export function loadTrainerConfig(
+  framework: Framework,
+  defaultPort: number,
+  mode: TrainerMode,
+  env: NodeJS.ProcessEnv,
+): TrainerConfig {
+  return loadConfig(trainerEnv(framework, defaultPort, mode), env);
+}

@@ -1,0 +1,178 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import yauzl, { type Entry, type ZipFile } from 'yauzl';
+import { InvalidDatasetError } from '../adapter.ts';
+
+export interface ExtractLimits {
+  /** Entries in the archive, folders and junk included. */
+  maxEntries: number;
+  /** Sum of every file's uncompressed size: what extracting writes to disk. */
+  maxTotalBytes: number;
+  /** Uncompressed:compressed ratio of any one entry of at least 1 MiB; images and labels stay far below. */
+  maxCompressionRatio: number;
+}
+
+const GIB = 1024 ** 3;
+const RATIO_CHECK_MIN_BYTES = 1024 ** 2;
+
+/** The same bounds the backend checks at upload, so an accepted dataset always unpacks. */
+export const DEFAULT_EXTRACT_LIMITS: ExtractLimits = {
+  maxEntries: 200_000,
+  maxTotalBytes: 20 * GIB,
+  maxCompressionRatio: 200,
+};
+
+export interface ExtractSummary {
+  files: number;
+  bytes: number;
+}
+
+const UNIX_HOST = 3;
+const FILE_TYPE_MASK = 0o170000;
+const SYMLINK_TYPE = 0o120000;
+
+/**
+ * Extracts a zip into `destination`, refusing anything that could write outside it or exhaust the disk:
+ * absolute paths, `..` segments, symbolic links, duplicate names, and archives over `limits`. Desktop junk
+ * (__MACOSX/, .DS_Store, ._*) is skipped. A refusal names the entry at fault.
+ */
+export async function extractZip(
+  zipPath: string,
+  destination: string,
+  limits: ExtractLimits = DEFAULT_EXTRACT_LIMITS,
+  signal?: AbortSignal,
+): Promise<ExtractSummary> {
+  const zip = await openZip(zipPath);
+  const refuse = (name: string, message: string) => new InvalidDatasetError(`dataset.zip: ${name}`, message);
+  try {
+    if (zip.entryCount > limits.maxEntries) {
+      throw new InvalidDatasetError(
+        'dataset.zip',
+        `has ${zip.entryCount} entries; at most ${limits.maxEntries}`,
+      );
+    }
+    await mkdir(destination, { recursive: true });
+    const summary: ExtractSummary = { files: 0, bytes: 0 };
+    for await (const entry of entries(zip)) {
+      signal?.throwIfAborted();
+      const name = entry.fileName;
+      const fault = unsafeEntryFault(name, entry);
+      if (fault) throw refuse(name, fault);
+      if (isJunk(name)) continue;
+      const target = join(destination, name);
+      const inside = relative(destination, target);
+      if (inside.startsWith(`..${sep}`) || inside === '..' || isAbsolute(inside)) {
+        throw refuse(name, 'resolves outside the dataset folder');
+      }
+      if (name.endsWith('/')) {
+        await mkdir(target, { recursive: true });
+        continue;
+      }
+      summary.bytes += entry.uncompressedSize;
+      if (summary.bytes > limits.maxTotalBytes) {
+        throw refuse(name, `takes the archive past ${limits.maxTotalBytes} bytes uncompressed`);
+      }
+      if (
+        entry.uncompressedSize >= RATIO_CHECK_MIN_BYTES &&
+        entry.uncompressedSize > entry.compressedSize * limits.maxCompressionRatio
+      ) {
+        throw refuse(name, `compresses more than ${limits.maxCompressionRatio}:1, like a zip bomb`);
+      }
+      await mkdir(dirname(target), { recursive: true });
+      try {
+        // 'wx': a name that appears twice would silently replace the first file.
+        await pipeline(await openEntry(zip, entry), createWriteStream(target, { flags: 'wx' }), { signal });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+          throw refuse(name, 'appears twice in the archive');
+        throw err;
+      }
+      summary.files += 1;
+    }
+    return summary;
+  } catch (err) {
+    // yauzl's own checks (bad paths, sizes that do not match, a truncated archive) are the dataset's fault too;
+    // system errors (a full disk) and aborts are not.
+    if (err instanceof InvalidDatasetError || signal?.aborted || isSystemError(err)) throw err;
+    throw new InvalidDatasetError('dataset.zip', `is not a readable zip archive: ${(err as Error).message}`);
+  } finally {
+    zip.close();
+  }
+}
+
+/** Why writing this entry could escape the destination, or be read differently by other tools. */
+function unsafeEntryFault(name: string, entry: Entry): string | undefined {
+  if (name.includes('\\')) return 'contains a backslash; zip paths must use /';
+  if (/\p{Cc}/u.test(name)) return 'contains a control character';
+  if (name.startsWith('/') || /^[a-zA-Z]:/.test(name)) return 'is an absolute path';
+  const segments = (name.endsWith('/') ? name.slice(0, -1) : name).split('/');
+  if (segments.includes('..')) return 'climbs out of the archive with a .. segment';
+  if (segments.some((segment) => segment === '' || segment === '.')) return 'has an empty or . path segment';
+  const fileType = (entry.externalFileAttributes >>> 16) & FILE_TYPE_MASK;
+  if (entry.versionMadeBy >> 8 === UNIX_HOST && fileType === SYMLINK_TYPE) return 'is a symbolic link';
+  if (entry.isEncrypted()) return 'is encrypted';
+  return undefined;
+}
+
+function isSystemError(err: unknown): boolean {
+  return (
+    typeof (err as NodeJS.ErrnoException).code === 'string' &&
+    typeof (err as NodeJS.ErrnoException).syscall === 'string'
+  );
+}
+
+/** Files archivers and desktops add on their own. */
+function isJunk(name: string): boolean {
+  if (name.startsWith('__MACOSX/')) return true;
+  const base = name.endsWith('/') ? '' : name.slice(name.lastIndexOf('/') + 1);
+  const lower = base.toLowerCase();
+  return base === '.DS_Store' || base.startsWith('._') || lower === 'thumbs.db' || lower === 'desktop.ini';
+}
+
+function openZip(path: string): Promise<ZipFile> {
+  return new Promise((resolve, reject) => {
+    yauzl.open(path, { lazyEntries: true, autoClose: false, validateEntrySizes: true }, (err, zip) =>
+      err ? reject(err) : resolve(zip),
+    );
+  });
+}
+
+function openEntry(zip: ZipFile, entry: Entry): Promise<Readable> {
+  return new Promise((resolve, reject) => {
+    zip.openReadStream(entry, (err, stream) => (err ? reject(err) : resolve(stream)));
+  });
+}
+
+/** The archive's entries one at a time; the next is read only when the previous one is done. */
+async function* entries(zip: ZipFile): AsyncGenerator<Entry> {
+  while (true) {
+    const next = await new Promise<Entry | undefined>((resolve, reject) => {
+      const cleanup = () => {
+        zip.off('entry', onEntry);
+        zip.off('end', onEnd);
+        zip.off('error', onError);
+      };
+      const onEntry = (entry: Entry) => {
+        cleanup();
+        resolve(entry);
+      };
+      const onEnd = () => {
+        cleanup();
+        resolve(undefined);
+      };
+      const onError = (err: Error) => {
+        cleanup();
+        reject(err);
+      };
+      zip.on('entry', onEntry);
+      zip.on('end', onEnd);
+      zip.on('error', onError);
+      zip.readEntry();
+    });
+    if (!next) return;
+    yield next;
+  }
+}

@@ -1,0 +1,74 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Logger } from '@vtp/service-kit';
+import { createS3Client } from '@vtp/service-kit/s3';
+import type { TrainerAdapter } from './adapter.ts';
+import { CallbackDelivery, type RedeliveryOptions } from './callbacks/callbackDelivery.ts';
+import {
+  CallbackSender,
+  DEFAULT_DELIVERY_POLICY,
+  type DeliveryPolicyOptions,
+} from './callbacks/deliveryPolicy.ts';
+import { createHttpClient } from './callbacks/httpClient.ts';
+import { Outbox } from './callbacks/outbox.ts';
+import type { TrainerConfig } from './config.ts';
+import { repoRoot, runnerHelperDir } from './paths.ts';
+import { resolvePython } from './python-env/index.ts';
+import { Trainings } from './training/trainings.ts';
+
+export interface TrainerRuntimeOptions {
+  logger: Logger;
+  /** Interpreter for the runners; default VTP_PYTHON, else the cached environment of `npm run python:env`. */
+  python?: string;
+  s3?: S3Client;
+  deliveryPolicy?: Partial<DeliveryPolicyOptions>;
+  redelivery?: RedeliveryOptions;
+}
+
+/** What both entry points (`serve` and `run`) are made of. */
+export interface TrainerRuntime {
+  adapter: TrainerAdapter;
+  config: TrainerConfig;
+  logger: Logger;
+  python: string | undefined;
+  trainings: Trainings;
+  delivery: CallbackDelivery;
+}
+
+export function createTrainerRuntime(
+  adapter: TrainerAdapter,
+  config: TrainerConfig,
+  options: TrainerRuntimeOptions,
+): TrainerRuntime {
+  const { logger } = options;
+  const python = options.python ?? config.python ?? findCachedPython(logger);
+  const delivery = new CallbackDelivery({
+    sender: new CallbackSender(createHttpClient(), { ...DEFAULT_DELIVERY_POLICY, ...options.deliveryPolicy }),
+    outbox: new Outbox(config.outboxDir),
+    logger: logger.child({ component: 'callbacks' }),
+    ...(options.redelivery ? { redelivery: options.redelivery } : {}),
+  });
+  const trainings = new Trainings(
+    {
+      adapter,
+      s3: options.s3 ?? createS3Client(config.s3),
+      delivery,
+      logger,
+      python,
+      runnerHelperDir,
+      workDir: config.workDir,
+      heartbeatIntervalMs: config.heartbeatIntervalMs,
+      cancelGraceMs: config.cancelGraceMs,
+    },
+    config.maxConcurrentTrainings,
+  );
+  return { adapter, config, logger, python, trainings, delivery };
+}
+
+function findCachedPython(logger: Logger): string | undefined {
+  try {
+    return resolvePython(repoRoot);
+  } catch (err) {
+    logger.warn({ err }, 'cannot look for the cached Python environment');
+    return undefined;
+  }
+}

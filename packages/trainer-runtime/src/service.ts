@@ -1,0 +1,91 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createHttpMetrics, Lifecycle, listen, type RunningServer } from '@vtp/service-kit';
+import type { Express } from 'express';
+import { Gauge } from 'prom-client';
+import type { TrainerAdapter } from './adapter.ts';
+import type { TrainerConfig } from './config.ts';
+import { createTrainerApp } from './http/trainerApp.ts';
+import { Readiness } from './readiness/readiness.ts';
+import { createTrainerRuntime, type TrainerRuntime, type TrainerRuntimeOptions } from './runtime.ts';
+
+export interface TrainerService extends TrainerRuntime {
+  app: Express;
+  readiness: Readiness;
+  lifecycle: Lifecycle;
+  /** Takes up the outbox a previous process left, starts the Python check, and listens. */
+  start(): Promise<RunningServer>;
+  /** Stops accepting, stops every runner (SIGTERM, then SIGKILL), and leaves undelivered events on disk. */
+  stop(): Promise<void>;
+}
+
+/** The trainer HTTP service for one framework: the `serve` entry point. */
+export function createTrainerService(
+  adapter: TrainerAdapter,
+  config: TrainerConfig,
+  options: TrainerRuntimeOptions,
+): TrainerService {
+  const runtime = createTrainerRuntime(adapter, config, options);
+  const { trainings, delivery, logger } = runtime;
+  if (!config.trainerToken) throw new Error('TRAINER_TOKEN is required to serve the trainer API');
+  const readiness = new Readiness(adapter.framework, runtime.python);
+  const metrics = createHttpMetrics('vtp_trainer');
+  new Gauge({
+    name: 'vtp_trainer_active_trainings',
+    help: 'Trainings running (or starting) now',
+    registers: [metrics.registry],
+    collect() {
+      this.set(trainings.active());
+    },
+  });
+  new Gauge({
+    name: 'vtp_trainer_pending_callback_events',
+    help: 'Callback events not yet delivered to the backend (in memory or in the outbox)',
+    registers: [metrics.registry],
+    collect() {
+      this.set(delivery.pending());
+    },
+  });
+  const app = createTrainerApp({
+    adapter,
+    trainings,
+    readiness,
+    metrics,
+    logger,
+    trainerToken: config.trainerToken,
+    maxConcurrentTrainings: config.maxConcurrentTrainings,
+  });
+  const lifecycle = new Lifecycle(logger);
+
+  return {
+    ...runtime,
+    app,
+    readiness,
+    lifecycle,
+    async start() {
+      // Hooks run in reverse: stop accepting, then stop runners (their last events queue up), then save events.
+      lifecycle.addShutdownHook('callback outbox', () => delivery.close());
+      lifecycle.addShutdownHook('trainings', () => trainings.shutdown(config.cancelGraceMs + 30_000));
+      const waiting = await delivery.recover();
+      if (waiting)
+        logger.info({ events: waiting }, 'redelivering callback events left by a previous process');
+      const probeDir = join(config.workDir, 'probe');
+      await mkdir(probeDir, { recursive: true });
+      void readiness
+        .check(adapter.frameworkModule, probeDir, { ...process.env, ...adapter.pythonEnv(probeDir) })
+        .then((probe) =>
+          probe.problem
+            ? logger.error({ problem: probe.problem, fix: 'npm run python:env' }, 'trainer not ready')
+            : logger.info(
+                { python: probe.pythonVersion, torch: probe.torchVersion, framework: probe.frameworkVersion },
+                'trainer ready',
+              ),
+        );
+      const server = await listen(app, config.port);
+      lifecycle.addShutdownHook('http server', () => server.close());
+      logger.info({ url: server.url, framework: adapter.framework }, 'trainer listening');
+      return server;
+    },
+    stop: () => lifecycle.shutdown(),
+  };
+}

@@ -1,0 +1,421 @@
+import { writeFile } from 'node:fs/promises';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { inSpan, type Logger } from '@vtp/service-kit';
+import type {
+  Artifact,
+  JobError,
+  Metrics,
+  Training as TrainingState,
+  TrainingStatus,
+} from '@vtp/shared-schemas';
+import { InvalidDatasetError, type TrainerAdapter } from '../adapter.ts';
+import { ArtifactStore, type Capture } from '../artifacts/artifactStore.ts';
+import type { CallbackDelivery, NewTrainerEvent } from '../callbacks/callbackDelivery.ts';
+import { findDatasetRoot } from '../dataset/datasetRoot.ts';
+import { downloadObject, MissingObjectError } from '../dataset/downloadObject.ts';
+import { extractZip } from '../dataset/extractZip.ts';
+import type { RunnerEvent, RunnerFile } from '../runner/protocol.ts';
+import { RunnerProcess } from '../runner/runnerProcess.ts';
+import { TrainingLog } from '../runner/trainingLog.ts';
+import { createWorkspace, type JobWorkspace, jobWorkspace, removeWorkspace } from './jobWorkspace.ts';
+import { type RunnerOutcome, runnerOutcome, type StopReason } from './runnerOutcome.ts';
+import type { TrainingSpec } from './trainingSpec.ts';
+
+export interface TrainingDeps {
+  adapter: TrainerAdapter;
+  s3: S3Client;
+  delivery: CallbackDelivery;
+  logger: Logger;
+  /** Python interpreter; undefined when no environment is set up (the job then fails saying how to fix it). */
+  python: string | undefined;
+  /** PYTHONPATH of the runner (the shared helper module). */
+  runnerHelperDir: string;
+  workDir: string;
+  heartbeatIntervalMs: number;
+  cancelGraceMs: number;
+}
+
+/** Stray stdout lines sent to the backend as log events, per job; the rest only reach the training log. */
+const MAX_STRAY_LOG_EVENTS = 100;
+
+class Stopped extends Error {}
+
+interface KindCapture {
+  kind: RunnerFile['kind'];
+  capture: Capture;
+}
+
+/**
+ * One training from start request to terminal event: fetch and unpack the dataset, run the framework's runner,
+ * turn its protocol into callback events (uploading checkpoints on the way), and clean up. It never waits on
+ * the backend: events go to the delivery queue.
+ */
+export class Training {
+  readonly jobId: string;
+  /** Resolves with the final status once the terminal event is queued and the work folder is gone. */
+  readonly done: Promise<TrainingStatus>;
+  private readonly spec: TrainingSpec;
+  private readonly deps: TrainingDeps;
+  private readonly logger: Logger;
+  private readonly workspace: JobWorkspace;
+  private readonly artifacts: ArtifactStore;
+  private readonly abort = new AbortController();
+  private status: TrainingStatus = 'starting';
+  private epoch = 0;
+  private totalEpochs: number;
+  private readonly startedAt = new Date();
+  private finishedAt: Date | undefined;
+  private error: JobError | null = null;
+  private stopReason: StopReason | undefined;
+  private runner: RunnerProcess | undefined;
+  private log: TrainingLog | undefined;
+  /** Runner events are handled one after another, in order, uploads included. */
+  private handling: Promise<void> = Promise.resolve();
+  private terminal: Extract<RunnerEvent, { type: 'completed' | 'error' | 'cancelled' }> | undefined;
+  private finalCaptures: Promise<KindCapture[]> | undefined;
+  private lastCheckpoint: Artifact[] = [];
+  private readonly epochMetrics: Metrics[] = [];
+  private strayEvents = 0;
+
+  constructor(spec: TrainingSpec, deps: TrainingDeps) {
+    this.spec = spec;
+    this.deps = deps;
+    this.jobId = spec.request.jobId;
+    this.logger = deps.logger.child({ jobId: this.jobId });
+    this.workspace = jobWorkspace(deps.workDir, this.jobId);
+    this.artifacts = new ArtifactStore(deps.s3, spec.request.output.uriPrefix, this.workspace.uploads);
+    this.totalEpochs = Number(spec.hyperparameters.epochs ?? 0);
+    this.done = inSpan(`training ${this.jobId}`, spec.request.traceContext, () => this.run());
+  }
+
+  get finished(): boolean {
+    return this.finishedAt !== undefined;
+  }
+
+  state(): TrainingState {
+    return {
+      jobId: this.jobId,
+      status: this.status,
+      epoch: this.epoch,
+      totalEpochs: this.totalEpochs,
+      startedAt: this.startedAt.toISOString(),
+      finishedAt: this.finishedAt?.toISOString() ?? null,
+      error: this.error,
+      pendingEvents: this.deps.delivery.pending(this.jobId),
+    };
+  }
+
+  /** The training log so far; with `follow`, streamed until the training ends. */
+  async *logs(follow: boolean, signal?: AbortSignal): AsyncGenerator<Buffer> {
+    if (this.log) yield* this.log.read(follow, signal);
+  }
+
+  /**
+   * Stops the training: SIGTERM to the runner's process group (it stops at the next batch and names its
+   * checkpoints), SIGKILL after the grace period. The first reason given is the one reported.
+   */
+  stop(reason: StopReason): void {
+    if (this.finished || this.stopReason) return;
+    this.stopReason = reason;
+    this.logger.info({ reason }, 'stopping the training');
+    this.log?.note(`stopping: ${reason}`);
+    this.abort.abort();
+    void this.runner?.terminate(this.deps.cancelGraceMs);
+  }
+
+  private async run(): Promise<TrainingStatus> {
+    const heartbeat = setInterval(() => this.emit({ type: 'heartbeat' }), this.deps.heartbeatIntervalMs);
+    const { maxDurationSeconds } = this.spec.request;
+    const limit = maxDurationSeconds
+      ? setTimeout(() => this.stop('time_limit'), maxDurationSeconds * 1000)
+      : undefined;
+    try {
+      await createWorkspace(this.workspace);
+      this.log = new TrainingLog(this.workspace.log);
+      const outcome = await this.train();
+      await this.finish(outcome);
+    } catch (err) {
+      await this.finish(this.failureOf(err));
+    } finally {
+      clearInterval(heartbeat);
+      clearTimeout(limit);
+      await this.log?.close().catch(() => undefined);
+      await removeWorkspace(this.workspace).catch((err) =>
+        this.logger.warn({ err }, 'could not remove the job folder'),
+      );
+    }
+    return this.status;
+  }
+
+  private async train(): Promise<RunnerOutcome> {
+    const { request } = this.spec;
+    const { adapter } = this.deps;
+    const signal = this.abort.signal;
+    this.note(`downloading ${request.dataset.uri}`);
+    const zipBytes = await downloadObject(
+      this.deps.s3,
+      request.dataset.uri,
+      this.workspace.datasetZip,
+      signal,
+    );
+    this.note(`unpacking ${zipBytes} bytes`);
+    const extracted = await extractZip(this.workspace.datasetZip, this.workspace.dataset, undefined, signal);
+    const root = await findDatasetRoot(this.workspace.dataset, adapter.datasetTopFolders);
+    this.note(`dataset: ${extracted.files} files, ${extracted.bytes} bytes`);
+    const prepared = await adapter.prepareDataset({ root, ...extracted }, this.workspace.dir);
+    let initialWeights: string | null = null;
+    if (request.initialWeightsUri) {
+      initialWeights = `${this.workspace.dir}/${adapter.initialWeightsFileName}`;
+      this.note(`downloading initial weights ${request.initialWeightsUri}`);
+      await downloadObject(this.deps.s3, request.initialWeightsUri, initialWeights, signal);
+    }
+    await writeFile(
+      this.workspace.config,
+      JSON.stringify(
+        {
+          jobId: this.jobId,
+          model: request.model,
+          datasetDir: root,
+          dataYaml: prepared.dataYaml,
+          outputDir: this.workspace.output,
+          hyperparameters: this.spec.hyperparameters,
+          initialWeights,
+          device: 'auto',
+        },
+        null,
+        2,
+      ),
+    );
+    if (this.stopReason) throw new Stopped();
+    if (!this.deps.python) {
+      return {
+        type: 'failed',
+        error: {
+          code: 'internal_error',
+          message: 'No Python environment for the runner: run `npm run python:env`, or set VTP_PYTHON',
+        },
+      };
+    }
+    return this.supervise(this.deps.python);
+  }
+
+  private async supervise(python: string): Promise<RunnerOutcome> {
+    const log = this.log!;
+    const runner = new RunnerProcess(
+      {
+        python,
+        script: this.deps.adapter.runnerScript,
+        configFile: this.workspace.config,
+        cwd: this.workspace.dir,
+        env: runnerEnvironment(this.deps.runnerHelperDir, this.deps.adapter.pythonEnv(this.workspace.dir)),
+      },
+      {
+        event: (event) => this.onRunnerEvent(event),
+        stray: (line) => this.onStrayLine(line),
+        stderr: (chunk) => log.write(chunk),
+      },
+    );
+    this.runner = runner;
+    this.logger.info({ pid: runner.pid }, 'runner started');
+    // A stop that came while the runner was being spawned.
+    if (this.stopReason) void runner.terminate(this.deps.cancelGraceMs);
+    const exit = await runner.exited;
+    await this.handling;
+    this.logger.info({ code: exit.code, signal: exit.signal }, 'runner exited');
+    return runnerOutcome({
+      exit,
+      terminal: this.terminal,
+      stopReason: this.stopReason,
+      maxDurationSeconds: this.spec.request.maxDurationSeconds,
+      logTail: log.tail(),
+    });
+  }
+
+  private onRunnerEvent(event: RunnerEvent): void {
+    switch (event.type) {
+      case 'started':
+        this.status = 'running';
+        this.totalEpochs = event.totalEpochs;
+        this.note(`runner started on ${event.device ?? 'unknown device'}`);
+        this.emit({
+          type: 'started',
+          totalEpochs: event.totalEpochs,
+          ...(event.frameworkVersion ? { frameworkVersion: event.frameworkVersion } : {}),
+        });
+        return;
+      case 'epoch':
+        this.epoch = event.epoch;
+        this.totalEpochs = event.totalEpochs;
+        this.epochMetrics.push(event.metrics);
+        this.emit({
+          type: 'progress',
+          epoch: event.epoch,
+          totalEpochs: event.totalEpochs,
+          metrics: event.metrics,
+        });
+        return;
+      case 'checkpoint': {
+        // Copied now, before the runner rewrites them next epoch; uploaded in turn.
+        const captures = this.capture(event.files);
+        this.inTurn(async () => {
+          try {
+            const artifacts = await this.upload(await captures, event.epoch);
+            if (artifacts.length === 0) return;
+            this.lastCheckpoint = artifacts;
+            this.emit({ type: 'checkpoint', epoch: event.epoch, artifacts });
+          } catch (err) {
+            this.logger.warn(
+              { err, epoch: event.epoch },
+              'checkpoint upload failed; the next one may succeed',
+            );
+          }
+        });
+        return;
+      }
+      case 'completed':
+      case 'cancelled':
+        this.terminal ??= event;
+        this.finalCaptures = this.capture(event.files);
+        return;
+      case 'error':
+        this.terminal ??= event;
+        return;
+    }
+  }
+
+  private onStrayLine(line: string): void {
+    this.log?.note(`runner stdout: ${line}`);
+    if (this.strayEvents >= MAX_STRAY_LOG_EVENTS) return;
+    this.strayEvents += 1;
+    this.emit({ type: 'log', level: 'warn', message: line.slice(0, 16_000) });
+  }
+
+  /** Uploads what the outcome needs and queues the terminal event. */
+  private async finish(outcome: RunnerOutcome): Promise<void> {
+    let final: NewTrainerEvent;
+    try {
+      final = await this.terminalEvent(outcome);
+    } catch (err) {
+      this.logger.error({ err }, 'could not upload the results');
+      final = {
+        type: 'failed',
+        error: { code: 'internal_error', message: `Could not upload the results: ${(err as Error).message}` },
+      };
+    }
+    this.status =
+      final.type === 'completed' ? 'succeeded' : final.type === 'cancelled' ? 'cancelled' : 'failed';
+    this.error = final.type === 'failed' ? final.error : null;
+    this.finishedAt = new Date();
+    this.emit(final);
+    this.logger.info({ status: this.status, error: this.error }, 'training finished');
+  }
+
+  private async terminalEvent(outcome: RunnerOutcome): Promise<NewTrainerEvent> {
+    switch (outcome.type) {
+      case 'completed': {
+        const checkpoints = await this.upload(await (this.finalCaptures ?? this.capture(outcome.files)));
+        await writeFile(
+          this.workspace.metrics,
+          JSON.stringify({ jobId: this.jobId, metrics: outcome.metrics, epochs: this.epochMetrics }, null, 2),
+        );
+        const metrics = await this.artifacts.uploadFile(this.workspace.metrics, 'metrics.json', 'metrics');
+        return {
+          type: 'completed',
+          metrics: outcome.metrics,
+          artifacts: [...checkpoints, metrics, await this.uploadLog()],
+        };
+      }
+      case 'cancelled': {
+        const checkpoints = outcome.files
+          ? await this.upload(await (this.finalCaptures ?? this.capture(outcome.files)))
+          : this.lastCheckpoint;
+        return { type: 'cancelled', artifacts: [...checkpoints, await this.uploadLog()] };
+      }
+      case 'failed':
+        // Not part of the failed event, but where an operator will look for it.
+        await this.uploadLog().catch((err) => this.logger.warn({ err }, 'could not upload the training log'));
+        return { type: 'failed', error: outcome.error };
+    }
+  }
+
+  private failureOf(err: unknown): RunnerOutcome {
+    const { request } = this.spec;
+    // Whatever a stop broke on its way (an aborted download), the stop is what happened.
+    if (err instanceof Stopped || this.stopReason) {
+      return runnerOutcome({
+        exit: { code: null, signal: null },
+        terminal: undefined,
+        stopReason: this.stopReason,
+        maxDurationSeconds: request.maxDurationSeconds,
+        logTail: '',
+      });
+    }
+    if (err instanceof InvalidDatasetError)
+      return { type: 'failed', error: { code: 'invalid_dataset', message: err.message } };
+    if (err instanceof MissingObjectError) {
+      const code = err.uri === request.dataset.uri ? 'invalid_dataset' : 'invalid_configuration';
+      return { type: 'failed', error: { code, message: err.message } };
+    }
+    this.logger.error({ err }, 'training failed inside the trainer');
+    return {
+      type: 'failed',
+      error: { code: 'internal_error', message: String((err as Error).message ?? err).slice(0, 4000) },
+    };
+  }
+
+  /** Starts copying at once; the result is awaited later, so a failure must not count as unhandled meanwhile. */
+  private capture(files: readonly RunnerFile[]): Promise<KindCapture[]> {
+    const names = this.deps.adapter.checkpointFileNames;
+    const captures = Promise.all(
+      files.map(async (file) => ({
+        kind: file.kind,
+        capture: await this.artifacts.capture(file.path, `weights/${names[file.kind]}`),
+      })),
+    );
+    captures.catch(() => undefined);
+    return captures;
+  }
+
+  private async upload(captures: KindCapture[], epoch?: number): Promise<Artifact[]> {
+    const artifacts: Artifact[] = [];
+    for (const { kind, capture } of captures)
+      artifacts.push(await this.artifacts.upload(capture, kind, epoch));
+    return artifacts;
+  }
+
+  private async uploadLog(): Promise<Artifact> {
+    await this.log?.close();
+    return this.artifacts.uploadFile(this.workspace.log, 'training.log', 'log');
+  }
+
+  private note(line: string): void {
+    this.log?.note(line);
+    this.logger.debug(line);
+  }
+
+  private inTurn(step: () => Promise<void>): void {
+    this.handling = this.handling
+      .then(step)
+      .catch((err) => this.logger.error({ err }, 'handling a runner event failed'));
+  }
+
+  private emit(event: NewTrainerEvent): void {
+    const { url, token } = this.spec.request.callback;
+    const trace = this.spec.request.traceContext;
+    this.deps.delivery.send(
+      this.jobId,
+      { url, token, ...(trace ? { traceHeaders: { ...trace } } : {}) },
+      event,
+    );
+  }
+}
+
+/** The runner's environment: ours minus the trainer's secrets, plus the helper module and framework settings. */
+function runnerEnvironment(helperDir: string, frameworkEnv: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (/^(TRAINER_TOKEN|TRAINING_SPEC_JSON|AWS_.*)$/.test(name)) continue;
+    env[name] = value;
+  }
+  return { ...env, ...frameworkEnv, PYTHONPATH: helperDir, PYTHONUNBUFFERED: '1' };
+}
