@@ -3,6 +3,9 @@ import { Framework } from '@vtp/shared-schemas';
 import { z } from 'zod';
 
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const kubernetesQuantity = z
+  .string()
+  .regex(/^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$/, 'a Kubernetes quantity such as 500m, 2 or 4Gi');
 
 /** The backend's whole configuration: the only thing that differs between tiers. */
 const Settings = z.object({
@@ -61,7 +64,50 @@ const Settings = z.object({
     .positive()
     .default(5 * 1024 ** 3),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Kubernetes mode: the API server and its credentials come from KUBECONFIG, ~/.kube/config or the pod's
+  // service account, read by the Kubernetes client itself.
+  // Namespace the training Jobs, their pods and their callback Secrets live in.
+  TRAINING_NAMESPACE: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'a Kubernetes namespace name')
+    .default('training'),
+  // Trainer images; required in kubernetes mode. Each runs `node services/trainer-<framework>/src/main.ts run`.
+  TRAINER_IMAGE_ULTRALYTICS: z.string().min(1).optional(),
+  TRAINER_IMAGE_TIMM: z.string().min(1).optional(),
+  // Existing Secret (in TRAINING_NAMESPACE) with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for the training pods;
+  // unset = the pods use the SDK's default chain (IRSA, workload identity).
+  STORAGE_SECRET_NAME: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, 'a Kubernetes Secret name')
+    .optional(),
+  // Finished training Jobs (and their pods and logs) are deleted by the cluster this long after they end.
+  JOB_TTL_SECONDS: z.coerce.number().int().min(0).default(3600),
+  // A training pod that no node can take for this long fails as trainer_unavailable with the scheduler's message.
+  UNSCHEDULABLE_TIMEOUT_SECONDS: z.coerce.number().int().min(0).default(300),
+  // A trainer image that still cannot be pulled after this long fails the job as trainer_unavailable.
+  IMAGE_PULL_GRACE_SECONDS: z.coerce.number().int().min(0).default(60),
+  // Node labels GPU trainings must run on: `key=value,key2=value2`.
+  GPU_NODE_SELECTOR: z
+    .string()
+    .default('nvidia.com/gpu.present=true')
+    .transform((value, ctx) => parseNodeSelector(value, ctx)),
+  // CPU and memory (requests = limits) of a training whose job names none.
+  DEFAULT_CPU: kubernetesQuantity.default('2'),
+  DEFAULT_MEMORY: kubernetesQuantity.default('8Gi'),
 });
+
+function parseNodeSelector(value: string, ctx: z.RefinementCtx): Record<string, string> {
+  const selector: Record<string, string> = {};
+  for (const pair of value.split(',').filter((p) => p.trim())) {
+    const [key, label, ...rest] = pair.split('=').map((s) => s.trim());
+    if (!key || label === undefined || rest.length) {
+      ctx.addIssue({ code: 'custom', message: `"${pair}" is not key=value` });
+      continue;
+    }
+    selector[key] = label;
+  }
+  return selector;
+}
 
 function parseTrainerUrls(
   value: string | undefined,
@@ -91,6 +137,9 @@ const Relations = z
     AWS_SECRET_ACCESS_KEY: z.string().optional(),
     TRAINER_URLS: z.string().optional(),
     TRAINER_TOKEN: z.string().optional(),
+    EXECUTION_MODE: z.string().optional(),
+    TRAINER_IMAGE_ULTRALYTICS: z.string().optional(),
+    TRAINER_IMAGE_TIMM: z.string().optional(),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.AWS_ACCESS_KEY_ID) !== Boolean(env.AWS_SECRET_ACCESS_KEY)) {
@@ -106,6 +155,12 @@ const Relations = z
         path: ['TRAINER_TOKEN'],
         message: 'required with TRAINER_URLS: the trainers must know it too',
       });
+    }
+    if (env.EXECUTION_MODE === 'kubernetes') {
+      for (const name of ['TRAINER_IMAGE_ULTRALYTICS', 'TRAINER_IMAGE_TIMM'] as const) {
+        if (!env[name])
+          ctx.addIssue({ code: 'custom', path: [name], message: 'required when EXECUTION_MODE=kubernetes' });
+      }
     }
     if (env.S3_ENDPOINT && !env.AWS_ACCESS_KEY_ID) {
       ctx.addIssue({
