@@ -9,9 +9,19 @@ export class ConfigError extends Error {
   }
 }
 
-/** Parses the environment once at start-up; a failure names every bad or missing variable at once. */
-export function loadConfig<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.output<T> {
+/**
+ * Parses the environment once at start-up; a failure names every bad or missing variable at once. `rules`
+ * checks relations between variables on the raw values, so its problems are reported together with the
+ * per-variable ones rather than only once those pass.
+ */
+export function loadConfig<T extends z.ZodType>(
+  schema: T,
+  env: NodeJS.ProcessEnv,
+  rules?: z.ZodType,
+): z.output<T> {
   const result = schema.safeParse(env);
-  if (result.success) return result.data;
-  throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
+  const related = rules?.safeParse(env);
+  const issues = [...(result.error?.issues ?? []), ...(related?.error?.issues ?? [])];
+  if (result.success && issues.length === 0) return result.data;
+  throw new ConfigError(issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
 }

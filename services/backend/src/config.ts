@@ -8,7 +8,7 @@ const kubernetesQuantity = z
   .regex(/^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$/, 'a Kubernetes quantity such as 500m, 2 or 4Gi');
 
 /** The backend's whole configuration: the only thing that differs between tiers. */
-const Settings = z.object({
+export const BackendEnv = z.object({
   // HTTP port of the API.
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
   // PostgreSQL connection string; unset = start an embedded PostgreSQL under DATA_DIR.
@@ -171,9 +171,8 @@ const Relations = z
     }
   });
 
-export const BackendEnv = z.intersection(Settings, Relations);
-export type BackendConfig = z.output<typeof Settings>;
+export type BackendConfig = z.output<typeof BackendEnv>;
 
 export function loadBackendConfig(env: NodeJS.ProcessEnv): BackendConfig {
-  return loadConfig(BackendEnv, env);
+  return loadConfig(BackendEnv, env, Relations);
 }

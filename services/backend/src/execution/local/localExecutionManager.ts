@@ -35,6 +35,13 @@ export class LocalExecutionManager implements ExecutionManager {
   async start(job: JobRow, spec: TrainingStartRequestBody): Promise<Placement> {
     const { url, instance } = await this.endpoint(job.framework);
     const readiness = await this.client.readiness(url);
+    // Not ready with a fix to apply is a real problem; not ready without one is a trainer still starting up.
+    if (readiness && !readiness.ready && !readiness.fix) {
+      throw new ExecutorBusyError(
+        `${job.framework} trainer is starting: ${readiness.problem ?? 'not ready'}`,
+        1,
+      );
+    }
     if (readiness && !readiness.ready) {
       throw new TrainingRejectedError(
         `The ${job.framework} trainer cannot train: ${readiness.problem ?? 'not ready'}${readiness.fix ? `. Fix: ${readiness.fix}` : ''}`,
