@@ -208,7 +208,7 @@ class JobChannel {
       if (signal.aborted) return;
       if (outcome.kind === 'unavailable') {
         logger.debug({ seq: event.seq, reason: outcome.reason }, 'callback not delivered; retrying later');
-        await sleep(delay, signal);
+        await sleep(Math.max(delay, outcome.retryAfterMs ?? 0), signal);
         delay = Math.min(delay * 2, redelivery.maxDelayMs);
         continue;
       }

@@ -48,8 +48,8 @@ export type DeliveryOutcome =
   | { kind: 'delivered'; status: number }
   /** 4xx other than 429: sending it again cannot help. */
   | { kind: 'rejected'; status: number; body: unknown }
-  /** No answer, 5xx, 429 or an open circuit, after every attempt: try again later. */
-  | { kind: 'unavailable'; reason: string };
+  /** No answer, 5xx, 429 or an open circuit, after every attempt: try again later (not before retryAfterMs). */
+  | { kind: 'unavailable'; reason: string; retryAfterMs?: number };
 
 const isRetryableStatus = (status: number) => status >= 500 || status === 429;
 
@@ -96,7 +96,12 @@ export class CallbackSender {
       if (isRetryableStatus(result.status)) {
         const reason = describe({ value: result });
         onAttemptFailed(reason);
-        return { kind: 'unavailable', reason };
+        const retryAfter = retryAfterMs({ value: result }, this.options.maxRetryAfterMs);
+        return {
+          kind: 'unavailable',
+          reason,
+          ...(retryAfter === undefined ? {} : { retryAfterMs: retryAfter }),
+        };
       }
       return { kind: 'rejected', status: result.status, body: result.body };
     } catch (error) {

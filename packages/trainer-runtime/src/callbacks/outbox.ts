@@ -1,4 +1,4 @@
-import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TrainerEvent } from '@vtp/shared-schemas';
 import { z } from 'zod';
@@ -54,13 +54,16 @@ export class Outbox {
       await mkdir(this.dir, { recursive: true, mode: 0o700 });
       const file = this.fileOf(jobId);
       // The file holds the job's callback token: owner-only.
-      const handle = await open(file, 'a', 0o600);
+      const handle = await open(file, 'a+', 0o600);
       let created: boolean;
       try {
-        created = (await handle.stat()).size === 0;
+        const { size } = await handle.stat();
+        created = size === 0;
         const records: OutboxRecord[] = created ? [{ target }] : [];
         for (const event of events) records.push({ event });
-        await handle.appendFile(records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+        // After a crash mid-append the file ends in a torn line: start on a fresh one, or both would be lost.
+        const lead = created || (await lastByte(handle, size)) === 0x0a ? '' : '\n';
+        await handle.appendFile(lead + records.map((r) => `${JSON.stringify(r)}\n`).join(''));
         await handle.sync();
       } finally {
         await handle.close();
@@ -76,9 +79,11 @@ export class Outbox {
    */
   markDone(jobId: string, seq: number): Promise<void> {
     return this.serialized(jobId, async () => {
-      const handle = await open(this.fileOf(jobId), 'a', 0o600);
+      const handle = await open(this.fileOf(jobId), 'a+', 0o600);
       try {
-        await handle.appendFile(`${JSON.stringify({ done: seq } satisfies OutboxRecord)}\n`);
+        const { size } = await handle.stat();
+        const lead = size === 0 || (await lastByte(handle, size)) === 0x0a ? '' : '\n';
+        await handle.appendFile(`${lead}${JSON.stringify({ done: seq } satisfies OutboxRecord)}\n`);
       } finally {
         await handle.close();
       }
@@ -102,7 +107,9 @@ export class Outbox {
     for (const name of names.filter((n) => n.endsWith(FILE_SUFFIX)).sort()) {
       const jobId = name.slice(0, -FILE_SUFFIX.length);
       const backlog = parseOutboxFile(jobId, await readFile(join(this.dir, name), 'utf8'));
+      // A file without its target line holds nothing that could ever be sent.
       if (backlog) backlogs.push(backlog);
+      else await this.remove(jobId);
     }
     return backlogs;
   }
@@ -164,6 +171,12 @@ export function coalesce(events: readonly TrainerEvent[]): TrainerEvent[] {
     if (event.type === 'log') return keptLogs.has(event);
     return true;
   });
+}
+
+async function lastByte(handle: FileHandle, size: number): Promise<number | undefined> {
+  const byte = Buffer.alloc(1);
+  const { bytesRead } = await handle.read(byte, 0, 1, size - 1);
+  return bytesRead === 1 ? byte[0] : undefined;
 }
 
 async function syncDirectory(dir: string): Promise<void> {

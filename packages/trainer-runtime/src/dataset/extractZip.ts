@@ -45,7 +45,9 @@ export async function extractZip(
   limits: ExtractLimits = DEFAULT_EXTRACT_LIMITS,
   signal?: AbortSignal,
 ): Promise<ExtractSummary> {
-  const zip = await openZip(zipPath);
+  const zip = await openZip(zipPath).catch((err: unknown) => {
+    throw isSystemError(err) ? err : notAZip(err);
+  });
   const refuse = (name: string, message: string) => new InvalidDatasetError(`dataset.zip: ${name}`, message);
   try {
     if (zip.entryCount > limits.maxEntries) {
@@ -97,7 +99,7 @@ export async function extractZip(
     // yauzl's own checks (bad paths, sizes that do not match, a truncated archive) are the dataset's fault too;
     // system errors (a full disk) and aborts are not.
     if (err instanceof InvalidDatasetError || signal?.aborted || isSystemError(err)) throw err;
-    throw new InvalidDatasetError('dataset.zip', `is not a readable zip archive: ${(err as Error).message}`);
+    throw notAZip(err);
   } finally {
     zip.close();
   }
@@ -115,6 +117,10 @@ function unsafeEntryFault(name: string, entry: Entry): string | undefined {
   if (entry.versionMadeBy >> 8 === UNIX_HOST && fileType === SYMLINK_TYPE) return 'is a symbolic link';
   if (entry.isEncrypted()) return 'is encrypted';
   return undefined;
+}
+
+function notAZip(err: unknown): InvalidDatasetError {
+  return new InvalidDatasetError('dataset.zip', `is not a readable zip archive: ${(err as Error).message}`);
 }
 
 function isSystemError(err: unknown): boolean {

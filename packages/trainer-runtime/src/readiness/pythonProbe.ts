@@ -16,6 +16,9 @@ info = {"python": platform.python_version()}
 try:
     import torch
     info["torch"] = torch.__version__
+except Exception:
+    pass  # the framework's own import says whether it needs torch
+try:
     import ${frameworkModule} as framework
     info["framework"] = getattr(framework, "__version__", "unknown")
 except Exception as e:
@@ -56,7 +59,7 @@ export function probePython(
           pythonVersion: info.python ?? null,
           torchVersion: info.torch ?? null,
           frameworkVersion: info.framework ?? null,
-          ...(info.error ? { problem: `cannot import torch and ${frameworkModule}: ${info.error}` } : {}),
+          ...(info.error ? { problem: `cannot import ${frameworkModule}: ${info.error}` } : {}),
         });
       },
     );

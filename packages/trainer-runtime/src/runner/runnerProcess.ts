@@ -1,5 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { signalGroup, waitForGroupExit } from './processGroup.ts';
 import { LineSplitter, parseRunnerLine, type RunnerEvent } from './protocol.ts';
+
+/** How long an exited runner's group may take to disappear after its SIGKILL. */
+const GROUP_EXIT_WAIT_MS = 2000;
 
 export interface RunnerLaunch {
   python: string;
@@ -64,7 +68,9 @@ export class RunnerProcess {
       });
       this.child.once('close', (code, signal) => {
         for (const line of lines.end()) deliver(line);
-        this.settle(resolve, { code, signal, ...(spawnError ? { spawnError } : {}) });
+        void this.groupGone().then(() =>
+          this.settle(resolve, { code, signal, ...(spawnError ? { spawnError } : {}) }),
+        );
       });
     });
   }
@@ -76,13 +82,7 @@ export class RunnerProcess {
   /** Sends `signal` to the runner's whole process group; false when there is none left. */
   signalGroup(signal: NodeJS.Signals): boolean {
     const pid = this.child.pid;
-    if (pid === undefined || this.finished) return false;
-    try {
-      process.kill(-pid, signal);
-      return true;
-    } catch {
-      return false; // ESRCH: the group is gone already
-    }
+    return pid !== undefined && !this.finished && signalGroup(pid, signal);
   }
 
   /** SIGTERM now (the runner stops at the next batch and reports), SIGKILL when `graceMs` runs out. */
@@ -91,6 +91,12 @@ export class RunnerProcess {
       this.killTimer = setTimeout(() => this.signalGroup('SIGKILL'), graceMs);
     }
     return this.exited;
+  }
+
+  /** Waits (briefly) until the SIGKILLed group has really stopped, so the job folder can go without a writer. */
+  private async groupGone(): Promise<void> {
+    const pid = this.child.pid;
+    if (pid !== undefined) await waitForGroupExit(pid, GROUP_EXIT_WAIT_MS);
   }
 
   private settle(resolve: (exit: RunnerExit) => void, exit: RunnerExit): void {

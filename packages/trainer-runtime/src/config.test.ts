@@ -1,0 +1,42 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError } from '@vtp/service-kit';
+import { describe, expect, it } from 'vitest';
+import { loadTrainerConfig } from './config.ts';
+
+describe('loadTrainerConfig', () => {
+  it('applies the defaults of the framework', () => {
+    const config = loadTrainerConfig('timm', 8102, 'run', {});
+    expect(config).toMatchObject({
+      port: 8102,
+      workDir: join(tmpdir(), 'vtp-trainer-timm'),
+      outboxDir: join(tmpdir(), 'vtp-trainer-timm', 'outbox'),
+      maxConcurrentTrainings: 1,
+      heartbeatIntervalMs: 5000,
+      cancelGraceMs: 10_000,
+      s3: { region: 'us-east-1', forcePathStyle: true },
+    });
+  });
+
+  it('needs TRAINER_TOKEN to serve, and names every bad variable at once', () => {
+    let failure: unknown;
+    try {
+      loadTrainerConfig('ultralytics', 8101, 'serve', {
+        MAX_CONCURRENT_TRAININGS: '0',
+        AWS_ACCESS_KEY_ID: 'k',
+      });
+    } catch (err) {
+      failure = err;
+    }
+    expect(failure).toBeInstanceOf(ConfigError);
+    const problems = (failure as ConfigError).problems.join('\n');
+    expect(problems).toContain('TRAINER_TOKEN');
+    expect(problems).toContain('MAX_CONCURRENT_TRAININGS');
+  });
+
+  it('checks the AWS key pair together', () => {
+    expect(() => loadTrainerConfig('timm', 8102, 'run', { AWS_ACCESS_KEY_ID: 'k' })).toThrow(
+      /AWS_SECRET_ACCESS_KEY/,
+    );
+  });
+});

@@ -1,0 +1,277 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { generateImagefolder, zipBuffer } from '@vtp/sample-data';
+import { createLogger, type RunningServer } from '@vtp/service-kit';
+import {
+  createS3Client,
+  type EmbeddedS3,
+  ensureBucket,
+  parseS3Uri,
+  startEmbeddedS3,
+} from '@vtp/service-kit/s3';
+import type { TrainerEvent, Training, TrainingStartRequestBody } from '@vtp/shared-schemas';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CallbackServer } from '../test/callbackServer.ts';
+import { fakeAdapter } from '../test/fakeAdapter.ts';
+import { rawZip } from '../test/rawZip.ts';
+import { loadTrainerConfig } from './config.ts';
+import { createTrainerService, type TrainerService } from './service.ts';
+
+const TOKEN = 'trainer-token-for-tests-0123456789';
+const BUCKET = 'vtp-test';
+
+describe('trainer HTTP API with a fake runner, real S3 and a real callback server', {
+  timeout: 30_000,
+}, () => {
+  let dir: string;
+  let s3server: EmbeddedS3;
+  let s3: S3Client;
+  let callbacks: CallbackServer;
+  let service: TrainerService;
+  let server: RunningServer;
+  let adapter: ReturnType<typeof fakeAdapter>;
+  let datasetUri: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'vtp-trainer-api-'));
+    s3server = await startEmbeddedS3(join(dir, 's3'));
+    s3 = createS3Client({ ...s3server, region: 'us-east-1', forcePathStyle: true });
+    await ensureBucket(s3, BUCKET);
+    // Zipped as `zip -r mydata.zip mydata` would: everything inside one wrapping folder.
+    const dataset = generateImagefolder({ imageSize: 32, trainPerClass: 2, valPerClass: 1 });
+    const wrapped = dataset.entries.map((e) => ({ ...e, path: `mydata/${e.path}` }));
+    datasetUri = await put('datasets/wrapped.zip', await zipBuffer(wrapped));
+    callbacks = new CallbackServer();
+    await callbacks.start();
+    adapter = fakeAdapter(join(dir, 'runner.pid'));
+    const config = loadTrainerConfig('timm', 0, 'serve', {
+      TRAINER_TOKEN: TOKEN,
+      WORK_DIR: join(dir, 'work'),
+      HEARTBEAT_INTERVAL_MS: '100',
+      CANCEL_GRACE_MS: '3000',
+    });
+    service = createTrainerService(adapter, config, {
+      logger: createLogger('trainer-test', 'silent'),
+      python: 'python3',
+      s3,
+    });
+    server = await service.start();
+    await service.readiness.check(adapter.frameworkModule, dir, process.env);
+  });
+  afterAll(async () => {
+    await service?.stop();
+    await callbacks?.stop();
+    await s3server?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function put(key: string, body: Buffer): Promise<string> {
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
+    return `s3://${BUCKET}/${key}`;
+  }
+
+  function spec(overrides: Partial<TrainingStartRequestBody> = {}, hyperparameters: object = {}) {
+    const jobId = randomUUID();
+    return {
+      jobId,
+      framework: 'timm',
+      model: 'test_resnet',
+      hyperparameters,
+      dataset: { uri: datasetUri, format: 'imagefolder' },
+      output: { uriPrefix: `s3://${BUCKET}/jobs/${jobId}/` },
+      callback: { url: callbacks.callbackUrl(jobId), token: 'job-callback-token-0123456789' },
+      ...overrides,
+    } as TrainingStartRequestBody;
+  }
+
+  async function call(method: string, path: string, body?: unknown, token = TOKEN) {
+    const res = await fetch(`${server.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
+  }
+
+  const ended = (jobId: string) => () =>
+    callbacks.events(jobId).some((e) => ['completed', 'failed', 'cancelled'].includes(e.type));
+
+  async function finalEvent(jobId: string): Promise<TrainerEvent> {
+    await callbacks.waitFor(`job ${jobId} to end`, ended(jobId));
+    return callbacks.events(jobId).at(-1)!;
+  }
+
+  async function objectBytes(uri: string): Promise<number> {
+    const { bucket, key } = parseS3Uri(uri);
+    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return (await object.Body!.transformToByteArray()).length;
+  }
+
+  it('refuses /v1 without the trainer token; health, readiness and metrics are open', async () => {
+    expect((await call('GET', '/v1/models', undefined, 'wrong-token')).status).toBe(401);
+    expect((await call('GET', '/v1/models')).body.framework).toBe('timm');
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    const ready = await (await fetch(`${server.url}/readyz`)).json();
+    expect(ready).toMatchObject({ ready: true, framework: 'timm', python: { executable: 'python3' } });
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toContain('vtp_trainer_active_trainings 0');
+    expect(metrics).toContain('vtp_trainer_pending_callback_events');
+  });
+
+  it('answers 422 naming each field at fault', async () => {
+    const bad = { ...spec({}, { epochs: 0, momentum: 0.9 }), model: 'yolo11n', framework: 'ultralytics' };
+    const res = await call('POST', '/v1/trainings', bad);
+    expect(res.status).toBe(422);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    expect(res.body.issues.map((i: { path: string }) => i.path).sort()).toEqual([
+      'body.framework',
+      'body.hyperparameters',
+      'body.hyperparameters.epochs',
+      'body.model',
+    ]);
+    const missing = await call('POST', '/v1/trainings', { ...spec(), callback: undefined });
+    expect(missing.body.issues).toEqual([{ path: 'body.callback', message: expect.any(String) }]);
+  });
+
+  it('trains end to end: events in order, artifacts in S3, an idempotent start, 503 past the limit', async () => {
+    const body = spec({}, { epochs: 2, epochSeconds: 0.3 });
+    const started = await call('POST', '/v1/trainings', body);
+    expect(started.status).toBe(202);
+    expect(started.body).toMatchObject({
+      jobId: body.jobId,
+      status: 'starting',
+      pendingEvents: expect.any(Number),
+    });
+
+    const again = await call('POST', '/v1/trainings', body);
+    expect(again.status).toBe(200);
+    expect(again.body.jobId).toBe(body.jobId);
+    const busy = await call('POST', '/v1/trainings', spec());
+    expect(busy.status).toBe(503);
+    expect(Number(busy.headers.get('retry-after'))).toBeGreaterThan(0);
+
+    const last = await finalEvent(body.jobId);
+    const events = callbacks.events(body.jobId);
+    const seqs = events.map((e) => e.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(new Set(seqs).size).toBe(seqs.length);
+    expect(events.filter((e) => e.type !== 'heartbeat').map((e) => e.type)).toEqual([
+      'started',
+      'progress',
+      'checkpoint',
+      'progress',
+      'checkpoint',
+      'completed',
+    ]);
+    expect(events.some((e) => e.type === 'heartbeat')).toBe(true);
+    expect(last.type === 'completed' && last.artifacts.map((a) => a.kind).sort()).toEqual([
+      'best',
+      'last',
+      'log',
+      'metrics',
+    ]);
+    for (const event of events) {
+      if (event.type !== 'checkpoint' && event.type !== 'completed') continue;
+      for (const artifact of event.artifacts) {
+        expect(artifact.uri.startsWith(`s3://${BUCKET}/jobs/${body.jobId}/`)).toBe(true);
+        if (event.type === 'completed') expect(await objectBytes(artifact.uri)).toBe(artifact.bytes);
+      }
+    }
+    const log = last.type === 'completed' ? last.artifacts.find((a) => a.kind === 'log') : undefined;
+    const { bucket, key } = parseS3Uri(log!.uri);
+    const text = await (
+      await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))
+    ).Body!.transformToString();
+    expect(text).toContain('epoch 2 done');
+
+    // The wrapping folder was stepped into, and nothing of the job is left on disk.
+    expect(adapter.datasets.at(-1)?.root).toMatch(/dataset\/mydata$/);
+    await expect
+      .poll(async () => (await call('GET', `/v1/trainings/${body.jobId}`)).body.status)
+      .toBe('succeeded');
+    expect(await readdir(join(dir, 'work', 'jobs'))).toEqual([]);
+  });
+
+  it('cancels: SIGTERM to the group, partial checkpoints uploaded, a cancelled event, the log followed to its end', async () => {
+    const body = spec({}, { epochs: 1000, epochSeconds: 0.2 });
+    expect((await call('POST', '/v1/trainings', body)).status).toBe(202);
+    await callbacks.waitFor('a checkpoint', () =>
+      callbacks.events(body.jobId).some((e) => e.type === 'checkpoint'),
+    );
+    const following = fetch(`${server.url}/v1/trainings/${body.jobId}/logs?follow=true`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    }).then((res) => res.text());
+    const pgid = Number((await readFile(join(dir, 'runner.pid'), 'utf8')).split(' ')[0]);
+
+    const cancel = await call('POST', `/v1/trainings/${body.jobId}/cancel`);
+    expect(cancel.status).toBe(202);
+    const last = await finalEvent(body.jobId);
+    expect(last.type).toBe('cancelled');
+    expect(last.type === 'cancelled' && last.artifacts.map((a) => a.kind).sort()).toEqual([
+      'best',
+      'last',
+      'log',
+    ]);
+    expect(await vanished(-pgid)).toBe(true);
+
+    const log = await following;
+    expect(log).toContain('fake runner for');
+    expect(log).toContain('stopping: cancel');
+    expect((await call('POST', `/v1/trainings/${body.jobId}/cancel`)).status).toBe(200);
+    expect((await call('GET', `/v1/trainings/${body.jobId}`)).body).toMatchObject<Partial<Training>>({
+      status: 'cancelled',
+      error: null,
+    });
+  });
+
+  it('reports failures with their codes: the runner error, a killed runner, a missing dataset, a zip-slip archive', async () => {
+    const failed = async (body: TrainingStartRequestBody) => {
+      expect((await call('POST', '/v1/trainings', body)).status).toBe(202);
+      const last = await finalEvent(body.jobId);
+      return last.type === 'failed' ? last.error : undefined;
+    };
+    expect(await failed(spec({}, { behaviour: 'error' }))).toEqual({
+      code: 'invalid_dataset',
+      message: 'labels/train/a.txt: class 7 out of range',
+    });
+    expect(await failed(spec({}, { behaviour: 'killed' }))).toMatchObject({
+      code: 'out_of_memory',
+      message: expect.stringContaining('fake runner for'),
+    });
+    const missing = `s3://${BUCKET}/datasets/nope.zip`;
+    expect(await failed(spec({ dataset: { uri: missing, format: 'imagefolder' } }))).toEqual({
+      code: 'invalid_dataset',
+      message: `${missing} does not exist or cannot be read`,
+    });
+    const slip = await put('datasets/slip.zip', rawZip([{ name: '../../../escaped.txt', data: 'x' }]));
+    expect(await failed(spec({ dataset: { uri: slip, format: 'imagefolder' } }))).toMatchObject({
+      code: 'invalid_dataset',
+      message: expect.stringContaining('escaped.txt'),
+    });
+    expect((await readdir(dir)).sort()).toEqual(['runner.pid', 's3', 'work']);
+  });
+
+  it('stops a training that runs past maxDurationSeconds', async () => {
+    const body = spec({ maxDurationSeconds: 1 }, { epochs: 1000, epochSeconds: 0.2 });
+    expect((await call('POST', '/v1/trainings', body)).status).toBe(202);
+    const last = await finalEvent(body.jobId);
+    expect(last).toMatchObject({ type: 'failed', error: { code: 'time_limit_exceeded' } });
+  });
+});
+
+async function vanished(target: number): Promise<boolean> {
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(target, 0);
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'ESRCH';
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return false;
+}

@@ -1,0 +1,87 @@
+"""A stand-in runner that speaks the runner protocol (see packages/trainer-runtime) without any framework, so the
+supervisor is tested against a real process: protocol lines on stdout, a log on stderr, signals, a child process
+in its group, and exit codes. What it does comes from its hyperparameters:
+
+  epochs         epochs to "train"; each writes outputDir/last.ckpt and best.ckpt and reports them
+  epochSeconds   how long one epoch takes
+  behaviour      "complete" | "error" | "killed" (SIGKILLs itself) | "ignore-sigterm" | "junk" (stray stdout lines)
+                 | "silent-exit" (exits 3 without a word)
+
+FAKE_RUNNER_PID_FILE, when set, receives "<runner pid> <child pid>".
+"""
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--config", required=True)
+config = json.load(open(parser.parse_args().config))
+hp = config["hyperparameters"]
+behaviour = hp["behaviour"]
+output = config["outputDir"]
+
+
+def emit(event):
+    sys.stdout.write(json.dumps(event) + "\n")
+    sys.stdout.flush()
+
+
+def log(line):
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
+cancelled = False
+
+
+def on_sigterm(signum, frame):
+    global cancelled
+    cancelled = True
+
+
+signal.signal(signal.SIGTERM, signal.SIG_IGN if behaviour == "ignore-sigterm" else on_sigterm)
+# A child in the runner's process group, as dataloader workers would be.
+child = subprocess.Popen(["sleep", "600"])
+if os.environ.get("FAKE_RUNNER_PID_FILE"):
+    with open(os.environ["FAKE_RUNNER_PID_FILE"], "w") as f:
+        f.write(f"{os.getpid()} {child.pid}")
+
+files = []
+log(f"fake runner for {config['jobId']} on {config['datasetDir']}")
+emit({"type": "started", "totalEpochs": hp["epochs"], "frameworkVersion": "fake-1.0", "device": "cpu"})
+if behaviour == "junk":
+    print("this is not a protocol line", flush=True)
+    sys.stdout.write('{"type": "epoch", "partial json\n')
+    sys.stdout.flush()
+if behaviour == "error":
+    emit({"type": "error", "code": "invalid_dataset", "message": "labels/train/a.txt: class 7 out of range"})
+    sys.exit(1)
+if behaviour == "silent-exit":
+    sys.exit(3)
+if behaviour == "killed":
+    os.kill(os.getpid(), signal.SIGKILL)
+
+for epoch in range(1, hp["epochs"] + 1):
+    deadline = time.time() + hp["epochSeconds"]
+    while time.time() < deadline:
+        if cancelled:
+            emit({"type": "cancelled", "epoch": epoch - 1, "files": files})
+            sys.exit(130)
+        time.sleep(0.02)
+    log(f"epoch {epoch} done")
+    emit({"type": "epoch", "epoch": epoch, "totalEpochs": hp["epochs"], "metrics": {"train/loss": 1.0 / epoch}})
+    for kind in ("last", "best"):
+        path = os.path.join(output, f"{kind}.ckpt")
+        with open(path, "w") as f:
+            f.write(f"{kind} checkpoint of epoch {epoch}\n")
+    files = [{"kind": "last", "path": os.path.join(output, "last.ckpt")},
+             {"kind": "best", "path": os.path.join(output, "best.ckpt")}]
+    emit({"type": "checkpoint", "epoch": epoch, "files": files})
+
+emit({"type": "completed", "metrics": {"train/loss": 1.0 / hp["epochs"]}, "files": list(reversed(files))})
+sys.exit(0)
