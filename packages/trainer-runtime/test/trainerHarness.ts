@@ -1,0 +1,135 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { createLogger, type RunningServer } from '@vtp/service-kit';
+import {
+  createS3Client,
+  type EmbeddedS3,
+  ensureBucket,
+  parseS3Uri,
+  startEmbeddedS3,
+} from '@vtp/service-kit/s3';
+import type { TrainerEvent, TrainingStartRequestBody } from '@vtp/shared-schemas';
+import type { TrainerAdapter } from '../src/adapter.ts';
+import { loadTrainerConfig } from '../src/config.ts';
+import { createTrainerService, type TrainerService } from '../src/service.ts';
+import { CallbackServer } from './callbackServer.ts';
+
+const TOKEN = 'trainer-token-for-tests-0123456789';
+const BUCKET = 'vtp-e2e';
+
+/**
+ * A trainer service as the backend sees it, for end-to-end tests of a real framework: its HTTP API on a free
+ * port, a real S3-compatible server, and a callback server recording every event.
+ */
+export interface TrainerHarness {
+  url: string;
+  s3: S3Client;
+  /** The S3 settings as environment variables, for a trainer started as a process. */
+  s3Env: Record<string, string>;
+  callbacks: CallbackServer;
+  service: TrainerService;
+  /** Stores a dataset zip; returns its s3:// URI. */
+  putDataset(name: string, zip: Buffer): Promise<string>;
+  /** A start request for `model` on `datasetUri`, reporting to the callback server. */
+  spec(model: string, datasetUri: string, hyperparameters: object): TrainingStartRequestBody;
+  post(path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
+  /** Waits for the job's terminal event; returns all its events. */
+  events(jobId: string, timeoutMs: number): Promise<TrainerEvent[]>;
+  /** Size of a stored object, or undefined when it does not exist. */
+  objectBytes(uri: string): Promise<number | undefined>;
+  stop(): Promise<void>;
+}
+
+export async function startTrainerHarness(adapter: TrainerAdapter): Promise<TrainerHarness> {
+  const dir = await mkdtemp(join(tmpdir(), `vtp-${adapter.framework}-e2e-`));
+  let s3server: EmbeddedS3 | undefined;
+  const callbacks = new CallbackServer();
+  let service: TrainerService | undefined;
+  let server: RunningServer | undefined;
+  const stop = async () => {
+    await service?.stop();
+    await callbacks.stop();
+    await s3server?.stop();
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    s3server = await startEmbeddedS3(join(dir, 's3'));
+    const s3 = createS3Client({ ...s3server, region: 'us-east-1', forcePathStyle: true });
+    await ensureBucket(s3, BUCKET);
+    await callbacks.start();
+    const config = loadTrainerConfig(adapter.framework, 0, 'serve', {
+      TRAINER_TOKEN: TOKEN,
+      WORK_DIR: join(dir, 'work'),
+    });
+    service = createTrainerService(adapter, config, { logger: createLogger('e2e', 'warn'), s3 });
+    if (!service.python)
+      throw new Error('No Python environment for the runners: run `npm run python:env` first');
+    server = await service.start();
+    const probe = await service.readiness.check(adapter.frameworkModule, dir, process.env);
+    if (probe.problem)
+      throw new Error(`The trainer is not ready: ${probe.problem} (fix: npm run python:env)`);
+    const url = server.url;
+
+    return {
+      url,
+      s3,
+      s3Env: {
+        S3_ENDPOINT: s3server.endpoint,
+        AWS_ACCESS_KEY_ID: s3server.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: s3server.secretAccessKey,
+        S3_FORCE_PATH_STYLE: 'true',
+      },
+      callbacks,
+      service,
+      async putDataset(name, zip) {
+        await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `datasets/${name}`, Body: zip }));
+        return `s3://${BUCKET}/datasets/${name}`;
+      },
+      spec(model, datasetUri, hyperparameters) {
+        const jobId = randomUUID();
+        return {
+          jobId,
+          framework: adapter.framework,
+          model,
+          hyperparameters: { ...hyperparameters },
+          dataset: { uri: datasetUri, format: adapter.framework === 'ultralytics' ? 'yolo' : 'imagefolder' },
+          output: { uriPrefix: `s3://${BUCKET}/jobs/${jobId}/` },
+          callback: { url: callbacks.callbackUrl(jobId), token: 'job-callback-token-0123456789' },
+        };
+      },
+      async post(path, body) {
+        const res = await fetch(`${url}${path}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body ?? {}),
+        });
+        return { status: res.status, body: await res.json() };
+      },
+      async events(jobId, timeoutMs) {
+        const terminal = ['completed', 'failed', 'cancelled'];
+        await callbacks.waitFor(
+          `the end of job ${jobId}`,
+          () => callbacks.events(jobId).some((e) => terminal.includes(e.type)),
+          timeoutMs,
+        );
+        return callbacks.events(jobId);
+      },
+      async objectBytes(uri) {
+        const { bucket, key } = parseS3Uri(uri);
+        try {
+          const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+          return (await object.Body!.transformToByteArray()).length;
+        } catch {
+          return undefined;
+        }
+      },
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,56 @@
+import { generateImagefolder, zipBuffer } from '@vtp/sample-data';
+import type { TrainerEvent } from '@vtp/shared-schemas';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  startTrainerHarness,
+  type TrainerHarness,
+} from '../../../packages/trainer-runtime/test/trainerHarness.ts';
+import { timmAdapter } from '../src/adapter.ts';
+
+describe('timm trainer, end to end: HTTP API, real timm training, real S3, callbacks', () => {
+  let harness: TrainerHarness;
+  beforeAll(async () => {
+    harness = await startTrainerHarness(timmAdapter);
+  }, 120_000);
+  afterAll(async () => {
+    await harness?.stop();
+  });
+
+  it('trains test_resnet for 2 epochs at 64 px and reports every step', { timeout: 240_000 }, async () => {
+    const dataset = generateImagefolder({ imageSize: 64, trainPerClass: 8, valPerClass: 4, classes: 3 });
+    const spec = harness.spec(
+      'test_resnet',
+      await harness.putDataset('shapes.zip', await zipBuffer(dataset.entries)),
+      {
+        epochs: 2,
+        imgsz: 64,
+        batch: 8,
+      },
+    );
+    const started = Date.now();
+    expect((await harness.post('/v1/trainings', spec)).status).toBe(202);
+    const events = await harness.events(spec.jobId, 200_000);
+    console.info(`timm e2e training: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+    const last = events.at(-1);
+    expect(last, JSON.stringify(last)).toMatchObject({ type: 'completed' });
+    const types = events.filter((e) => e.type !== 'heartbeat' && e.type !== 'log').map((e) => e.type);
+    expect(types).toEqual(['started', 'progress', 'checkpoint', 'progress', 'checkpoint', 'completed']);
+    expect(events.filter((e) => e.type === 'log')).toEqual([]); // nothing but protocol lines on stdout
+    const progress = events.filter(
+      (e): e is Extract<TrainerEvent, { type: 'progress' }> => e.type === 'progress',
+    );
+    expect(Object.keys(progress[0]!.metrics)).toEqual(
+      expect.arrayContaining(['train/loss', 'val/loss', 'val/top1']),
+    );
+
+    const completed = last as Extract<TrainerEvent, { type: 'completed' }>;
+    expect(completed.artifacts.map((a) => a.kind).sort()).toEqual(['best', 'last', 'log', 'metrics']);
+    for (const artifact of completed.artifacts) {
+      expect(await harness.objectBytes(artifact.uri), artifact.uri).toBe(artifact.bytes);
+    }
+    expect(completed.artifacts.find((a) => a.kind === 'last')?.uri).toBe(
+      `${spec.output.uriPrefix}weights/last.pth.tar`,
+    );
+  });
+});
