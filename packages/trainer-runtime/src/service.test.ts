@@ -12,7 +12,14 @@ import {
   parseS3Uri,
   startEmbeddedS3,
 } from '@vtp/service-kit/s3';
-import type { TrainerEvent, Training, TrainingStartRequestBody } from '@vtp/shared-schemas';
+import {
+  Problem,
+  type TrainerEvent,
+  TrainerModelsResponseBody,
+  TrainerReadiness,
+  Training,
+  type TrainingStartRequestBody,
+} from '@vtp/shared-schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallbackServer } from '../test/callbackServer.ts';
 import { fakeAdapter } from '../test/fakeAdapter.ts';
@@ -47,17 +54,7 @@ describe('trainer HTTP API with a fake runner, real S3 and a real callback serve
     callbacks = new CallbackServer();
     await callbacks.start();
     adapter = fakeAdapter(join(dir, 'runner.pid'));
-    const config = loadTrainerConfig('timm', 0, 'serve', {
-      TRAINER_TOKEN: TOKEN,
-      WORK_DIR: join(dir, 'work'),
-      HEARTBEAT_INTERVAL_MS: '100',
-      CANCEL_GRACE_MS: '3000',
-    });
-    service = createTrainerService(adapter, config, {
-      logger: createLogger('trainer-test', 'silent'),
-      python: 'python3',
-      s3,
-    });
+    service = newService();
     server = await service.start();
     await service.readiness.check(adapter.frameworkModule, dir, process.env);
   });
@@ -67,6 +64,20 @@ describe('trainer HTTP API with a fake runner, real S3 and a real callback serve
     await s3server?.stop();
     await rm(dir, { recursive: true, force: true });
   });
+
+  function newService(): TrainerService {
+    const config = loadTrainerConfig('timm', 0, 'serve', {
+      TRAINER_TOKEN: TOKEN,
+      WORK_DIR: join(dir, 'work'),
+      HEARTBEAT_INTERVAL_MS: '100',
+      CANCEL_GRACE_MS: '3000',
+    });
+    return createTrainerService(adapter, config, {
+      logger: createLogger('trainer-test', 'silent'),
+      python: 'python3',
+      s3,
+    });
+  }
 
   async function put(key: string, body: Buffer): Promise<string> {
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
@@ -113,9 +124,9 @@ describe('trainer HTTP API with a fake runner, real S3 and a real callback serve
 
   it('refuses /v1 without the trainer token; health, readiness and metrics are open', async () => {
     expect((await call('GET', '/v1/models', undefined, 'wrong-token')).status).toBe(401);
-    expect((await call('GET', '/v1/models')).body.framework).toBe('timm');
+    expect(TrainerModelsResponseBody.parse((await call('GET', '/v1/models')).body).framework).toBe('timm');
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
-    const ready = await (await fetch(`${server.url}/readyz`)).json();
+    const ready = TrainerReadiness.parse(await (await fetch(`${server.url}/readyz`)).json());
     expect(ready).toMatchObject({ ready: true, framework: 'timm', python: { executable: 'python3' } });
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toContain('vtp_trainer_active_trainings 0');
@@ -127,6 +138,7 @@ describe('trainer HTTP API with a fake runner, real S3 and a real callback serve
     const res = await call('POST', '/v1/trainings', bad);
     expect(res.status).toBe(422);
     expect(res.headers.get('content-type')).toContain('application/problem+json');
+    Problem.parse(res.body);
     expect(res.body.issues.map((i: { path: string }) => i.path).sort()).toEqual([
       'body.framework',
       'body.hyperparameters',
@@ -141,7 +153,7 @@ describe('trainer HTTP API with a fake runner, real S3 and a real callback serve
     const body = spec({}, { epochs: 2, epochSeconds: 0.3 });
     const started = await call('POST', '/v1/trainings', body);
     expect(started.status).toBe(202);
-    expect(started.body).toMatchObject({
+    expect(Training.parse(started.body)).toMatchObject({
       jobId: body.jobId,
       status: 'starting',
       pendingEvents: expect.any(Number),
@@ -222,6 +234,7 @@ describe('trainer HTTP API with a fake runner, real S3 and a real callback serve
     expect(log).toContain('fake runner for');
     expect(log).toContain('stopping: cancel');
     expect((await call('POST', `/v1/trainings/${body.jobId}/cancel`)).status).toBe(200);
+    expect((await call('GET', `/v1/trainings/${randomUUID()}`)).status).toBe(404);
     expect((await call('GET', `/v1/trainings/${body.jobId}`)).body).toMatchObject<Partial<Training>>({
       status: 'cancelled',
       error: null,
@@ -253,6 +266,38 @@ describe('trainer HTTP API with a fake runner, real S3 and a real callback serve
       message: expect.stringContaining('escaped.txt'),
     });
     expect((await readdir(dir)).sort()).toEqual(['runner.pid', 's3', 'work']);
+  });
+
+  it('shutting down stops the runner and keeps undelivered events; the next process delivers them', async () => {
+    const body = spec({}, { epochs: 1000, epochSeconds: 0.2 });
+    expect((await call('POST', '/v1/trainings', body)).status).toBe(202);
+    await callbacks.waitFor('a checkpoint', () =>
+      callbacks.events(body.jobId).some((e) => e.type === 'checkpoint'),
+    );
+    const following = fetch(`${server.url}/v1/trainings/${body.jobId}/logs?follow=true`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    }).then((res) => res.text());
+    const pgid = Number((await readFile(join(dir, 'runner.pid'), 'utf8')).split(' ')[0]);
+    const before = callbacks.events(body.jobId).length;
+
+    await callbacks.stop(); // the backend is away while the trainer stops
+    const stopping = Date.now();
+    await service.stop();
+    expect(Date.now() - stopping).toBeLessThan(2000); // the runner stopped on SIGTERM: no grace period used
+    expect(await following).toContain('fake runner for'); // a followed log ends with the service
+    expect(await vanished(-pgid)).toBe(true);
+    expect(await readdir(join(dir, 'work', 'outbox'))).toEqual([`${body.jobId}.jsonl`]);
+
+    await callbacks.start();
+    service = newService();
+    server = await service.start();
+    await service.readiness.check(adapter.frameworkModule, dir, process.env);
+    const last = await finalEvent(body.jobId);
+    expect(last).toMatchObject({ type: 'failed', error: { code: 'trainer_unavailable' } });
+    const seqs = callbacks.events(body.jobId).map((e) => e.seq);
+    expect(seqs.length).toBeGreaterThan(before);
+    expect(seqs).toEqual([...new Set(seqs)].sort((a, b) => a - b));
+    await expect.poll(() => readdir(join(dir, 'work', 'outbox'))).toEqual([]);
   });
 
   it('stops a training that runs past maxDurationSeconds', async () => {

@@ -46,7 +46,9 @@ export function createTrainerService(
       this.set(delivery.pending());
     },
   });
+  const stopping = new AbortController();
   const app = createTrainerApp({
+    stopping: stopping.signal,
     adapter,
     trainings,
     readiness,
@@ -82,7 +84,13 @@ export function createTrainerService(
               ),
         );
       const server = await listen(app, config.port);
-      lifecycle.addShutdownHook('http server', () => server.close());
+      lifecycle.addShutdownHook('http server', async () => {
+        stopping.abort();
+        // Followed logs end now; their keep-alive connections only turn idle after close() began.
+        const sweep = setInterval(() => server.server.closeIdleConnections(), 50);
+        await server.close();
+        clearInterval(sweep);
+      });
       logger.info({ url: server.url, framework: adapter.framework }, 'trainer listening');
       return server;
     },

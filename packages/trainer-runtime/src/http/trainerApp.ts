@@ -31,6 +31,8 @@ export interface TrainerAppDeps {
   logger: Logger;
   trainerToken: string;
   maxConcurrentTrainings: number;
+  /** Aborted when the service stops: followed logs end then, or they would hold the server open. */
+  stopping: AbortSignal;
 }
 
 /** Seconds a start refused while the Python check runs (or failed) suggests waiting. */
@@ -95,6 +97,7 @@ export function createTrainerApp(deps: TrainerAppDeps): Express {
     const { follow } = parseInput(LogsQuery, req.query, 'query');
     const gone = new AbortController();
     res.on('close', () => gone.abort());
+    deps.stopping.addEventListener('abort', () => gone.abort(), { once: true, signal: gone.signal });
     res.status(200).type('text/plain; charset=utf-8');
     res.flushHeaders();
     for await (const chunk of training.logs(follow, gone.signal)) {
