@@ -1,8 +1,9 @@
 import { resolve } from 'node:path';
 import type { Logger } from '@vtp/service-kit';
-import { Framework } from '@vtp/shared-schemas';
+import { Framework, type JobError } from '@vtp/shared-schemas';
 import type { BackendConfig } from '../config.ts';
 import type { ExecutionManager } from './executionManager.ts';
+import { createKubernetesExecutionManager } from './kubernetes/createKubernetesExecutionManager.ts';
 import { LocalExecutionManager, type TrainerEndpoint } from './local/localExecutionManager.ts';
 import { TrainerProcess } from './local/trainerProcess.ts';
 import { TrainerClient } from './trainerClient.ts';
@@ -17,11 +18,19 @@ export interface ExecutionContext {
   s3Env: Record<string, string>;
   /** A trainer service died: its in-flight jobs cannot finish. */
   onTrainerLost(framework: Framework, instance: string, reason: string): void;
+  /** Kubernetes mode: the cluster ended a training its trainer could not report on (OOM, image, deadline...). */
+  onClusterFailure?(jobId: string, error: JobError): void;
 }
 
 /** Picks the executor once, from EXECUTION_MODE; nothing else in the backend knows which one runs. */
 export function createExecutionManager(ctx: ExecutionContext): ExecutionManager {
   const { config, logger } = ctx;
+  if (config.EXECUTION_MODE === 'kubernetes') {
+    const { onClusterFailure } = ctx;
+    if (!onClusterFailure)
+      throw new Error('kubernetes mode needs onClusterFailure to fail jobs the cluster ended');
+    return createKubernetesExecutionManager({ config, logger, s3Env: ctx.s3Env, onClusterFailure });
+  }
   const client = new TrainerClient(ctx.trainerToken);
   const endpoints = Object.fromEntries(
     Framework.options.map((framework): [Framework, TrainerEndpoint] => {

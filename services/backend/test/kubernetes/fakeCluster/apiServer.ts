@@ -74,6 +74,30 @@ function mergePatch(target: unknown, patch: unknown): unknown {
   return result;
 }
 
+const QUANTITY = /^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$/;
+
+/** A malformed quantity fails decoding (400); a negative one fails validation (422). */
+function checkQuantities(job: KubeObject, invalid: (message: string) => StatusError): void {
+  const containers: { resources?: Record<string, Record<string, string>> }[] =
+    job.spec?.template?.spec?.containers ?? [];
+  containers.forEach((container, i) => {
+    for (const [section, values] of Object.entries(container.resources ?? {})) {
+      for (const [resource, value] of Object.entries(values)) {
+        if (!QUANTITY.test(String(value)))
+          throw new StatusError(
+            400,
+            'BadRequest',
+            `quantities must match the regular expression '${QUANTITY.source}'`,
+          );
+        if (String(value).startsWith('-'))
+          throw invalid(
+            `spec.template.spec.containers[${i}].resources.${section}[${resource}]: Invalid value: "${value}": must be greater than or equal to 0`,
+          );
+      }
+    }
+  });
+}
+
 const VERBS: Record<string, string> = { GET: 'get', POST: 'create', DELETE: 'delete', PATCH: 'patch' };
 
 /** The real REST paths and bodies @kubernetes/client-node uses for Jobs, pods, pod logs and Secrets. */
@@ -204,6 +228,7 @@ export class ApiServer {
         'the namespace of the object does not match the namespace on the request',
       );
     if (kind === 'jobs') {
+      checkQuantities(object, invalid);
       const restart = object.spec?.template?.spec?.restartPolicy;
       if (restart !== 'Never' && restart !== 'OnFailure')
         throw invalid(
@@ -265,6 +290,8 @@ export class ApiServer {
     selector: string | null,
   ): void {
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    // A watch may stay silent for long; the client's request completes with the headers.
+    res.flushHeaders();
     const send = (event: WatchEvent) => {
       const { metadata } = event.object;
       if (metadata.namespace !== namespace) return;

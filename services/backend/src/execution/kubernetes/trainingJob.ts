@@ -1,0 +1,228 @@
+import { createHash } from 'node:crypto';
+import type {
+  V1EnvVar,
+  V1Job,
+  V1OwnerReference,
+  V1ResourceRequirements,
+  V1Secret,
+} from '@kubernetes/client-node';
+import type { Framework, Resources, TrainingStartRequestBody } from '@vtp/shared-schemas';
+import type { JobRow } from '../../jobs/jobStore.ts';
+
+/** Everything about a training Job that comes from configuration rather than from the job. */
+export interface TrainingJobSettings {
+  namespace: string;
+  images: Record<Framework, string>;
+  /** An existing Secret with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; unset = the SDK's default chain. */
+  storageSecretName?: string | undefined;
+  /** Non-secret storage settings for the trainer: S3_ENDPOINT, S3_REGION, S3_FORCE_PATH_STYLE. */
+  storageEnv: Record<string, string>;
+  ttlSecondsAfterFinished: number;
+  /** Slack past maxDurationSeconds before the cluster kills the pod: the trainer stops itself first, with checkpoints. */
+  deadlineSlackSeconds: number;
+  gpuNodeSelector: Record<string, string>;
+  defaultResources: { cpu: string; memory: string };
+  /** Replaces the trainer's `run` command (tests run small scripts in the very same pod shape). */
+  command?: ((spec: TrainingStartRequestBody) => string[]) | undefined;
+}
+
+export const CONTAINER_NAME = 'trainer';
+export const CALLBACK_TOKEN_KEY = 'token';
+export const JOB_ID_LABEL = 'vtp.dev/job-id';
+export const TRACEPARENT_ANNOTATION = 'vtp.dev/traceparent';
+export const TRACESTATE_ANNOTATION = 'vtp.dev/tracestate';
+/** Selects every object this backend creates in the training namespace. */
+export const PLATFORM_SELECTOR = 'app.kubernetes.io/part-of=vtp,app.kubernetes.io/managed-by=vtp-backend';
+
+const RUN_AS = 10001;
+const WORK_DIR = '/work';
+
+/**
+ * A DNS-1123 name that is stable for a job id (so a repeated start finds the same Job) and short enough that the
+ * pod names the Job controller derives from it stay within 63 characters.
+ */
+export function trainingJobName(jobId: string): string {
+  const readable = jobId
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '')
+    .slice(0, 8);
+  const hash = createHash('sha256').update(jobId).digest('hex').slice(0, 10);
+  return `vtp-train-${readable}-${hash}`;
+}
+
+export function callbackSecretName(jobName: string): string {
+  return `${jobName}-callback`;
+}
+
+function platformLabels(jobId: string, framework: Framework): Record<string, string> {
+  return {
+    'app.kubernetes.io/name': 'vtp-trainer',
+    'app.kubernetes.io/component': 'training',
+    'app.kubernetes.io/part-of': 'vtp',
+    'app.kubernetes.io/managed-by': 'vtp-backend',
+    [JOB_ID_LABEL]: jobId,
+    'vtp.dev/framework': framework,
+  };
+}
+
+/** The trainer's whole spec minus the callback token, which travels in its own Secret. */
+function specWithoutToken(spec: TrainingStartRequestBody): Omit<TrainingStartRequestBody, 'callback'> & {
+  callback: { url: string };
+} {
+  return { ...spec, callback: { url: spec.callback.url } };
+}
+
+function resourceRequirements(
+  resources: Resources | null,
+  settings: TrainingJobSettings,
+): V1ResourceRequirements {
+  const cpu = resources?.cpu ?? settings.defaultResources.cpu;
+  const memory = resources?.memory ?? settings.defaultResources.memory;
+  const gpu = resources?.gpu ?? 0;
+  // Requests equal limits: the pod is Guaranteed and is the last to be evicted under node pressure.
+  return {
+    requests: { cpu, memory },
+    limits: { cpu, memory, ...(gpu > 0 ? { 'nvidia.com/gpu': String(gpu) } : {}) },
+  };
+}
+
+function secretEnv(name: string, secret: string, key: string): V1EnvVar {
+  return { name, valueFrom: { secretKeyRef: { name: secret, key } } };
+}
+
+function trainerEnv(
+  spec: TrainingStartRequestBody,
+  jobName: string,
+  settings: TrainingJobSettings,
+): V1EnvVar[] {
+  const storage = settings.storageSecretName;
+  return [
+    { name: 'TRAINING_SPEC_JSON', value: JSON.stringify(specWithoutToken(spec)) },
+    secretEnv('CALLBACK_TOKEN', callbackSecretName(jobName), CALLBACK_TOKEN_KEY),
+    ...Object.entries(settings.storageEnv).map(([name, value]) => ({ name, value })),
+    ...(storage
+      ? [
+          secretEnv('AWS_ACCESS_KEY_ID', storage, 'AWS_ACCESS_KEY_ID'),
+          secretEnv('AWS_SECRET_ACCESS_KEY', storage, 'AWS_SECRET_ACCESS_KEY'),
+        ]
+      : []),
+    { name: 'WORK_DIR', value: WORK_DIR },
+    // The root filesystem is read-only: libraries keep their settings and caches under HOME.
+    { name: 'HOME', value: '/tmp' },
+  ];
+}
+
+/** One batch/v1 Job per training: one hardened pod, never restarted, gone `ttlSecondsAfterFinished` after it ends. */
+export function buildTrainingJob(
+  spec: TrainingStartRequestBody,
+  job: JobRow,
+  settings: TrainingJobSettings,
+): V1Job {
+  const name = trainingJobName(spec.jobId);
+  const labels = platformLabels(spec.jobId, spec.framework);
+  const resources = resourceRequirements(job.resources, settings);
+  const wantsGpu = Boolean(resources.limits?.['nvidia.com/gpu']);
+  const annotations = spec.traceContext
+    ? {
+        [TRACEPARENT_ANNOTATION]: spec.traceContext.traceparent,
+        ...(spec.traceContext.tracestate ? { [TRACESTATE_ANNOTATION]: spec.traceContext.tracestate } : {}),
+      }
+    : undefined;
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name, namespace: settings.namespace, labels, ...(annotations ? { annotations } : {}) },
+    spec: {
+      // The trainer reports its own failures; a second attempt would run the same training again.
+      backoffLimit: 0,
+      ttlSecondsAfterFinished: settings.ttlSecondsAfterFinished,
+      ...(spec.maxDurationSeconds
+        ? { activeDeadlineSeconds: spec.maxDurationSeconds + settings.deadlineSlackSeconds }
+        : {}),
+      template: {
+        metadata: { labels },
+        spec: {
+          restartPolicy: 'Never',
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: RUN_AS,
+            runAsGroup: RUN_AS,
+            fsGroup: RUN_AS,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          ...(wantsGpu
+            ? {
+                nodeSelector: settings.gpuNodeSelector,
+                tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
+              }
+            : {}),
+          containers: [
+            {
+              name: CONTAINER_NAME,
+              image: settings.images[spec.framework],
+              imagePullPolicy: 'IfNotPresent',
+              command: settings.command?.(spec) ?? [
+                'node',
+                `services/trainer-${spec.framework}/src/main.ts`,
+                'run',
+              ],
+              workingDir: '/app',
+              env: trainerEnv(spec, name, settings),
+              resources,
+              // A crash's last lines become the container's termination message, which the backend reports.
+              terminationMessagePolicy: 'FallbackToLogsOnError',
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                runAsNonRoot: true,
+                capabilities: { drop: ['ALL'] },
+              },
+              volumeMounts: [
+                { name: 'work', mountPath: WORK_DIR },
+                { name: 'tmp', mountPath: '/tmp' },
+                // PyTorch data-loader workers share batches through /dev/shm; the runtime's default is 64 MiB.
+                { name: 'shm', mountPath: '/dev/shm' },
+              ],
+            },
+          ],
+          volumes: [
+            { name: 'work', emptyDir: {} },
+            { name: 'tmp', emptyDir: {} },
+            { name: 'shm', emptyDir: { medium: 'Memory' } },
+          ],
+        },
+      },
+    },
+  };
+}
+
+/** The job's callback token, the only secret a training gets from the backend. */
+export function buildCallbackSecret(
+  jobName: string,
+  spec: TrainingStartRequestBody,
+  settings: Pick<TrainingJobSettings, 'namespace'>,
+): V1Secret {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      name: callbackSecretName(jobName),
+      namespace: settings.namespace,
+      labels: platformLabels(spec.jobId, spec.framework),
+    },
+    type: 'Opaque',
+    data: { [CALLBACK_TOKEN_KEY]: Buffer.from(spec.callback.token).toString('base64') },
+  };
+}
+
+/**
+ * The Secret is created before its Job (so the pod never starts without its token) and owned by the Job
+ * afterwards, through this patch: the cluster then deletes it together with the Job.
+ */
+export function ownedByJob(job: V1Job): { metadata: { ownerReferences: V1OwnerReference[] } } {
+  const { name, uid } = job.metadata ?? {};
+  if (!name || !uid) throw new Error('a Job without name or uid cannot own anything');
+  return { metadata: { ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name, uid }] } };
+}

@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import type { TrainingStartRequestBody } from '@vtp/shared-schemas';
+import type { TrainingJobSettings } from '../../src/execution/kubernetes/trainingJob.ts';
+import type { JobRow } from '../../src/jobs/jobStore.ts';
+
+export const CALLBACK_TOKEN = 'vtpcb_test_token_0123456789abcdef';
+
+/** A job as the dispatcher hands it over, with whatever the test changes. */
+export function jobRow(overrides: Partial<JobRow> = {}): JobRow {
+  const now = new Date();
+  return {
+    id: randomUUID(),
+    user_id: randomUUID(),
+    dataset_id: randomUUID(),
+    framework: 'timm',
+    model: 'resnet18',
+    hyperparameters: { epochs: 2 },
+    resources: null,
+    max_duration_seconds: null,
+    initial_weights: null,
+    status: 'dispatching',
+    idempotency_key: null,
+    request_hash: 'hash',
+    callback_token_hash: 'hash',
+    epoch: 0,
+    total_epochs: 2,
+    latest_metrics: null,
+    error_code: null,
+    error_message: null,
+    attempts: 1,
+    placement: null,
+    trace_context: null,
+    created_at: now,
+    updated_at: now,
+    dispatched_at: now,
+    started_at: null,
+    finished_at: null,
+    last_heartbeat_at: null,
+    cancel_requested_at: null,
+    ...overrides,
+  };
+}
+
+export function trainingSpec(
+  job: JobRow,
+  overrides: Partial<TrainingStartRequestBody> = {},
+): TrainingStartRequestBody {
+  return {
+    jobId: job.id,
+    framework: job.framework,
+    model: job.model,
+    hyperparameters: job.hyperparameters,
+    dataset: { uri: `s3://vtp/datasets/${job.dataset_id}.zip`, format: 'imagefolder' },
+    output: { uriPrefix: `s3://vtp/jobs/${job.id}/` },
+    callback: { url: `http://backend.vtp:8000/v1/jobs/${job.id}/callback`, token: CALLBACK_TOKEN },
+    ...(job.max_duration_seconds ? { maxDurationSeconds: job.max_duration_seconds } : {}),
+    ...overrides,
+  };
+}
+
+export function jobSettings(overrides: Partial<TrainingJobSettings> = {}): TrainingJobSettings {
+  return {
+    namespace: 'training',
+    images: { ultralytics: 'ghcr.io/vtp/trainer-ultralytics:1.0.0', timm: 'ghcr.io/vtp/trainer-timm:1.0.0' },
+    storageSecretName: 'vtp-storage',
+    storageEnv: { S3_ENDPOINT: 'http://minio.vtp:9000', S3_REGION: 'us-east-1', S3_FORCE_PATH_STYLE: 'true' },
+    ttlSecondsAfterFinished: 3600,
+    deadlineSlackSeconds: 60,
+    gpuNodeSelector: { 'nvidia.com/gpu.present': 'true' },
+    defaultResources: { cpu: '2', memory: '8Gi' },
+    ...overrides,
+  };
+}
