@@ -260,6 +260,11 @@ describe('trainer HTTP API with a fake runner, real S3 and a real callback serve
       code: 'invalid_dataset',
       message: `${missing} does not exist or cannot be read`,
     });
+    const weights = `s3://${BUCKET}/checkpoints/nope.ckpt`;
+    expect(await failed(spec({ initialWeightsUri: weights }))).toEqual({
+      code: 'invalid_configuration',
+      message: `${weights} does not exist or cannot be read`,
+    });
     const slip = await put('datasets/slip.zip', rawZip([{ name: '../../../escaped.txt', data: 'x' }]));
     expect(await failed(spec({ dataset: { uri: slip, format: 'imagefolder' } }))).toMatchObject({
       code: 'invalid_dataset',

@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { inSpan, type Logger } from '@vtp/service-kit';
 import type {
@@ -165,7 +166,7 @@ export class Training {
     const prepared = await adapter.prepareDataset({ root, ...extracted }, this.workspace.dir);
     let initialWeights: string | null = null;
     if (request.initialWeightsUri) {
-      initialWeights = `${this.workspace.dir}/${adapter.initialWeightsFileName}`;
+      initialWeights = join(this.workspace.dir, adapter.initialWeightsFileName);
       this.note(`downloading initial weights ${request.initialWeightsUri}`);
       await downloadObject(this.deps.s3, request.initialWeightsUri, initialWeights, signal);
     }
