@@ -12,7 +12,9 @@ import { readSse } from './sse.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
 const dataDir = join(repoRoot, '.data', 'demo');
-const epochs = Number(process.env.DEMO_EPOCHS ?? 3);
+// A detector from scratch needs more epochs than the classifier before its metrics move.
+const detectEpochs = Number(process.env.DEMO_EPOCHS ?? 10);
+const classifyEpochs = Number(process.env.DEMO_EPOCHS ?? 5);
 const tty = process.stdout.isTTY;
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)}s`;
@@ -100,7 +102,7 @@ async function main(): Promise<number> {
           framework: 'ultralytics',
           model: 'yolo11n',
           datasetId: shapes.id,
-          hyperparameters: { epochs, imgsz: 64, batch: 8, seed: 1 },
+          hyperparameters: { epochs: detectEpochs, imgsz: 64, batch: 8, seed: 1 },
         }),
         keys: ['train/box_loss', 'metrics/mAP50(B)'],
       },
@@ -109,7 +111,7 @@ async function main(): Promise<number> {
           framework: 'timm',
           model: 'test_resnet',
           datasetId: colours.id,
-          hyperparameters: { epochs, imgsz: 64, batch: 16, lr: 0.01, seed: 1 },
+          hyperparameters: { epochs: classifyEpochs, imgsz: 64, batch: 16, lr: 0.01, seed: 1 },
         }),
         keys: ['train/loss', 'val/top1'],
       },
@@ -118,17 +120,17 @@ async function main(): Promise<number> {
       label: `${job.framework}/${job.model}`,
       status: job.status,
       epoch: 0,
-      totalEpochs: epochs,
+      totalEpochs: 0,
       metrics: {},
     }));
-    say(`training ${jobs.length} jobs for ${epochs} epochs each (live progress from their event streams)`);
+    say(`training ${jobs.length} jobs (live progress from their event streams)`);
 
     let drawn = 0;
     const draw = (final = false) => {
       if (!tty && !final) return;
       if (tty && drawn) process.stdout.write(`\x1b[${drawn}A`);
       for (const [i, view] of views.entries())
-        process.stdout.write(`\x1b[2K${renderLine(view, jobs[i]?.keys ?? [])}\n`);
+        process.stdout.write(`${tty ? '\x1b[2K' : ''}${renderLine(view, jobs[i]?.keys ?? [])}\n`);
       drawn = views.length;
     };
     const follow = async (index: number) => {
