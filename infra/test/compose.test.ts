@@ -1,0 +1,200 @@
+// The Compose file and local.env, checked without Docker: structure and health checks, then every service's
+// environment through the services' own config loaders, and the credentials and ports they share.
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { loadTrainerConfig } from '../../packages/trainer-runtime/src/config.ts';
+import { loadBackendConfig } from '../../services/backend/src/config.ts';
+import { readRepoFile, repoPath } from './support/repo.ts';
+import { run } from './support/tools.ts';
+
+interface ComposeService {
+  image: string;
+  build?: { context: string; dockerfile: string };
+  profiles?: string[];
+  environment?: Record<string, string>;
+  ports?: string[];
+  healthcheck?: { test: string[] };
+  depends_on?: Record<string, { condition: string }>;
+  restart?: string;
+  command?: string[] | string;
+  read_only?: boolean;
+}
+
+const compose = parse(readRepoFile('infra/compose/compose.yaml'), { merge: true }) as {
+  services: Record<string, ComposeService>;
+  volumes: Record<string, unknown>;
+};
+const services = compose.services;
+const PINNED_IMAGE =
+  /^([a-z0-9./-]+:\d+\.\d+\.\d+(-[a-z0-9.-]+)?|postgres:\d+\.\d+(-[a-z0-9.-]+)?|[a-z0-9./-]+:RELEASE\.[0-9TZ-]+)$/;
+
+function service(name: string): ComposeService {
+  const found = services[name];
+  if (!found) throw new Error(`compose.yaml has no service ${name}`);
+  return found;
+}
+
+/** Services others wait to have finished: they run once and exit. */
+const oneShot = new Set(
+  Object.values(services).flatMap((s) =>
+    Object.entries(s.depends_on ?? {})
+      .filter(([, dependency]) => dependency.condition === 'service_completed_successfully')
+      .map(([name]) => name),
+  ),
+);
+
+/** "127.0.0.1:5432:5432" -> the host port published for a container port. */
+function publishedPort(name: string, containerPort: number): number {
+  for (const mapping of service(name).ports ?? []) {
+    const [host, published, target] = mapping.split(':');
+    if (Number(target) === containerPort) {
+      expect(host, `${name} publishes on loopback only`).toBe('127.0.0.1');
+      return Number(published);
+    }
+  }
+  throw new Error(`${name} does not publish port ${containerPort}`);
+}
+
+function env(name: string): Record<string, string> {
+  return service(name).environment ?? {};
+}
+
+describe('compose.yaml', () => {
+  it('gives every long-running service a health check; the one-shot bucket job runs once', () => {
+    expect(Object.keys(services).sort()).toEqual(
+      ['backend', 'minio', 'minio-create-bucket', 'postgres', 'trainer-timm', 'trainer-ultralytics'].sort(),
+    );
+    for (const [name, definition] of Object.entries(services)) {
+      if (oneShot.has(name)) {
+        expect(definition.restart, name).toBe('no');
+        continue;
+      }
+      expect(definition.healthcheck?.test?.[0], `${name} healthcheck`).toBe('CMD');
+    }
+    expect([...oneShot]).toEqual(['minio-create-bucket']);
+  });
+
+  it('starts a service only when what it depends on is healthy (or, for one-shots, done)', () => {
+    for (const [name, definition] of Object.entries(services)) {
+      for (const [dependency, { condition }] of Object.entries(definition.depends_on ?? {})) {
+        expect(services[dependency], `${name} depends on ${dependency}`).toBeDefined();
+        expect(condition, `${name} -> ${dependency}`).toBe(
+          oneShot.has(dependency) ? 'service_completed_successfully' : 'service_healthy',
+        );
+      }
+    }
+  });
+
+  it('builds the platform images from their Dockerfiles and pins every other image to a release', () => {
+    for (const [name, definition] of Object.entries(services)) {
+      if (definition.build) {
+        expect(definition.build.context, name).toBe('../..');
+        expect(readRepoFile(definition.build.dockerfile)).toContain('FROM');
+        expect(definition.build.dockerfile).toBe(`services/${name}/Dockerfile`);
+        expect(definition.image).toBe(`vtp/${name}:dev`);
+        expect(definition.profiles, `${name} starts with --profile app`).toEqual(['app']);
+        expect(definition.read_only, `${name} has a read-only root`).toBe(true);
+      } else {
+        expect(definition.image, name).toMatch(PINNED_IMAGE);
+        expect(definition.profiles, `${name} starts without a profile`).toBeUndefined();
+      }
+    }
+  });
+
+  it('hands the backend an environment its config loader accepts, pointing at the compose services', () => {
+    const config = loadBackendConfig(env('backend'));
+    const database = new URL(config.DATABASE_URL ?? '');
+    const postgres = env('postgres');
+    expect(database.hostname).toBe('postgres');
+    expect([database.username, database.password, database.pathname]).toEqual([
+      postgres.POSTGRES_USER,
+      postgres.POSTGRES_PASSWORD,
+      `/${postgres.POSTGRES_DB}`,
+    ]);
+    expect(new URL(config.S3_ENDPOINT ?? '').host).toBe('minio:9000');
+    expect([config.AWS_ACCESS_KEY_ID, config.AWS_SECRET_ACCESS_KEY]).toEqual([
+      env('minio').MINIO_ROOT_USER,
+      env('minio').MINIO_ROOT_PASSWORD,
+    ]);
+    expect(config.BUCKET_NAME).toBe(env('minio-create-bucket').BUCKET_NAME);
+    expect(new URL(config.BACKEND_BASE_URL ?? '').host).toBe('backend:8000');
+    expect(config.TRAINER_URLS).toEqual({
+      ultralytics: `http://trainer-ultralytics:${env('trainer-ultralytics').PORT}`,
+      timm: `http://trainer-timm:${env('trainer-timm').PORT}`,
+    });
+  });
+
+  it.each([
+    ['trainer-ultralytics', 'ultralytics'],
+    ['trainer-timm', 'timm'],
+  ] as const)(
+    'hands %s an environment its config loader accepts, sharing the backend token and storage',
+    (name, framework) => {
+      const config = loadTrainerConfig(framework, 0, 'serve', env(name));
+      const backend = loadBackendConfig(env('backend'));
+      expect(config.trainerToken).toBe(backend.TRAINER_TOKEN);
+      expect(config.s3).toEqual({
+        endpoint: backend.S3_ENDPOINT,
+        region: backend.S3_REGION,
+        forcePathStyle: backend.S3_FORCE_PATH_STYLE,
+        accessKeyId: backend.AWS_ACCESS_KEY_ID,
+        secretAccessKey: backend.AWS_SECRET_ACCESS_KEY,
+      });
+      expect(config.workDir).toBe('/work');
+      const healthcheck = service(name).healthcheck?.test.join(' ') ?? '';
+      expect(healthcheck).toContain(`http://127.0.0.1:${config.port}/healthz`);
+    },
+  );
+
+  it('creates the bucket with the MinIO root credentials', () => {
+    const command = [service('minio-create-bucket').command].flat().join(' ');
+    expect(command).toContain(
+      'mc alias set local http://minio:9000 "$$MINIO_ROOT_USER" "$$MINIO_ROOT_PASSWORD"',
+    );
+    expect(command).toContain('mc mb --ignore-existing "local/$$BUCKET_NAME"');
+    expect(env('minio-create-bucket').MINIO_ROOT_USER).toBe(env('minio').MINIO_ROOT_USER);
+    expect(env('minio-create-bucket').MINIO_ROOT_PASSWORD).toBe(env('minio').MINIO_ROOT_PASSWORD);
+  });
+});
+
+describe('local.env', () => {
+  /** What `set -a; . local.env` exports: the file is read by sh exactly as the README tells people to. */
+  async function sourced(): Promise<Record<string, string>> {
+    const { stdout } = await run(
+      'sh',
+      ['-c', 'set -a && . "$1" && env -0', 'sh', repoPath('infra/compose/local.env')],
+      {
+        env: {},
+      },
+    );
+    return Object.fromEntries(
+      stdout
+        .split('\0')
+        .filter((line) => line.includes('='))
+        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+    );
+  }
+
+  it('points a backend on this machine at the compose PostgreSQL and MinIO, through their published ports', async () => {
+    const local = await sourced();
+    const config = loadBackendConfig(local);
+    const database = new URL(config.DATABASE_URL ?? '');
+    const postgres = env('postgres');
+    expect(database.hostname).toBe('127.0.0.1');
+    expect(Number(database.port)).toBe(publishedPort('postgres', 5432));
+    expect([database.username, database.password, database.pathname]).toEqual([
+      postgres.POSTGRES_USER,
+      postgres.POSTGRES_PASSWORD,
+      `/${postgres.POSTGRES_DB}`,
+    ]);
+    const storage = new URL(config.S3_ENDPOINT ?? '');
+    expect(storage.hostname).toBe('127.0.0.1');
+    expect(Number(storage.port)).toBe(publishedPort('minio', 9000));
+    expect([config.AWS_ACCESS_KEY_ID, config.AWS_SECRET_ACCESS_KEY]).toEqual([
+      env('minio').MINIO_ROOT_USER,
+      env('minio').MINIO_ROOT_PASSWORD,
+    ]);
+    expect(config.BUCKET_NAME).toBe(env('minio-create-bucket').BUCKET_NAME);
+    expect(config.EXECUTION_MODE).toBe('subprocess');
+  });
+});

@@ -1,0 +1,390 @@
+// The Kubernetes manifests as kubectl would send them: each overlay rendered by `kubectl kustomize`, every object
+// checked against the Kubernetes schemas and the API's field list, then held to the platform's rules.
+import { isDeepStrictEqual } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadBackendConfig } from '../../services/backend/src/config.ts';
+import { permissionsUsedBy } from './support/apiCalls.ts';
+import { unknownFields } from './support/knownFields.ts';
+import {
+  find,
+  findGenerated,
+  type K8sObject,
+  podTemplates,
+  renderKustomization,
+  secretValues,
+} from './support/kustomize.ts';
+import { repoPath } from './support/repo.ts';
+import { validateAgainstSchema } from './support/schemas.ts';
+
+const OVERLAYS = ['kind', 'production'] as const;
+type Overlay = (typeof OVERLAYS)[number];
+
+/**
+ * A release image: a full x.y.z version (PostgreSQL's releases are major.minor), MinIO's RELEASE.<timestamp>, or
+ * a digest; distribution suffixes such as -bookworm allowed.
+ */
+const PINNED_IMAGE =
+  /^([a-z0-9./-]+:v?\d+\.\d+\.\d+(-[a-z0-9.-]+)?|postgres:\d+\.\d+(-[a-z0-9.-]+)?|[a-z0-9./-]+:RELEASE\.[0-9TZ-]+)(@sha256:[a-f0-9]{64})?$/;
+/** Kind runs the images kind-up.sh builds and loads. */
+const LOCAL_IMAGE = /^vtp\/[a-z-]+:dev$/;
+
+const rendered = new Map<Overlay, K8sObject[]>();
+beforeAll(async () => {
+  for (const overlay of OVERLAYS) rendered.set(overlay, await renderKustomization(`overlays/${overlay}`));
+});
+const objectsOf = (overlay: Overlay) => rendered.get(overlay) as K8sObject[];
+
+interface Container {
+  name: string;
+  image: string;
+  imagePullPolicy?: string;
+  // biome-ignore lint/suspicious/noExplicitAny: checked field by field below
+  [field: string]: any;
+}
+
+function containersOf(
+  objects: K8sObject[],
+): { owner: string; pod: K8sObject['spec']; container: Container }[] {
+  return podTemplates(objects).flatMap(({ owner, spec }) =>
+    [...(spec.initContainers ?? []), ...spec.containers].map((container: Container) => ({
+      owner: `${owner} container ${container.name}`,
+      pod: spec,
+      container,
+    })),
+  );
+}
+
+/** The backend's environment as its pod gets it: ConfigMap entries, plain values, and Secret values. */
+function backendEnv(objects: K8sObject[], secretValue: (name: string, key: string) => string) {
+  const deployment = find(objects, 'Deployment', 'backend', 'platform');
+  const container = deployment.spec.template.spec.containers.find((c: Container) => c.name === 'backend');
+  const env: Record<string, string> = {};
+  for (const source of container.envFrom ?? []) {
+    const configMap = find(objects, 'ConfigMap', source.configMapRef.name, 'platform');
+    Object.assign(env, configMap.data);
+  }
+  for (const variable of container.env ?? []) {
+    if (variable.value !== undefined) env[variable.name] = variable.value;
+    else if (variable.valueFrom?.secretKeyRef) {
+      const { name, key } = variable.valueFrom.secretKeyRef;
+      env[variable.name] = secretValue(name, key);
+    } else throw new Error(`backend env ${variable.name}: unexpected source`);
+  }
+  return env;
+}
+
+/** Production Secrets are the operator's: these stand-ins have the shapes the backend accepts. */
+const PRODUCTION_SECRETS: Record<string, string> = {
+  DATABASE_URL: 'postgres://vtp:secret@db.example.com:5432/vtp?sslmode=require',
+  ADMIN_API_KEY: 'vtp_admin_0123456789abcdefghijklmn',
+  TRAINER_TOKEN: 'vtp_trainer_0123456789abcdefghijklmn',
+  AWS_ACCESS_KEY_ID: 'access-key',
+  AWS_SECRET_ACCESS_KEY: 'secret-key',
+};
+
+function secretLookup(overlay: Overlay, objects: K8sObject[]) {
+  return (name: string, key: string): string => {
+    if (overlay === 'production') {
+      const value = PRODUCTION_SECRETS[key];
+      if (value === undefined) throw new Error(`no stand-in for production Secret ${name} key ${key}`);
+      return value;
+    }
+    const value = secretValues(find(objects, 'Secret', name, 'platform'))[key];
+    if (value === undefined) throw new Error(`Secret platform/${name} has no key ${key}`);
+    return value;
+  };
+}
+
+describe.each(OVERLAYS)('overlay %s', (overlay) => {
+  it('renders objects that match the Kubernetes schemas and use no unknown field', () => {
+    const objects = objectsOf(overlay);
+    expect(objects.length).toBeGreaterThan(10);
+    for (const object of objects) {
+      validateAgainstSchema(object);
+      expect(unknownFields(object), `${object.kind} ${object.metadata.name}`).toEqual([]);
+    }
+  });
+
+  it('puts every namespaced object in platform or training, both under the restricted Pod Security Standard', () => {
+    const objects = objectsOf(overlay);
+    for (const name of ['platform', 'training']) {
+      const namespace = find(objects, 'Namespace', name);
+      expect(namespace.metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    }
+    for (const object of objects.filter((o) => o.kind !== 'Namespace')) {
+      expect(['platform', 'training'], `${object.kind} ${object.metadata.name}`).toContain(
+        object.metadata.namespace,
+      );
+    }
+  });
+
+  it('runs every container hardened and bounded: non-root, read-only root, no capabilities, seccomp, limits', () => {
+    const containers = containersOf(objectsOf(overlay));
+    expect(containers.length).toBeGreaterThan(0);
+    for (const { owner, pod, container } of containers) {
+      const sc = container.securityContext ?? {};
+      expect(sc.runAsNonRoot ?? pod.securityContext?.runAsNonRoot, `${owner}: runAsNonRoot`).toBe(true);
+      const uid = sc.runAsUser ?? pod.securityContext?.runAsUser;
+      expect(uid, `${owner}: runAsUser`).toBeGreaterThan(0);
+      expect(sc.allowPrivilegeEscalation, `${owner}: allowPrivilegeEscalation`).toBe(false);
+      expect(sc.readOnlyRootFilesystem, `${owner}: readOnlyRootFilesystem`).toBe(true);
+      expect(sc.capabilities?.drop, `${owner}: drop ALL`).toEqual(['ALL']);
+      expect(sc.capabilities?.add, `${owner}: no added capabilities`).toBeUndefined();
+      expect(sc.seccompProfile?.type ?? pod.securityContext?.seccompProfile?.type, `${owner}: seccomp`).toBe(
+        'RuntimeDefault',
+      );
+      for (const bound of ['requests', 'limits'] as const) {
+        expect(container.resources?.[bound]?.cpu, `${owner}: ${bound}.cpu`).toBeDefined();
+        expect(container.resources?.[bound]?.memory, `${owner}: ${bound}.memory`).toBeDefined();
+      }
+      expect(pod.hostNetwork ?? false, `${owner}: hostNetwork`).toBe(false);
+      expect(sc.privileged ?? false, `${owner}: privileged`).toBe(false);
+    }
+  });
+
+  it('runs images pinned to a version, the locally built ones only in kind', () => {
+    const objects = objectsOf(overlay);
+    const config = findGenerated(objects, 'ConfigMap', 'backend-config', 'platform').data;
+    const images = [
+      ...containersOf(objects).map(({ owner, container }) => ({ owner, image: container.image, container })),
+      { owner: 'TRAINER_IMAGE_ULTRALYTICS', image: config.TRAINER_IMAGE_ULTRALYTICS, container: undefined },
+      { owner: 'TRAINER_IMAGE_TIMM', image: config.TRAINER_IMAGE_TIMM, container: undefined },
+    ];
+    for (const { owner, image, container } of images) {
+      expect(image, owner).not.toMatch(/:latest$/);
+      if (overlay === 'kind' && LOCAL_IMAGE.test(image)) {
+        // `kind load` puts them on the nodes; pulling would fail.
+        if (container) expect(container.imagePullPolicy, owner).toBe('IfNotPresent');
+        continue;
+      }
+      expect(image, owner).toMatch(PINNED_IMAGE);
+    }
+  });
+
+  it('gives the backend a configuration its own config loader accepts, for Kubernetes execution', () => {
+    const objects = objectsOf(overlay);
+    const env = backendEnv(objects, secretLookup(overlay, objects));
+    const config = loadBackendConfig(env);
+    expect(config.EXECUTION_MODE).toBe('kubernetes');
+    expect(config.DATABASE_URL).toBeDefined();
+    expect(config.ADMIN_API_KEY).toBeDefined();
+    // Trainings call back through the backend Service, on the port the NetworkPolicy opens.
+    const service = find(objects, 'Service', 'backend', 'platform');
+    const callback = new URL(config.BACKEND_BASE_URL ?? '');
+    expect(callback.hostname).toBe('backend.platform.svc.cluster.local');
+    expect(Number(callback.port)).toBe(service.spec.ports[0].port);
+    expect(config.TRAINING_NAMESPACE).toBe('training');
+    expect(config.STORAGE_SECRET_NAME).toBe('vtp-storage');
+  });
+
+  it('sets only variables the backend knows (a misspelt one would be ignored without a word)', async () => {
+    const { BackendEnv } = await import('../../services/backend/src/config.ts');
+    const known = new Set(Object.keys(BackendEnv.shape));
+    const objects = objectsOf(overlay);
+    const env = backendEnv(objects, () => 'x');
+    for (const name of Object.keys(env)) expect(known.has(name), name).toBe(true);
+  });
+
+  it('exposes the backend to Prometheus, probes it, and mounts writable /tmp and DATA_DIR from emptyDirs', () => {
+    const objects = objectsOf(overlay);
+    const template = find(objects, 'Deployment', 'backend', 'platform').spec.template;
+    const container = template.spec.containers[0];
+    const port = container.ports.find((p: { name: string }) => p.name === 'http').containerPort;
+    expect(template.metadata.annotations).toMatchObject({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': String(port),
+      'prometheus.io/path': '/metrics',
+    });
+    expect(container.livenessProbe.httpGet.path).toBe('/healthz');
+    expect(container.readinessProbe.httpGet.path).toBe('/readyz');
+    expect(template.spec.serviceAccountName).toBe('backend');
+    const dataDir = findGenerated(objects, 'ConfigMap', 'backend-config', 'platform').data.DATA_DIR;
+    const emptyDirs = new Set(
+      template.spec.volumes
+        .filter((v: { emptyDir?: object }) => v.emptyDir)
+        .map((v: { name: string }) => v.name),
+    );
+    for (const path of ['/tmp', dataDir]) {
+      const mount = container.volumeMounts.find((m: { mountPath: string }) => m.mountPath === path);
+      expect(mount, `a volume at ${path}`).toBeDefined();
+      expect(emptyDirs.has(mount.name), `${path} is an emptyDir`).toBe(true);
+    }
+  });
+
+  it('grants the backend exactly the API calls its Kubernetes execution code makes, in training only', () => {
+    const objects = objectsOf(overlay);
+    expect(objects.filter((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding')).toEqual([]);
+    const binding = find(objects, 'RoleBinding', 'backend-trainings', 'training');
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'backend', namespace: 'platform' }]);
+    expect(binding.roleRef).toEqual({
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'Role',
+      name: 'backend-trainings',
+    });
+    const role = find(objects, 'Role', 'backend-trainings', 'training');
+    const granted = new Map<string, string[]>();
+    for (const rule of role.rules) {
+      expect(rule.resourceNames, 'resourceNames are not used').toBeUndefined();
+      for (const group of rule.apiGroups)
+        for (const resource of rule.resources) {
+          const key = `${group}/${resource}`;
+          expect(granted.has(key), `${key} appears in one rule only`).toBe(false);
+          granted.set(key, [...rule.verbs].sort());
+        }
+    }
+    const used = permissionsUsedBy(repoPath('services', 'backend', 'src', 'execution', 'kubernetes'));
+    const needed = new Map([...used].map(([resource, verbs]) => [resource, [...verbs].sort()]));
+    expect(Object.fromEntries(granted)).toEqual(Object.fromEntries(needed));
+    // The brief's minimum, as a floor against a regex that reads too little.
+    expect(needed.get('batch/jobs')).toEqual(['create', 'delete', 'get', 'list', 'watch']);
+    expect(needed.get('/pods/log')).toEqual(['get']);
+  });
+
+  it('binds no other Role to the backend, and lets no other Role read Secrets or change anything', () => {
+    const objects = objectsOf(overlay);
+    for (const binding of objects.filter(
+      (o) => o.kind === 'RoleBinding' && o.metadata.name !== 'backend-trainings',
+    )) {
+      expect(binding.subjects.map((s: { name: string }) => s.name)).not.toContain('backend');
+    }
+    for (const role of objects.filter((o) => o.kind === 'Role' && o.metadata.name !== 'backend-trainings')) {
+      for (const rule of role.rules) {
+        expect(rule.resources, role.metadata.name).not.toContain('secrets');
+        for (const verb of rule.verbs) expect(['get', 'list', 'watch'], role.metadata.name).toContain(verb);
+      }
+    }
+  });
+
+  it('fences the training pods: no ingress; egress only to DNS, the backend callback port and object storage', () => {
+    const objects = objectsOf(overlay);
+    const policies = objects.filter((o) => o.kind === 'NetworkPolicy' && o.metadata.namespace === 'training');
+    const defaultDeny = find(objects, 'NetworkPolicy', 'default-deny', 'training');
+    expect(defaultDeny.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+    for (const policy of policies) {
+      expect(policy.spec.podSelector, `${policy.metadata.name} covers every pod`).toEqual({});
+      expect(policy.spec.ingress, `${policy.metadata.name} allows no ingress`).toBeUndefined();
+    }
+    const backendPort = find(objects, 'Service', 'backend', 'platform').spec.ports[0].port;
+    const rules = policies.flatMap((p) => p.spec.egress ?? []);
+    const described = rules.map((rule) => describeEgress(rule, overlay, objects, backendPort)).sort();
+    expect(described).toEqual(['backend', 'dns', 'object-storage']);
+  });
+
+  it('scrapes or exposes nothing from the training namespace', () => {
+    const objects = objectsOf(overlay);
+    expect(objects.filter((o) => o.kind === 'Service' && o.metadata.namespace === 'training')).toEqual([]);
+    const serviceAccount = find(objects, 'ServiceAccount', 'default', 'training');
+    expect(serviceAccount.automountServiceAccountToken).toBe(false);
+  });
+});
+
+/** Which allowed destination an egress rule is; throws for anything else. */
+function describeEgress(
+  rule: { to?: Record<string, unknown>[]; ports?: { protocol: string; port: number }[] },
+  overlay: Overlay,
+  objects: K8sObject[],
+  backendPort: number,
+): string {
+  const podsIn = (namespace: string, labels: Record<string, string>) => [
+    {
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
+      podSelector: { matchLabels: labels },
+    },
+  ];
+  const tcp = (port: number) => [{ protocol: 'TCP', port }];
+  const is = (to: unknown, ports: unknown) =>
+    isDeepStrictEqual(rule.to, to) && isDeepStrictEqual(rule.ports, ports);
+
+  const dnsPorts = [
+    { protocol: 'UDP', port: 53 },
+    { protocol: 'TCP', port: 53 },
+  ];
+  if (is(podsIn('kube-system', { 'k8s-app': 'kube-dns' }), dnsPorts)) return 'dns';
+  if (is(podsIn('platform', { 'app.kubernetes.io/name': 'backend' }), tcp(backendPort))) return 'backend';
+  if (overlay === 'kind') {
+    const minioPort = find(objects, 'Service', 'minio', 'platform').spec.ports[0].port;
+    if (is(podsIn('platform', { 'app.kubernetes.io/name': 'minio' }), tcp(minioPort)))
+      return 'object-storage';
+  } else {
+    const block = rule.to?.[0]?.ipBlock as { cidr: string; except: string[] } | undefined;
+    const closed = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16'];
+    if (
+      rule.to?.length === 1 &&
+      block?.cidr === '0.0.0.0/0' &&
+      closed.every((range) => block.except.includes(range)) &&
+      isDeepStrictEqual(rule.ports, tcp(443))
+    )
+      return 'object-storage';
+  }
+  throw new Error(
+    `unexpected egress from the training namespace: to ${JSON.stringify(rule.to)} ports ${JSON.stringify(rule.ports)}`,
+  );
+}
+
+describe('overlay kind', () => {
+  it('wires the backend to the in-cluster PostgreSQL and MinIO with matching credentials', () => {
+    const objects = objectsOf('kind');
+    const env = backendEnv(objects, secretLookup('kind', objects));
+    const database = new URL(env.DATABASE_URL ?? '');
+    const postgres = find(objects, 'StatefulSet', 'postgres', 'platform').spec.template.spec.containers[0];
+    const postgresEnv = Object.fromEntries(
+      postgres.env
+        .filter((e: { value?: string }) => e.value)
+        .map((e: { name: string; value: string }) => [e.name, e.value]),
+    );
+    const passwordRef = postgres.env.find((e: { name: string }) => e.name === 'POSTGRES_PASSWORD').valueFrom
+      .secretKeyRef;
+    const password = secretValues(find(objects, 'Secret', passwordRef.name, 'platform'))[passwordRef.key];
+    expect(database.hostname).toBe('postgres.platform.svc.cluster.local');
+    expect(Number(database.port)).toBe(find(objects, 'Service', 'postgres', 'platform').spec.ports[0].port);
+    expect(decodeURIComponent(database.username)).toBe(postgresEnv.POSTGRES_USER);
+    expect(decodeURIComponent(database.password)).toBe(password);
+    expect(database.pathname).toBe(`/${postgresEnv.POSTGRES_DB}`);
+
+    const storage = new URL(env.S3_ENDPOINT ?? '');
+    expect(storage.hostname).toBe('minio.platform.svc.cluster.local');
+    expect(Number(storage.port)).toBe(find(objects, 'Service', 'minio', 'platform').spec.ports[0].port);
+    const trainingStorage = secretValues(find(objects, 'Secret', env.STORAGE_SECRET_NAME ?? '', 'training'));
+    expect(trainingStorage).toEqual({
+      AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID,
+      AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY,
+    });
+    const bucketJob = find(objects, 'Job', 'minio-create-bucket', 'platform').spec.template.spec
+      .containers[0];
+    const jobEnv = Object.fromEntries(
+      bucketJob.env.map((e: { name: string; value?: string }) => [e.name, e.value]),
+    );
+    expect(jobEnv.S3_ENDPOINT).toBe(env.S3_ENDPOINT);
+    expect(jobEnv.BUCKET_NAME).toBe(env.BUCKET_NAME);
+  });
+});
+
+describe('overlay production', () => {
+  it('runs two or more backends, keeps one through disruptions, scales on load and is reachable through an Ingress', () => {
+    const objects = objectsOf('production');
+    const deployment = find(objects, 'Deployment', 'backend', 'platform');
+    expect(deployment.spec.replicas).toBeGreaterThanOrEqual(2);
+    const podLabels = deployment.spec.template.metadata.labels;
+
+    const pdb = find(objects, 'PodDisruptionBudget', 'backend', 'platform');
+    expect(podLabels).toMatchObject(pdb.spec.selector.matchLabels);
+    expect(pdb.spec.minAvailable).toBeGreaterThanOrEqual(1);
+    expect(pdb.spec.minAvailable).toBeLessThan(deployment.spec.replicas);
+
+    const hpa = find(objects, 'HorizontalPodAutoscaler', 'backend', 'platform');
+    expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'backend' });
+    expect(hpa.spec.minReplicas).toBe(deployment.spec.replicas);
+    expect(hpa.spec.maxReplicas).toBeGreaterThan(hpa.spec.minReplicas);
+
+    const ingress = find(objects, 'Ingress', 'backend', 'platform');
+    const service = find(objects, 'Service', 'backend', 'platform');
+    const target = ingress.spec.rules[0].http.paths[0].backend.service;
+    expect(target.name).toBe(service.metadata.name);
+    expect(service.spec.ports.map((p: { name: string }) => p.name)).toContain(target.port.name);
+    expect(ingress.spec.tls).toHaveLength(1);
+  });
+
+  it('ships no Secret: database and storage credentials are created by the operator', () => {
+    expect(objectsOf('production').filter((o) => o.kind === 'Secret')).toEqual([]);
+  });
+});
