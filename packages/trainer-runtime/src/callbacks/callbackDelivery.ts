@@ -21,7 +21,7 @@ const isTerminal = (event: TrainerEvent) => (terminalEventTypes as readonly stri
  * Delivers each job's events to its callback URL, in seq order, without ever making the training wait.
  * Events live in memory while the backend answers; the first failed attempt moves the job's queue to the
  * outbox on disk (and every later event with it) until the backlog is delivered. Under backlog, heartbeats are
- * dropped and progress and log events coalesced; state changes and artifacts never are.
+ * dropped and progress and log events bounded (see `coalesce`); state changes and artifacts never are.
  */
 export class CallbackDelivery {
   private readonly sender: CallbackSender;

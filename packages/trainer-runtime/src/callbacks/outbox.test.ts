@@ -75,7 +75,7 @@ describe('Outbox on a real folder', () => {
     expect(await outbox.load()).toEqual([]);
   });
 
-  it('coalesces progress, heartbeats and logs under backlog, never state changes or artifacts', async () => {
+  it('drops heartbeats under backlog, never state changes, artifacts or the epoch history', async () => {
     const outbox = new Outbox(dir);
     await outbox.append(jobId, target, [
       started(1),
@@ -91,7 +91,9 @@ describe('Outbox on a real folder', () => {
     const [backlog] = await outbox.load();
     expect(backlog?.events.map((e) => `${e.seq}:${e.type}`)).toEqual([
       '1:started',
+      '2:progress',
       '4:checkpoint',
+      '5:progress',
       '7:progress',
       '8:checkpoint',
       '9:completed',
@@ -102,17 +104,27 @@ describe('Outbox on a real folder', () => {
 });
 
 describe('coalesce', () => {
-  it('keeps only the newest 50 logs', () => {
-    const logs: TrainerEvent[] = Array.from({ length: 60 }, (_, i) => ({
-      seq: i + 1,
-      timestamp: at,
-      type: 'log',
-      level: 'warn',
-      message: `line ${i + 1}`,
-    }));
-    const kept = coalesce([...logs, completed(61)]);
-    expect(kept).toHaveLength(51);
-    expect(kept[0]?.seq).toBe(11);
+  it('bounds a very long backlog: the newest 200 progress and 100 log events, every checkpoint', () => {
+    const long: TrainerEvent[] = [];
+    for (let epoch = 1; epoch <= 300; epoch++) {
+      long.push(progress(long.length + 1, epoch));
+      long.push({
+        seq: long.length + 1,
+        timestamp: at,
+        type: 'log',
+        level: 'warn',
+        message: `line ${epoch}`,
+      });
+      long.push(checkpoint(long.length + 1, epoch));
+    }
+    long.push(completed(long.length + 1));
+    const kept = coalesce(long);
+    const progressKept = kept.filter((e) => e.type === 'progress');
+    expect(progressKept).toHaveLength(200);
+    expect(progressKept[0]).toMatchObject({ epoch: 101 });
+    expect(kept.filter((e) => e.type === 'log')).toHaveLength(100);
+    expect(kept.filter((e) => e.type === 'checkpoint')).toHaveLength(300);
     expect(kept.at(-1)?.type).toBe('completed');
+    expect(kept.map((e) => e.seq)).toEqual([...kept.map((e) => e.seq)].sort((a, b) => a - b));
   });
 });

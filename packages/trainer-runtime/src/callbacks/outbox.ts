@@ -32,8 +32,9 @@ const OutboxRecord = z.union([
 type OutboxRecord = z.infer<typeof OutboxRecord>;
 
 const FILE_SUFFIX = '.jsonl';
-/** Log events kept per job under backlog; older ones are dropped first. */
-const MAX_BACKLOG_LOGS = 50;
+/** Progress and log events kept per job under backlog; older ones are dropped first. */
+const MAX_BACKLOG_PROGRESS = 200;
+const MAX_BACKLOG_LOGS = 100;
 
 /**
  * Callback events the backend has not taken yet, on disk: one append-only file per job (its callback target,
@@ -159,16 +160,17 @@ export function parseOutboxFile(jobId: string, text: string): OutboxBacklog | un
 
 /**
  * What a backlog keeps: every event that changes the job's state or carries artifacts (started, checkpoint,
- * completed, failed, cancelled), the newest progress and logs, no heartbeats.
+ * completed, failed, cancelled); progress and logs up to a bound, the newest first (an outage of any ordinary
+ * length keeps the whole epoch history); no heartbeats, which say nothing once the backend is back.
  */
 export function coalesce(events: readonly TrainerEvent[]): TrainerEvent[] {
-  const lastProgress = events.findLast((e) => e.type === 'progress');
-  const logs = events.filter((e) => e.type === 'log');
-  const keptLogs = new Set(logs.slice(-MAX_BACKLOG_LOGS));
+  const kept = new Set([
+    ...events.filter((e) => e.type === 'progress').slice(-MAX_BACKLOG_PROGRESS),
+    ...events.filter((e) => e.type === 'log').slice(-MAX_BACKLOG_LOGS),
+  ]);
   return events.filter((event) => {
     if (event.type === 'heartbeat') return false;
-    if (event.type === 'progress') return event === lastProgress;
-    if (event.type === 'log') return keptLogs.has(event);
+    if (event.type === 'progress' || event.type === 'log') return kept.has(event);
     return true;
   });
 }
