@@ -255,7 +255,9 @@ export class KubernetesExecutionManager implements ExecutionManager {
   }
 
   private clusterFailed(jobId: string, jobName: string, failure: ClusterFailure): void {
-    this.options.logger.warn({ jobId, jobName, error: failure.error }, 'the cluster ended a training');
+    // Often the trainer has already reported (it always does before exiting): the backend's guarded update
+    // then changes nothing, so this is no news yet.
+    this.options.logger.debug({ jobId, jobName, error: failure.error }, 'cluster outcome of a training');
     this.options.onClusterFailure(jobId, failure.error);
     if (failure.release) {
       this.deleteJob(jobName).catch((err) =>

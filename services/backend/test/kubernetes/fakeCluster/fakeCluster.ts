@@ -23,6 +23,13 @@ export interface FakeClusterOptions {
   maxJobs?: number;
 }
 
+interface ClusterParts {
+  kubelet: Kubelet;
+  controller: JobController;
+  api: ApiServer;
+  collector: GarbageCollector;
+}
+
 /**
  * A Kubernetes API server and a one-node cluster behind it, in-process and on loopback: the real REST paths the
  * client uses, resourceVersions and resumable watches, Status errors, garbage collection through
@@ -31,18 +38,9 @@ export interface FakeClusterOptions {
 export class FakeCluster {
   readonly store: ResourceStore;
   readonly url: string;
-  private readonly parts: {
-    kubelet: Kubelet;
-    controller: JobController;
-    api: ApiServer;
-    collector: GarbageCollector;
-  };
+  private readonly parts: ClusterParts;
 
-  private constructor(
-    store: ResourceStore,
-    url: string,
-    parts: { kubelet: Kubelet; controller: JobController; api: ApiServer; collector: GarbageCollector },
-  ) {
+  private constructor(store: ResourceStore, url: string, parts: ClusterParts) {
     this.store = store;
     this.url = url;
     this.parts = parts;
@@ -64,8 +62,8 @@ export class FakeCluster {
       },
       onPodChanged: (pod) => controller?.podChanged(pod),
     });
-    controller = new JobController(store, kubelet);
-    const jobs = controller;
+    const jobs = new JobController(store, kubelet);
+    controller = jobs;
     const collector = new GarbageCollector(store, kubelet, jobs);
     const api = new ApiServer(
       store,
@@ -81,7 +79,7 @@ export class FakeCluster {
       },
     );
     const url = await api.listen();
-    return new FakeCluster(store, url, { kubelet, controller, api, collector });
+    return new FakeCluster(store, url, { kubelet, controller: jobs, api, collector });
   }
 
   /** A client configuration for this cluster: plain HTTP, no credentials. */

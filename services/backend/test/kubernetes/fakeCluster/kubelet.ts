@@ -65,13 +65,12 @@ export class Kubelet {
   private readonly store: ResourceStore;
   private readonly options: KubeletOptions;
   private readonly runtimes = new Map<string, PodRuntime>();
+  private stopping = false;
 
   constructor(store: ResourceStore, options: KubeletOptions) {
     this.store = store;
     this.options = options;
   }
-
-  private stopping = false;
 
   /** The container's log once it has started; before that the API answers 400, as a real one does. */
   log(namespace: string, name: string): PodLog | undefined {
@@ -133,10 +132,9 @@ export class Kubelet {
     );
   }
 
-  private async run(initial: KubeObject, runtime: PodRuntime): Promise<void> {
+  private async run(pod: KubeObject, runtime: PodRuntime): Promise<void> {
     await sleep(STEP_MS);
     if (runtime.stopped) return;
-    const pod = initial;
     const container = pod.spec.containers[0];
     const refusal = this.unschedulable(pod);
     if (refusal) {
@@ -221,6 +219,11 @@ export class Kubelet {
       runtime.dirs.push(dir);
       mounts.push([mount.mountPath, dir]);
     }
+    // Deleted while its volumes were being set up: nothing else will clean them.
+    if (runtime.stopped) {
+      await Promise.all(runtime.dirs.map((d) => rm(d, { recursive: true, force: true })));
+      return;
+    }
     const remap = (value: string) => {
       const hit = mounts.find(([path]) => value === path || value.startsWith(`${path}/`));
       return hit ? hit[1] + value.slice(hit[0].length) : value;
@@ -232,7 +235,6 @@ export class Kubelet {
     if (tmp) env.TMPDIR = tmp[1];
     const [command, ...args] = [...(container.command ?? []), ...(container.args ?? [])];
     if (!command) throw new Error('the fake kubelet needs an explicit command');
-    if (runtime.stopped) return;
     // Its own process group: like a container's PID namespace, everything it started dies with it.
     const child = spawn(command === 'node' ? process.execPath : command, args, {
       cwd: this.options.appDir,
