@@ -19,6 +19,7 @@ function trainerEnv(framework: Framework, defaultPort: number, mode: TrainerMode
       TRAINER_TOKEN: mode === 'serve' ? z.string().min(24, 'at least 24 characters') : z.string().optional(),
       // S3-compatible endpoint (MinIO, R2, s3rver); unset = AWS S3.
       S3_ENDPOINT: z.url().optional(),
+      // Region of the bucket (S3-compatible servers accept any).
       S3_REGION: z.string().min(1).default('us-east-1'),
       // Path-style URLs (http://host/bucket/key) as MinIO and s3rver need.
       S3_FORCE_PATH_STYLE: flag.default(true),

@@ -65,6 +65,7 @@ describe('runnerOutcome', () => {
     ).toEqual({
       type: 'cancelled',
       files,
+      epoch: 2,
     });
     expect(runnerOutcome(ending({ exit: { code: null, signal: 'SIGKILL' }, stopReason: 'cancel' }))).toEqual({
       type: 'cancelled',

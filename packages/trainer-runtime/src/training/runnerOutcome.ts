@@ -7,8 +7,11 @@ export type StopReason = 'cancel' | 'time_limit' | 'shutdown';
 
 export type RunnerOutcome =
   | { type: 'completed'; metrics: Metrics; files: RunnerFile[] }
-  /** `files` undefined: the runner died before naming its resumable checkpoints; use the last reported ones. */
-  | { type: 'cancelled'; files: RunnerFile[] | undefined }
+  /**
+   * `files` undefined: the runner died before naming its resumable checkpoints; use the last reported ones.
+   * `epoch`: the last epoch the named checkpoints hold.
+   */
+  | { type: 'cancelled'; files: RunnerFile[] | undefined; epoch?: number }
   | { type: 'failed'; error: JobError };
 
 type TerminalRunnerEvent = Extract<RunnerEvent, { type: 'completed' | 'error' | 'cancelled' }>;
@@ -49,7 +52,9 @@ export function runnerOutcome({
     return failed('trainer_unavailable', 'The trainer shut down during the training; the runner was stopped');
   }
   if (stopReason === 'cancel' || terminal?.type === 'cancelled') {
-    return { type: 'cancelled', files: terminal?.type === 'cancelled' ? terminal.files : undefined };
+    return terminal?.type === 'cancelled'
+      ? { type: 'cancelled', files: terminal.files, epoch: terminal.epoch }
+      : { type: 'cancelled', files: undefined };
   }
   if (terminal?.type === 'error') return failed(terminal.code, terminal.message);
   if (exit.signal === 'SIGKILL') {

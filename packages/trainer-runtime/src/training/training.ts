@@ -328,7 +328,7 @@ export class Training {
       }
       case 'cancelled': {
         const checkpoints = outcome.files
-          ? await this.upload(await (this.finalCaptures ?? this.capture(outcome.files)))
+          ? await this.upload(await (this.finalCaptures ?? this.capture(outcome.files)), outcome.epoch)
           : this.lastCheckpoint;
         return { type: 'cancelled', artifacts: [...checkpoints, await this.uploadLog()] };
       }
