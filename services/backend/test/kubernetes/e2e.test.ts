@@ -1,0 +1,151 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Dataset, Job } from '@vtp/shared-schemas';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { ApiClient } from '../support/apiClient.ts';
+import { startTestBackend, type TestBackend } from '../support/testBackend.ts';
+import { events, finished, repoRoot, trainerPython, waitForJob } from '../support/training.ts';
+import { uploadSample } from '../support/uploads.ts';
+import { FakeCluster } from './fakeCluster/fakeCluster.ts';
+
+const IMAGES = {
+  ultralytics: 'ghcr.io/vtp/trainer-ultralytics:e2e',
+  timm: 'ghcr.io/vtp/trainer-timm:e2e',
+};
+
+/**
+ * The backend in kubernetes mode against the fake cluster: every training is a Job whose pod runs the real
+ * trainer `run` entry point (real Ultralytics and timm on the CPU) with the spec, token and storage settings the
+ * pod spec gives it; the backend learns everything through the trainer's callbacks, and a restarted backend
+ * picks up the Jobs still running.
+ */
+describe('training end to end (EXECUTION_MODE=kubernetes)', () => {
+  let cluster: FakeCluster;
+  let kubeDir: string;
+  let t: TestBackend;
+  let user: ApiClient;
+  let yolo: Dataset;
+  let images: Dataset;
+
+  beforeAll(async () => {
+    // The images bring their Python; here, the one `npm run python:env` prepared.
+    cluster = await FakeCluster.start({
+      appDir: repoRoot,
+      imageEnv: { PATH: process.env.PATH ?? '', VTP_PYTHON: trainerPython() },
+    });
+    kubeDir = await mkdtemp(join(tmpdir(), 'vtp-kube-'));
+    vi.stubEnv('KUBECONFIG', await cluster.writeKubeconfig(kubeDir));
+    t = await startTestBackend({
+      EXECUTION_MODE: 'kubernetes',
+      TRAINER_IMAGE_ULTRALYTICS: IMAGES.ultralytics,
+      TRAINER_IMAGE_TIMM: IMAGES.timm,
+      STORAGE_SECRET_NAME: 'vtp-storage',
+      DEFAULT_CPU: '1',
+      DEFAULT_MEMORY: '2Gi',
+      RUN_DISPATCHER: 'true',
+      MONITOR_INTERVAL_MS: '500',
+      HEARTBEAT_TIMEOUT_SECONDS: '30',
+    });
+    cluster.seed('secrets', {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'vtp-storage', namespace: 'training' } as never,
+      data: {
+        AWS_ACCESS_KEY_ID: Buffer.from(t.s3.accessKeyId).toString('base64'),
+        AWS_SECRET_ACCESS_KEY: Buffer.from(t.s3.secretAccessKey).toString('base64'),
+      },
+    });
+    user = await t.newUser();
+    yolo = await uploadSample(user, 'yolo');
+    images = await uploadSample(user, 'imagefolder');
+  });
+
+  afterAll(async () => {
+    await t?.stop();
+    await cluster?.stop();
+    vi.unstubAllEnvs();
+    if (kubeDir) await rm(kubeDir, { recursive: true, force: true });
+  });
+
+  const trainingJob = (job: Job) => cluster.list('jobs', 'training', `vtp.dev/job-id=${job.id}`)[0];
+
+  it.each([
+    ['ultralytics', 'yolo11n', () => yolo.id, 'metrics/mAP50(B)'],
+    ['timm', 'test_resnet', () => images.id, 'val/top1'],
+  ] as const)(
+    '%s trains in a Job pod and reports through its callbacks',
+    async (framework, model, dataset, metric) => {
+      const created = await user.post<Job>('/v1/jobs', {
+        framework,
+        model,
+        datasetId: dataset(),
+        hyperparameters: { epochs: 2, imgsz: 64, batch: 4 },
+      });
+      expect(created.status).toBe(201);
+      const job = await waitForJob(user, created.body.id, finished, 120_000);
+      expect(job.error).toBeNull();
+      expect(job.status).toBe('succeeded');
+      expect(job.latestMetrics?.[metric]).toEqual(expect.any(Number));
+      expect((await events(user, job.id)).at(-1)?.type).toBe('completed');
+      expect(job.artifacts.map((a) => a.kind)).toEqual(expect.arrayContaining(['best', 'last', 'log']));
+
+      const k8sJob = trainingJob(job);
+      expect(k8sJob?.spec.template.spec.containers[0].image).toBe(IMAGES[framework]);
+      expect(k8sJob?.status.conditions?.[0]?.type).toBe('Complete');
+      const pod = cluster.list('pods', 'training', `vtp.dev/job-id=${job.id}`)[0];
+      expect(pod?.status.containerStatuses[0].state.terminated.exitCode).toBe(0);
+      expect((await user.get(`/v1/jobs/${job.id}/logs`)).text.length).toBeGreaterThan(0);
+    },
+  );
+
+  it('cancels by deleting the Job: the trainer reports cancelled with a checkpoint', async () => {
+    const created = await user.post<Job>('/v1/jobs', {
+      framework: 'timm',
+      model: 'test_resnet',
+      datasetId: images.id,
+      hyperparameters: { epochs: 200, imgsz: 64, batch: 2 },
+    });
+    const id = created.body.id;
+    await waitForJob(user, id, (j) => j.progress.epoch >= 1, 120_000);
+    const live = await user.get(`/v1/jobs/${id}/logs`);
+    expect(live.text.length).toBeGreaterThan(0);
+    expect((await user.post<Job>(`/v1/jobs/${id}/cancel`)).status).toBe(202);
+    const job = await waitForJob(user, id, finished, 60_000);
+    expect(job.status).toBe('cancelled');
+    expect(job.artifacts.map((a) => a.kind)).toContain('last');
+    expect(trainingJob(job)).toBeUndefined();
+  });
+
+  it('a restarted backend adopts the Jobs still running and fails the ones that vanished as lost', async () => {
+    const start = (epochs: number) =>
+      user.post<Job>('/v1/jobs', {
+        framework: 'timm',
+        model: 'test_resnet',
+        datasetId: images.id,
+        hyperparameters: { epochs, imgsz: 64, batch: 2 },
+      });
+    const adopted = (await start(4)).body;
+    const vanished = (await start(200)).body;
+    for (const { id } of [adopted, vanished])
+      await waitForJob(user, id, (j) => j.progress.epoch >= 1, 120_000);
+    const before = trainingJob(adopted);
+    // Deleted behind the backend's back, its pod left running (Orphan): only reconcile can notice.
+    const gone = trainingJob(vanished);
+    cluster.delete('jobs', 'training', gone?.metadata.name as string, 'Orphan');
+    await t.restart();
+
+    const lost = await waitForJob(user, vanished.id, finished, 30_000);
+    expect(lost.status).toBe('failed');
+    expect(lost.error?.code).toBe('lost');
+    for (const pod of cluster.list('pods', 'training', `vtp.dev/job-id=${vanished.id}`))
+      cluster.delete('pods', 'training', pod.metadata.name);
+
+    const job = await waitForJob(user, adopted.id, finished, 120_000);
+    expect(job.error).toBeNull();
+    expect(job.status).toBe('succeeded');
+    expect(job.progress.epoch).toBe(4);
+    // The same Job throughout: adopted, neither lost nor started again.
+    expect(trainingJob(job)?.metadata.uid).toBe(before?.metadata.uid);
+  });
+});
