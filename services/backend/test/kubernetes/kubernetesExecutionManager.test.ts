@@ -145,6 +145,20 @@ describe('kubernetes execution manager', () => {
     await manager.cancel({ ...job, placement: first });
   });
 
+  it('replaces an ended Job of an earlier hand-over instead of adopting it', async () => {
+    const job = await started(manager, scriptJob(`process.exit(0)`));
+    await until('the Job to complete', async () => (await manager.status(job)).kind === 'finished');
+    const again = await manager.start(job, trainingSpec(job)).catch((err) => err);
+    expect(again.message).toMatch(/had already ended/);
+    expect(cluster.get('jobs', 'training', job.placement.jobName as string)).toBeUndefined();
+    await until(
+      'the old Secret to be collected',
+      () => !cluster.get('secrets', 'training', `${job.placement.jobName}-callback`),
+    );
+    expect(await manager.start(job, trainingSpec(job))).toEqual(job.placement);
+    expect(await manager.status(job)).toEqual({ kind: 'active' });
+  });
+
   it('cancels by deleting the Job: the pod gets SIGTERM, the Secret is collected, no failure is reported', async () => {
     const job = await started(manager, scriptJob(RUNS_UNTIL_TERM));
     const jobName = job.placement.jobName as string;

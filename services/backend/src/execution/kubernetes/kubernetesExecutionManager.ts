@@ -77,6 +77,12 @@ function isNotFound(err: unknown): boolean {
   return apiStatus(err)?.code === 404;
 }
 
+function hasEnded(job: V1Job) {
+  return job.status?.conditions?.find(
+    (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
+  );
+}
+
 /** Errors of the client carry the whole response; only the API's own message is worth passing on. */
 function describe(err: unknown): Error {
   const status = apiStatus(err);
@@ -153,6 +159,11 @@ export class KubernetesExecutionManager implements ExecutionManager {
       const existing = await this.batch.readNamespacedJob({ name, namespace: this.namespace });
       if (existing.metadata?.labels?.[JOB_ID_LABEL] !== jobId)
         throw new Error(`Job ${name} exists and belongs to another training`);
+      if (hasEnded(existing)) {
+        // Its pod ran with an older token and is over: this hand-over fails, the next one starts afresh.
+        await this.deleteJob(name);
+        throw new Error(`Job ${name} of an earlier hand-over had already ended; deleted it`);
+      }
       this.options.logger.info({ jobId, jobName: name }, 'adopted the existing Kubernetes Job');
       return existing;
     }
@@ -191,9 +202,7 @@ export class KubernetesExecutionManager implements ExecutionManager {
       if (isNotFound(err)) return { kind: 'unknown' };
       return { kind: 'unreachable', reason: describe(err).message };
     }
-    const ended = found.status?.conditions?.find(
-      (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
-    );
+    const ended = hasEnded(found);
     if (!ended) return { kind: 'active' };
     return { kind: 'finished', status: ended.type === 'Complete' ? 'succeeded' : 'failed' };
   }
