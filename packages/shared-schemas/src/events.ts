@@ -57,7 +57,15 @@ const CompletedEvent = z.object({
   metrics: Metrics,
   artifacts: z.array(Artifact),
 });
-const FailedEvent = z.object({ ...base, type: z.literal('failed'), error: JobError });
+const FailedEvent = z.object({
+  ...base,
+  type: z.literal('failed'),
+  error: JobError,
+  artifacts: z
+    .array(Artifact)
+    .default([])
+    .openapi({ description: 'What was kept: at least the training log' }),
+});
 const CancelledEvent = z.object({ ...base, type: z.literal('cancelled'), artifacts: z.array(Artifact) });
 
 /** What a trainer POSTs to the backend's callback URL, one event per request. */

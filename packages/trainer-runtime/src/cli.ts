@@ -90,7 +90,10 @@ async function readSpec(args: string[], env: NodeJS.ProcessEnv): Promise<unknown
   if (!text)
     throw new UsageError(`No training spec: pass --spec <file> or set TRAINING_SPEC_JSON\n\n${USAGE}`);
   try {
-    return JSON.parse(text);
+    const spec = JSON.parse(text) as { callback?: Record<string, unknown> };
+    // In a Kubernetes Job the callback token comes from a Secret, never from the spec in the pod's env.
+    if (env.CALLBACK_TOKEN) spec.callback = { ...spec.callback, token: env.CALLBACK_TOKEN };
+    return spec;
   } catch (err) {
     throw new UsageError(
       `The training spec (${file ?? 'TRAINING_SPEC_JSON'}) is not JSON: ${(err as Error).message}`,

@@ -106,6 +106,8 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     });
     void datasets.sweepOrphans().catch((err) => logger.warn({ err }, 'orphan sweep failed'));
     const jobStore = new JobStore(db);
+    // Declared before the manager: cluster reports can arrive while it reconciles.
+    let dispatcher: Dispatcher | undefined;
     const manager = createExecutionManager({
       config,
       logger,
@@ -122,9 +124,22 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
           )
           .catch((err) => logger.error({ err }, 'could not fail the jobs of a dead trainer'));
       },
+      onClusterFailure: (jobId, error) => {
+        void jobStore
+          .fail(jobId, ['dispatching', 'running'], error)
+          .then((failed) => {
+            if (!failed) return;
+            logger.warn({ jobId, error }, 'the cluster ended a training');
+            dispatcher?.nudge();
+          })
+          .catch((err) => logger.error({ err, jobId }, 'could not fail a job the cluster ended'));
+      },
     });
     lifecycle.addShutdownHook('execution-manager', () => manager.stop());
-    let dispatcher: Dispatcher | undefined;
+    if (config.RUN_DISPATCHER && manager.reconcile) {
+      const outcome = await manager.reconcile(() => jobStore.listActive());
+      logger.info({ outcome }, 'reconciled trainings with the executor');
+    }
     const jobs = new JobService(jobStore, datasetStore, manager, () => dispatcher?.nudge());
     const ingest = new EventIngest(jobStore, () => dispatcher?.nudge());
 

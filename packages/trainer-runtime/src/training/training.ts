@@ -301,6 +301,7 @@ export class Training {
       final = {
         type: 'failed',
         error: { code: 'internal_error', message: `Could not upload the results: ${(err as Error).message}` },
+        artifacts: [],
       };
     }
     this.status =
@@ -332,10 +333,14 @@ export class Training {
           : this.lastCheckpoint;
         return { type: 'cancelled', artifacts: [...checkpoints, await this.uploadLog()] };
       }
-      case 'failed':
-        // Not part of the failed event, but where an operator will look for it.
-        await this.uploadLog().catch((err) => this.logger.warn({ err }, 'could not upload the training log'));
-        return { type: 'failed', error: outcome.error };
+      case 'failed': {
+        // The log of a failed training is what its user needs most: it must outlive the trainer.
+        const log = await this.uploadLog().catch((err) => {
+          this.logger.warn({ err }, 'could not upload the training log');
+          return undefined;
+        });
+        return { type: 'failed', error: outcome.error, artifacts: log ? [log] : [] };
+      }
     }
   }
 

@@ -34,6 +34,12 @@ export interface ExecutionManager {
   status(job: JobRow): Promise<ExecutionState>;
   /** The training's log as it is now; with `follow`, a stream that goes on until the training ends. */
   logs(job: JobRow, options: { follow: boolean }): Promise<Readable | undefined>;
+  /**
+   * At start-up, squares the executor's view with the database's: adopts trainings still running, fails jobs
+   * whose training vanished, removes what belongs to ended jobs. Executors whose trainings report for
+   * themselves need none (the job monitor covers them).
+   */
+  reconcile?(listActiveJobs: () => Promise<JobRow[]>): Promise<unknown>;
   /** Releases what the executor kept for a finished job. */
   cleanup(job: JobRow): Promise<void>;
   stop(): Promise<void>;

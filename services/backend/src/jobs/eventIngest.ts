@@ -109,6 +109,7 @@ export class EventIngest {
         );
         return;
       case 'failed':
+        await this.jobs.upsertArtifacts(job.id, event.artifacts, trx);
         await this.jobs.transition(
           job.id,
           active,
