@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { ConfigError } from '@vtp/service-kit';
 import { describe, expect, it } from 'vitest';
-import { loadBackendConfig } from './config.ts';
+import { BackendEnv, loadBackendConfig } from './config.ts';
 
 describe('backend configuration', () => {
   it('defaults to embedded mode on port 8000 with local processes', () => {
@@ -44,5 +45,18 @@ describe('backend configuration', () => {
       S3_REGION: 'auto',
     });
     expect(config).toMatchObject({ S3_FORCE_PATH_STYLE: false, S3_REGION: 'auto' });
+  });
+
+  it('.env.example documents every variable, and only those', () => {
+    const example = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
+    const documented = [...example.matchAll(/^#? ?([A-Z][A-Z0-9_]+)=/gm)]
+      .map((m) => m[1])
+      .filter((n) => !n?.startsWith('OTEL_'));
+    expect(new Set(documented)).toEqual(new Set(Object.keys(BackendEnv.shape)));
+    expect(() =>
+      loadBackendConfig(
+        Object.fromEntries([...example.matchAll(/^([A-Z][A-Z0-9_]+)=(.*)$/gm)].map((m) => [m[1], m[2]])),
+      ),
+    ).not.toThrow();
   });
 });
