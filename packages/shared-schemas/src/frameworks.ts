@@ -119,3 +119,8 @@ export const modelCatalog: Record<Framework, readonly TrainerModel[]> = {
 export function findModel(framework: Framework, name: string): TrainerModel | undefined {
   return modelCatalog[framework].find((m) => m.name === name);
 }
+
+export const ModelListResponseBody = z
+  .object({ items: z.array(TrainerModel.extend({ framework: Framework })) })
+  .openapi('ModelListResponseBody');
+export type ModelListResponseBody = z.infer<typeof ModelListResponseBody>;

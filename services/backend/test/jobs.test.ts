@@ -39,6 +39,16 @@ describe('training jobs', () => {
       { key: token },
     );
 
+  it('lists the models each framework can train', async () => {
+    const res = await user.get<{ items: { framework: string; name: string; task: string }[] }>('/v1/models');
+    expect(res.body.items).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ framework: 'ultralytics', name: 'yolo11n', task: 'detect' }),
+        expect.objectContaining({ framework: 'timm', name: 'test_resnet', task: 'classify' }),
+      ]),
+    );
+  });
+
   it('creates a queued job with the framework defaults filled in', async () => {
     const job = await createJob({ hyperparameters: { epochs: 3, imgsz: 64 } });
     expect(job).toMatchObject({

@@ -3,7 +3,7 @@ import { ApiKeyCreateRequestBody, ApiKeyCreateResponseBody } from '../apiKeys.ts
 import { Health, PageQuery, pageOf } from '../common.ts';
 import { Dataset, DatasetIdParams } from '../datasets.ts';
 import { CallbackResponseBody, JobEvent, TrainerEvent } from '../events.ts';
-import { DatasetFormat } from '../frameworks.ts';
+import { DatasetFormat, ModelListResponseBody } from '../frameworks.ts';
 import { Job, JobCreateRequestBody, JobEventsQuery, JobIdParams, JobListQuery, LogsQuery } from '../jobs.ts';
 import { BackendReadiness } from '../readiness.ts';
 import { z } from '../zod.ts';
@@ -103,6 +103,13 @@ export function buildBackendDocument() {
     responses: { 204: { description: 'Deleted' }, ...problems(401, 404, 409, 422) },
   });
 
+  r.registerPath({
+    method: 'get',
+    path: '/v1/models',
+    summary: 'Models each framework can train (all from scratch; none needs weights from the internet)',
+    security: bearerAuth,
+    responses: { 200: json(ModelListResponseBody, 'The catalog'), ...problems(401) },
+  });
   r.registerPath({
     method: 'post',
     path: '/v1/jobs',

@@ -1,11 +1,14 @@
 import { pipeline } from 'node:stream/promises';
 import { parseInput } from '@vtp/service-kit';
 import {
+  Framework,
   JobCreateRequestBody,
   JobEventsQuery,
   JobIdParams,
   JobListQuery,
   LogsQuery,
+  type ModelListResponseBody,
+  modelCatalog,
 } from '@vtp/shared-schemas';
 import { Router } from 'express';
 import { z } from 'zod';
@@ -21,6 +24,14 @@ const IdempotencyKey = z.string().min(1).max(200).optional();
 
 export function jobRoutes(jobs: JobService, logs: JobLogs, db: Db, notifier: JobEventNotifier): Router {
   const router = Router();
+  router.get('/v1/models', (_req, res) => {
+    const body: ModelListResponseBody = {
+      items: Framework.options.flatMap((framework) =>
+        modelCatalog[framework].map((m) => ({ framework, ...m })),
+      ),
+    };
+    res.json(body);
+  });
   router.post('/v1/jobs', async (req, res) => {
     const idempotencyKey = parseInput(IdempotencyKey, req.get('idempotency-key'), 'header.Idempotency-Key');
     const body = parseInput(JobCreateRequestBody, req.body, 'body');
