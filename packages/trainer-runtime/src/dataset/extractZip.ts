@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { isJunk, unsafeEntryFault } from '@vtp/service-kit/zip';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { InvalidDatasetError } from '../adapter.ts';
 
@@ -29,10 +30,6 @@ export interface ExtractSummary {
   files: number;
   bytes: number;
 }
-
-const UNIX_HOST = 3;
-const FILE_TYPE_MASK = 0o170000;
-const SYMLINK_TYPE = 0o120000;
 
 /**
  * Extracts a zip into `destination`, refusing anything that could write outside it or exhaust the disk:
@@ -105,20 +102,6 @@ export async function extractZip(
   }
 }
 
-/** Why writing this entry could escape the destination, or be read differently by other tools. */
-function unsafeEntryFault(name: string, entry: Entry): string | undefined {
-  if (name.includes('\\')) return 'contains a backslash; zip paths must use /';
-  if (/\p{Cc}/u.test(name)) return 'contains a control character';
-  if (name.startsWith('/') || /^[a-zA-Z]:/.test(name)) return 'is an absolute path';
-  const segments = (name.endsWith('/') ? name.slice(0, -1) : name).split('/');
-  if (segments.includes('..')) return 'climbs out of the archive with a .. segment';
-  if (segments.some((segment) => segment === '' || segment === '.')) return 'has an empty or . path segment';
-  const fileType = (entry.externalFileAttributes >>> 16) & FILE_TYPE_MASK;
-  if (entry.versionMadeBy >> 8 === UNIX_HOST && fileType === SYMLINK_TYPE) return 'is a symbolic link';
-  if (entry.isEncrypted()) return 'is encrypted';
-  return undefined;
-}
-
 function notAZip(err: unknown): InvalidDatasetError {
   return new InvalidDatasetError('dataset.zip', `is not a readable zip archive: ${(err as Error).message}`);
 }
@@ -128,14 +111,6 @@ function isSystemError(err: unknown): boolean {
     typeof (err as NodeJS.ErrnoException).code === 'string' &&
     typeof (err as NodeJS.ErrnoException).syscall === 'string'
   );
-}
-
-/** Files archivers and desktops add on their own. */
-function isJunk(name: string): boolean {
-  if (name.startsWith('__MACOSX/')) return true;
-  const base = name.endsWith('/') ? '' : name.slice(name.lastIndexOf('/') + 1);
-  const lower = base.toLowerCase();
-  return base === '.DS_Store' || base.startsWith('._') || lower === 'thumbs.db' || lower === 'desktop.ini';
 }
 
 function openZip(path: string): Promise<ZipFile> {

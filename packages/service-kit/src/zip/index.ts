@@ -1,0 +1,1 @@
+export { isJunk, unsafeEntryFault } from './entries.ts';
