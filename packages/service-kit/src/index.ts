@@ -1,6 +1,6 @@
 export { ConfigError, loadConfig } from './config.ts';
 export * from './errors.ts';
-export { listen, type RunningServer } from './http.ts';
+export { freePort, listen, type RunningServer } from './http.ts';
 export { Lifecycle } from './lifecycle.ts';
 export { createLogger, type Logger } from './logger.ts';
 export { createHttpMetrics, type HttpMetrics } from './metrics.ts';

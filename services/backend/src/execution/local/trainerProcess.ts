@@ -1,9 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname } from 'node:path';
-import type { Logger } from '@vtp/service-kit';
+import { freePort, type Logger } from '@vtp/service-kit';
 import type { Framework } from '@vtp/shared-schemas';
 
 export interface TrainerProcessOptions {
@@ -18,17 +17,6 @@ export interface TrainerProcessOptions {
   /** Called when an instance dies on its own, before it is restarted. */
   onExit(instance: string, reason: string): void;
   startTimeoutMs?: number;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
