@@ -43,6 +43,9 @@ function trainerEnv(framework: Framework, defaultPort: number, mode: TrainerMode
       CALLBACK_DRAIN_TIMEOUT_MS: milliseconds(60_000),
       // Python interpreter for the runner; unset = the cached virtual environment of `npm run python:env`.
       VTP_PYTHON: z.string().min(1).optional(),
+      // Set by a backend that spawns this service: shut down when that parent is gone, so a backend killed
+      // with SIGKILL leaves no trainer behind.
+      EXIT_WITH_PARENT: flag.default(false),
     })
     .superRefine((env, ctx) => {
       if (Boolean(env.AWS_ACCESS_KEY_ID) !== Boolean(env.AWS_SECRET_ACCESS_KEY)) {
@@ -70,6 +73,7 @@ function trainerEnv(framework: Framework, defaultPort: number, mode: TrainerMode
       cancelGraceMs: env.CANCEL_GRACE_MS,
       callbackDrainTimeoutMs: env.CALLBACK_DRAIN_TIMEOUT_MS,
       python: env.VTP_PYTHON,
+      exitWithParent: env.EXIT_WITH_PARENT,
     }));
 }
 

@@ -43,6 +43,7 @@ export function createExecutionManager(ctx: ExecutionContext): ExecutionManager 
           ...pick(globalThis.process.env, ['PATH', 'HOME', 'LANG', 'TMPDIR', 'VTP_PYTHON_ENV_CACHE']),
           ...ctx.s3Env,
           TRAINER_TOKEN: ctx.trainerToken,
+          EXIT_WITH_PARENT: 'true',
           MAX_CONCURRENT_TRAININGS: String(config.MAX_JOBS_PER_FRAMEWORK),
           WORK_DIR: resolve(config.DATA_DIR, 'trainers', framework),
           LOG_LEVEL: config.LOG_LEVEL,

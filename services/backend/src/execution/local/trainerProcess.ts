@@ -55,6 +55,8 @@ export class TrainerProcess {
   private async launch(): Promise<{ url: string; instance: string }> {
     const { framework, entry, logger } = this.options;
     const port = await freePort();
+    // stop() may have run while the port was being found: it saw no child, so none may start now.
+    if (this.stopping) throw new Error('trainer processes are stopping');
     const instance = randomUUID();
     mkdirSync(dirname(this.options.logFile), { recursive: true });
     this.log ??= createWriteStream(this.options.logFile, { flags: 'a' });
