@@ -52,7 +52,15 @@ export function systemRoutes(db: Db, objects: ObjectStore, metrics: HttpMetrics)
   });
   router.get(
     '/docs',
-    apiReference({ url: '/openapi.json', cdn: '/docs/scalar.js', pageTitle: 'Vision training platform API' }),
+    apiReference({
+      url: '/openapi.json',
+      cdn: '/docs/scalar.js',
+      pageTitle: 'Vision training platform API',
+      // Offline-safe: hide the hosted services (AI agent, MCP, deploy toolbar) the page cannot reach.
+      agent: { disabled: true },
+      mcp: { disabled: true },
+      showDeveloperTools: 'never',
+    }),
   );
   return router;
 }
