@@ -72,7 +72,7 @@ describe('extractZip', () => {
   });
 
   it('refuses an archive larger than the limits, naming the entry that crossed them', async () => {
-    const limits = { ...DEFAULT_EXTRACT_LIMITS, maxTotalBytes: 10 };
+    const limits = { ...DEFAULT_EXTRACT_LIMITS, maxUncompressedBytes: 10 };
     const error = await extract(
       [
         { name: 'a.txt', data: '123456' },

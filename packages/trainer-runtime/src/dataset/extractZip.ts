@@ -3,28 +3,20 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { isJunk, unsafeEntryFault } from '@vtp/service-kit/zip';
+import {
+  isJunk,
+  RATIO_CHECK_MIN_BYTES,
+  unsafeEntryFault,
+  ZIP_SIZE_LIMITS,
+  type ZipSizeLimits,
+} from '@vtp/service-kit/zip';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { InvalidDatasetError } from '../adapter.ts';
 
-export interface ExtractLimits {
-  /** Entries in the archive, folders and junk included. */
-  maxEntries: number;
-  /** Sum of every file's uncompressed size: what extracting writes to disk. */
-  maxTotalBytes: number;
-  /** Uncompressed:compressed ratio of any one entry of at least 1 MiB; images and labels stay far below. */
-  maxCompressionRatio: number;
-}
+export type ExtractLimits = ZipSizeLimits;
 
-const GIB = 1024 ** 3;
-const RATIO_CHECK_MIN_BYTES = 1024 ** 2;
-
-/** The same bounds the backend checks at upload, so an accepted dataset always unpacks. */
-export const DEFAULT_EXTRACT_LIMITS: ExtractLimits = {
-  maxEntries: 200_000,
-  maxTotalBytes: 20 * GIB,
-  maxCompressionRatio: 200,
-};
+/** The bounds the backend checks at upload, so an accepted dataset always unpacks. */
+export const DEFAULT_EXTRACT_LIMITS: ExtractLimits = ZIP_SIZE_LIMITS;
 
 export interface ExtractSummary {
   files: number;
@@ -71,8 +63,8 @@ export async function extractZip(
         continue;
       }
       summary.bytes += entry.uncompressedSize;
-      if (summary.bytes > limits.maxTotalBytes) {
-        throw refuse(name, `takes the archive past ${limits.maxTotalBytes} bytes uncompressed`);
+      if (summary.bytes > limits.maxUncompressedBytes) {
+        throw refuse(name, `takes the archive past ${limits.maxUncompressedBytes} bytes uncompressed`);
       }
       if (
         entry.uncompressedSize >= RATIO_CHECK_MIN_BYTES &&
