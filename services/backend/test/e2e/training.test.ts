@@ -13,6 +13,7 @@ import {
   finished,
   pidsMatching,
   predict,
+  startLongTraining,
   trainerPython,
   waitFor,
   waitForJob,
@@ -107,14 +108,7 @@ describe('training end to end (EXECUTION_MODE=subprocess)', () => {
   );
 
   it('cancels mid-training: cancelled, partial checkpoints kept, runner process group gone', async () => {
-    const created = await user.post<Job>('/v1/jobs', {
-      framework: 'timm',
-      model: 'test_resnet',
-      datasetId: images.id,
-      hyperparameters: { epochs: 200, imgsz: 64, batch: 2 },
-    });
-    const id = created.body.id;
-    await waitForJob(user, id, (j) => j.progress.epoch >= 1);
+    const id = await startLongTraining(user, images.id);
     expect((await pidsMatching(id)).length).toBeGreaterThan(0);
     const cancel = await user.post<Job>(`/v1/jobs/${id}/cancel`);
     expect(cancel.status).toBe(202);
@@ -125,14 +119,7 @@ describe('training end to end (EXECUTION_MODE=subprocess)', () => {
   });
 
   it('kill -9 of the runner fails the job with a reason', async () => {
-    const created = await user.post<Job>('/v1/jobs', {
-      framework: 'timm',
-      model: 'test_resnet',
-      datasetId: images.id,
-      hyperparameters: { epochs: 200, imgsz: 64, batch: 2 },
-    });
-    const id = created.body.id;
-    await waitForJob(user, id, (j) => j.progress.epoch >= 1);
+    const id = await startLongTraining(user, images.id);
     const runners = await waitFor('the runner', async () => {
       const pids = await pidsMatching(`${id}/config.json`);
       return pids.length ? pids : undefined;
@@ -146,14 +133,7 @@ describe('training end to end (EXECUTION_MODE=subprocess)', () => {
   });
 
   it('kill -9 of the trainer service: the job fails with a reason, the service comes back, no runner outlives it', async () => {
-    const created = await user.post<Job>('/v1/jobs', {
-      framework: 'timm',
-      model: 'test_resnet',
-      datasetId: images.id,
-      hyperparameters: { epochs: 200, imgsz: 64, batch: 2 },
-    });
-    const id = created.body.id;
-    await waitForJob(user, id, (j) => j.progress.epoch >= 1);
+    const id = await startLongTraining(user, images.id);
     const [service] = await childPids(process.pid, 'trainer-timm/src/main.ts');
     expect(service).toBeDefined();
     process.kill(service as number, 'SIGKILL');

@@ -2,7 +2,7 @@ import * as k8s from '@kubernetes/client-node';
 import type { Job } from '@vtp/shared-schemas';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../support/apiClient.ts';
-import { events, finished, waitForJob } from '../support/training.ts';
+import { events, finished, startLongTraining, waitForJob } from '../support/training.ts';
 import { uploadSample } from '../support/uploads.ts';
 
 /**
@@ -78,15 +78,9 @@ describe.skipIf(Boolean(problem))('the platform on a real cluster (EXECUTION_MOD
 
   it('cancels a training by deleting its Job', async () => {
     const dataset = await uploadSample(user, 'imagefolder');
-    const created = await user.post<Job>('/v1/jobs', {
-      framework: 'timm',
-      model: 'test_resnet',
-      datasetId: dataset.id,
-      hyperparameters: { epochs: 500, imgsz: 64, batch: 2 },
-    });
-    await waitForJob(user, created.body.id, (j) => j.progress.epoch >= 1, 900_000);
-    expect((await user.post<Job>(`/v1/jobs/${created.body.id}/cancel`)).status).toBe(202);
-    const job = await waitForJob(user, created.body.id, finished, 300_000);
+    const id = await startLongTraining(user, dataset.id, 900_000);
+    expect((await user.post<Job>(`/v1/jobs/${id}/cancel`)).status).toBe(202);
+    const job = await waitForJob(user, id, finished, 300_000);
     expect(job.status).toBe('cancelled');
   });
 });

@@ -5,7 +5,14 @@ import type { Dataset, Job } from '@vtp/shared-schemas';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ApiClient } from '../support/apiClient.ts';
 import { startTestBackend, type TestBackend } from '../support/testBackend.ts';
-import { events, finished, repoRoot, trainerPython, waitForJob } from '../support/training.ts';
+import {
+  events,
+  finished,
+  repoRoot,
+  startLongTraining,
+  trainerPython,
+  waitForJob,
+} from '../support/training.ts';
 import { uploadSample } from '../support/uploads.ts';
 import { FakeCluster } from './fakeCluster/fakeCluster.ts';
 
@@ -100,14 +107,7 @@ describe('training end to end (EXECUTION_MODE=kubernetes)', () => {
   );
 
   it('cancels by deleting the Job: the trainer reports cancelled with a checkpoint', async () => {
-    const created = await user.post<Job>('/v1/jobs', {
-      framework: 'timm',
-      model: 'test_resnet',
-      datasetId: images.id,
-      hyperparameters: { epochs: 200, imgsz: 64, batch: 2 },
-    });
-    const id = created.body.id;
-    await waitForJob(user, id, (j) => j.progress.epoch >= 1, 120_000);
+    const id = await startLongTraining(user, images.id);
     const live = await user.get(`/v1/jobs/${id}/logs`);
     expect(live.text.length).toBeGreaterThan(0);
     expect((await user.post<Job>(`/v1/jobs/${id}/cancel`)).status).toBe(202);

@@ -31,6 +31,26 @@ export async function waitForJob(
   }
 }
 
+/**
+ * Starts a timm training far longer than any test waits for, and returns its id once its first epoch is
+ * reported: a training that is really running, to cancel or kill.
+ */
+export async function startLongTraining(
+  client: ApiClient,
+  datasetId: string,
+  timeoutMs = 180_000,
+): Promise<string> {
+  const created = await client.post<Job>('/v1/jobs', {
+    framework: 'timm',
+    model: 'test_resnet',
+    datasetId,
+    hyperparameters: { epochs: 500, imgsz: 64, batch: 2 },
+  });
+  if (created.status !== 201) throw new Error(`could not create the job: ${created.text}`);
+  await waitForJob(client, created.body.id, (j) => j.progress.epoch >= 1, timeoutMs);
+  return created.body.id;
+}
+
 export const finished = (job: Job) => ['succeeded', 'failed', 'cancelled'].includes(job.status);
 
 export async function events(client: ApiClient, jobId: string): Promise<JobEvent[]> {
