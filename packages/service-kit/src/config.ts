@@ -25,3 +25,16 @@ export function loadConfig<T extends z.ZodType>(
   if (result.success && issues.length === 0) return result.data;
   throw new ConfigError(issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
 }
+
+/** S3 credentials come in pairs: a lone key id or secret is a mistake worth naming at start-up. */
+export function checkCredentialPair(
+  env: { AWS_ACCESS_KEY_ID?: string | undefined; AWS_SECRET_ACCESS_KEY?: string | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  if (Boolean(env.AWS_ACCESS_KEY_ID) === Boolean(env.AWS_SECRET_ACCESS_KEY)) return;
+  ctx.addIssue({
+    code: 'custom',
+    path: [env.AWS_ACCESS_KEY_ID ? 'AWS_SECRET_ACCESS_KEY' : 'AWS_ACCESS_KEY_ID'],
+    message: 'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together',
+  });
+}

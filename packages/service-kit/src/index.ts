@@ -1,4 +1,4 @@
-export { ConfigError, loadConfig } from './config.ts';
+export { ConfigError, checkCredentialPair, loadConfig } from './config.ts';
 export * from './errors.ts';
 export { freePort, listen, type RunningServer } from './http.ts';
 export { Lifecycle } from './lifecycle.ts';

@@ -1,6 +1,6 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '@vtp/service-kit';
+import { checkCredentialPair, loadConfig } from '@vtp/service-kit';
 import type { S3Settings } from '@vtp/service-kit/s3';
 import type { Framework } from '@vtp/shared-schemas';
 import { z } from 'zod';
@@ -47,15 +47,7 @@ function trainerEnv(framework: Framework, defaultPort: number, mode: TrainerMode
       // with SIGKILL leaves no trainer behind.
       EXIT_WITH_PARENT: flag.default(false),
     })
-    .superRefine((env, ctx) => {
-      if (Boolean(env.AWS_ACCESS_KEY_ID) !== Boolean(env.AWS_SECRET_ACCESS_KEY)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [env.AWS_ACCESS_KEY_ID ? 'AWS_SECRET_ACCESS_KEY' : 'AWS_ACCESS_KEY_ID'],
-          message: 'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together',
-        });
-      }
-    })
+    .superRefine(checkCredentialPair)
     .transform((env) => ({
       port: env.PORT,
       trainerToken: env.TRAINER_TOKEN,

@@ -1,4 +1,4 @@
-import { loadConfig } from '@vtp/service-kit';
+import { checkCredentialPair, loadConfig } from '@vtp/service-kit';
 import { Framework } from '@vtp/shared-schemas';
 import { z } from 'zod';
 
@@ -142,13 +142,7 @@ const Relations = z
     TRAINER_IMAGE_TIMM: z.string().optional(),
   })
   .superRefine((env, ctx) => {
-    if (Boolean(env.AWS_ACCESS_KEY_ID) !== Boolean(env.AWS_SECRET_ACCESS_KEY)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [env.AWS_ACCESS_KEY_ID ? 'AWS_SECRET_ACCESS_KEY' : 'AWS_ACCESS_KEY_ID'],
-        message: 'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together',
-      });
-    }
+    checkCredentialPair(env, ctx);
     if (env.TRAINER_URLS?.trim() && !env.TRAINER_TOKEN) {
       ctx.addIssue({
         code: 'custom',

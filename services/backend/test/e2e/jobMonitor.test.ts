@@ -1,17 +1,16 @@
-import { join } from 'node:path';
 import { createLogger } from '@vtp/service-kit';
 import type { Job } from '@vtp/shared-schemas';
 import knex from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobMonitor } from '../../src/dispatch/jobMonitor.ts';
 import { LocalExecutionManager } from '../../src/execution/local/localExecutionManager.ts';
-import { TrainerProcess } from '../../src/execution/local/trainerProcess.ts';
+import type { TrainerProcess } from '../../src/execution/local/trainerProcess.ts';
 import { TrainerClient } from '../../src/execution/trainerClient.ts';
 import { JobStore } from '../../src/jobs/jobStore.ts';
 import type { ApiClient } from '../support/apiClient.ts';
 import { dispatchByHand } from '../support/dispatchByHand.ts';
 import { startTestBackend, type TestBackend } from '../support/testBackend.ts';
-import { repoRoot } from '../support/training.ts';
+import { startTimmTrainer } from '../support/trainerService.ts';
 import { uploadSample } from '../support/uploads.ts';
 
 const TOKEN = 'trainer-token-for-the-monitor-test-0';
@@ -35,22 +34,7 @@ describe('job monitor', () => {
     t = await startTestBackend();
     user = await t.newUser();
     datasetId = (await uploadSample(user, 'imagefolder')).id;
-    const client = new TrainerClient(TOKEN);
-    trainer = new TrainerProcess({
-      framework: 'timm',
-      entry: join(repoRoot, 'services/trainer-timm/src/main.ts'),
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '/root',
-        TRAINER_TOKEN: TOKEN,
-        WORK_DIR: join(t.dataDir, 'trainer'),
-      },
-      logFile: join(t.dataDir, 'trainer.log'),
-      logger,
-      isHealthy: (url) => client.healthy(url),
-      onExit: () => undefined,
-    });
-    trainerUrl = (await trainer.ensure()).url;
+    ({ trainer, url: trainerUrl } = await startTimmTrainer(t, TOKEN));
     db = knex({ client: 'pg', connection: t.database.url });
     jobs = new JobStore(db);
   });

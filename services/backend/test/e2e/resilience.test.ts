@@ -1,12 +1,10 @@
-import { join } from 'node:path';
-import { createLogger } from '@vtp/service-kit';
 import type { Job } from '@vtp/shared-schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TrainerProcess } from '../../src/execution/local/trainerProcess.ts';
-import { TrainerClient } from '../../src/execution/trainerClient.ts';
+import type { TrainerProcess } from '../../src/execution/local/trainerProcess.ts';
 import type { ApiClient } from '../support/apiClient.ts';
 import { startTestBackend, type TestBackend } from '../support/testBackend.ts';
-import { events, finished, repoRoot, trainerPython, waitForJob } from '../support/training.ts';
+import { startTimmTrainer } from '../support/trainerService.ts';
+import { events, finished, trainerPython, waitForJob } from '../support/training.ts';
 import { uploadSample } from '../support/uploads.ts';
 
 const TOKEN = 'trainer-token-for-the-resilience-test';
@@ -23,28 +21,8 @@ describe('backend outage mid-training', () => {
   beforeAll(async () => {
     trainerPython();
     t = await startTestBackend({ RUN_DISPATCHER: 'false' });
-    const client = new TrainerClient(TOKEN);
-    trainer = new TrainerProcess({
-      framework: 'timm',
-      entry: join(repoRoot, 'services/trainer-timm/src/main.ts'),
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '/root',
-        TRAINER_TOKEN: TOKEN,
-        S3_ENDPOINT: t.s3.endpoint,
-        AWS_ACCESS_KEY_ID: t.s3.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: t.s3.secretAccessKey,
-        S3_FORCE_PATH_STYLE: 'true',
-        WORK_DIR: join(t.dataDir, 'trainer-timm'),
-        HEARTBEAT_INTERVAL_MS: '1000',
-        LOG_LEVEL: 'info',
-      },
-      logFile: join(t.dataDir, 'trainer-timm.log'),
-      logger: createLogger('resilience-test', 'silent'),
-      isHealthy: (url) => client.healthy(url),
-      onExit: () => undefined,
-    });
-    const { url } = await trainer.ensure();
+    let url: string;
+    ({ trainer, url } = await startTimmTrainer(t, TOKEN, { HEARTBEAT_INTERVAL_MS: '1000' }));
     // Restart the backend in the shape of this test: dispatching on, pointed at the running trainer.
     Object.assign(t.env, {
       RUN_DISPATCHER: 'true',
