@@ -66,7 +66,9 @@ export async function startTrainerHarness(adapter: TrainerAdapter): Promise<Trai
     });
     service = createTrainerService(adapter, config, { logger: createLogger('e2e', 'warn'), s3 });
     if (!service.python)
-      throw new Error('No Python environment for the runners: run `npm run python:env` first');
+      throw new Error(
+        'No Python environment for the runners: run `npm test` from the repository root (it prepares one) or `npm run python:env`',
+      );
     server = await service.start();
     const probe = await service.readiness.check(adapter.frameworkModule, dir, process.env);
     if (probe.problem)

@@ -1,4 +1,5 @@
-"""Keeps Ultralytics off the network (see /work/shared/FRAMEWORKS.md and ultralytics/utils/checks.py).
+"""Keeps Ultralytics off the network (read from Ultralytics' own sources: `is_online` and YOLO_OFFLINE in
+ultralytics/utils/__init__.py, `check_font` in ultralytics/utils/checks.py).
 
 `prepare_offline` must run before `import ultralytics`: the online check and the config dir are read at import.
 """

@@ -11,6 +11,7 @@ import {
   repoRoot,
   startLongTraining,
   trainerPython,
+  waitFor,
   waitForJob,
 } from '../support/training.ts';
 import { uploadSample } from '../support/uploads.ts';
@@ -97,9 +98,12 @@ describe('training end to end (EXECUTION_MODE=kubernetes)', () => {
       expect((await events(user, job.id)).at(-1)?.type).toBe('completed');
       expect(job.artifacts.map((a) => a.kind)).toEqual(expect.arrayContaining(['best', 'last', 'log']));
 
-      const k8sJob = trainingJob(job);
-      expect(k8sJob?.spec.template.spec.containers[0].image).toBe(IMAGES[framework]);
-      expect(k8sJob?.status.conditions?.[0]?.type).toBe('Complete');
+      // The trainer reports its outcome before its process exits: the Job completes a moment later.
+      const k8sJob = await waitFor('the Job to complete', async () => {
+        const found = trainingJob(job);
+        return found?.status.conditions?.[0]?.type === 'Complete' && found;
+      });
+      expect(k8sJob.spec.template.spec.containers[0].image).toBe(IMAGES[framework]);
       const pod = cluster.list('pods', 'training', `vtp.dev/job-id=${job.id}`)[0];
       expect(pod?.status.containerStatuses[0].state.terminated.exitCode).toBe(0);
       expect((await user.get(`/v1/jobs/${job.id}/logs`)).text.length).toBeGreaterThan(0);

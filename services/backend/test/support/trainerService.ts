@@ -3,7 +3,7 @@ import { createLogger } from '@vtp/service-kit';
 import { TrainerProcess } from '../../src/execution/local/trainerProcess.ts';
 import { TrainerClient } from '../../src/execution/trainerClient.ts';
 import type { TestBackend } from './testBackend.ts';
-import { repoRoot } from './training.ts';
+import { repoRoot, trainerPython } from './training.ts';
 
 /**
  * A real timm trainer service running on its own (as under `npm run dev` or in a cluster), reaching the test
@@ -21,6 +21,7 @@ export async function startTimmTrainer(
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/root',
+      VTP_PYTHON: trainerPython(),
       TRAINER_TOKEN: token,
       S3_ENDPOINT: t.s3.endpoint,
       AWS_ACCESS_KEY_ID: t.s3.accessKeyId,

@@ -8,10 +8,13 @@ import type { ApiClient } from './apiClient.ts';
 export const repoRoot = join(import.meta.dirname, '..', '..', '..', '..');
 const run = promisify(execFile);
 
-/** The trainers' Python (prepared by `npm run python:env`, which `.ci/run` runs before the tests). */
+/** The trainers' Python (prepared by `npm run python:env`, which the root `npm test` runs first). */
 export function trainerPython(): string {
   const python = resolvePython(repoRoot);
-  if (!python) throw new Error('No Python environment for the trainers: run `npm run python:env` first');
+  if (!python)
+    throw new Error(
+      'No Python environment for the trainers: run `npm test` from the repository root (it prepares one) or `npm run python:env`',
+    );
   return python;
 }
 
