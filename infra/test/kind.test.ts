@@ -15,7 +15,7 @@ import {
   renderKustomization,
 } from './support/kustomize.ts';
 import { readRepoFile, repoPath } from './support/repo.ts';
-import { findExecutable, run } from './support/tools.ts';
+import { checkTool, run } from './support/tools.ts';
 
 const kindUp = readRepoFile('infra/kind/kind-up.sh');
 const kindDown = readRepoFile('infra/kind/kind-down.sh');
@@ -192,11 +192,8 @@ describe('scripts', () => {
     await run('bash', ['-n', repoPath(path)]);
   });
 
-  const shellcheck = findExecutable('shellcheck');
-  // Optional on a laptop; CI (.ci/run installs it) must run it, so there a missing shellcheck fails.
-  it.skipIf(!shellcheck && !process.env.CI).each(scripts)('%s passes shellcheck', async (path) => {
-    if (!shellcheck) throw new Error('shellcheck is not installed (.ci/run installs it with apt-get)');
-    const result = await run(shellcheck as string, ['--shell=bash', repoPath(path)]).catch(
+  it.each(scripts)('%s passes shellcheck', async (path) => {
+    const result = await run(checkTool('shellcheck'), ['--shell=bash', repoPath(path)]).catch(
       (error: { stdout: string }) => ({ stdout: error.stdout }),
     );
     expect(result.stdout).toBe('');

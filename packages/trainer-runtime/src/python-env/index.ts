@@ -1,6 +1,5 @@
 export { acquireFileLock } from './fileLock.ts';
 export {
-  DEFAULT_VERIFY_IMPORTS,
   type PreparedPythonEnv,
   type PreparePythonEnvOptions,
   PythonEnvError,
@@ -9,13 +8,16 @@ export {
   preparePythonEnv,
 } from './preparePythonEnv.ts';
 export {
+  CHECK_TOOLS_ENV,
   COMPLETION_MARKER,
   isCompleteEnv,
   type PythonEnvSettings,
+  type PythonEnvSpec,
   pythonEnvCacheRoot,
   pythonEnvDir,
   pythonEnvKey,
   REQUIREMENTS_FILES,
   resolvePython,
+  TRAINERS_ENV,
   venvPython,
 } from './pythonEnv.ts';

