@@ -212,7 +212,8 @@ export class Kubelet {
   private async startContainer(pod: KubeObject, runtime: PodRuntime, podEnv: Record<string, string>) {
     const container = pod.spec.containers[0];
     if (container.workingDir !== '/app') throw new Error(`the fake kubelet only runs images from /app`);
-    // Each mount becomes a temp dir; env values that point into a mount point into the temp dir instead.
+    // Each mount becomes a temp dir; pod env values that point into a mount point into the temp dir instead.
+    // The image's own env (paths of what the image brings, on this host) is left as it is.
     const mounts: [string, string][] = [];
     for (const mount of container.volumeMounts ?? []) {
       const dir = await mkdtemp(join(tmpdir(), `fake-pod-${mount.name}-`));
@@ -228,9 +229,10 @@ export class Kubelet {
       const hit = mounts.find(([path]) => value === path || value.startsWith(`${path}/`));
       return hit ? hit[1] + value.slice(hit[0].length) : value;
     };
-    const env = Object.fromEntries(
-      Object.entries({ ...this.options.imageEnv, ...podEnv }).map(([k, v]) => [k, remap(v)]),
-    );
+    const env: Record<string, string> = {
+      ...this.options.imageEnv,
+      ...Object.fromEntries(Object.entries(podEnv).map(([k, v]) => [k, remap(v)])),
+    };
     const tmp = mounts.find(([path]) => path === '/tmp');
     if (tmp) env.TMPDIR = tmp[1];
     const [command, ...args] = [...(container.command ?? []), ...(container.args ?? [])];
