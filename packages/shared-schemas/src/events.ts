@@ -16,6 +16,11 @@ export const Artifact = z
     uri: z.string().startsWith('s3://').openapi({ example: 's3://vtp/jobs/0b8e.../best.pt' }),
     bytes: z.number().int().nonnegative(),
     epoch: z.number().int().nonnegative().optional(),
+    sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional()
+      .openapi({ description: 'sha256 of the stored bytes, verified by the trainer as it uploaded them' }),
   })
   .openapi('Artifact');
 export type Artifact = z.infer<typeof Artifact>;

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import hashlib
 import json
 import math
 import os
@@ -22,7 +23,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -67,9 +68,82 @@ class Cancelled(BaseException):
 class CheckpointFile:
     kind: str  # "best" | "last"
     path: str
+    # True when the framework only ever replaces the file by renaming a new one over it: a hard link is then a
+    # consistent snapshot at no cost. Otherwise (Ultralytics rewrites its .pt files in place) it is copied.
+    replaced_atomically: bool = False
 
-    def to_json(self) -> dict[str, str]:
-        return {"kind": self.kind, "path": self.path}
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A checkpoint frozen between two saves: the trainer uploads this file, which nothing writes any more."""
+
+    kind: str
+    path: str
+    sha256: str
+    bytes: int
+    epoch: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "path": self.path, "sha256": self.sha256, "bytes": self.bytes, "epoch": self.epoch}
+
+
+COPY_CHUNK_BYTES = 4 * 1024 * 1024
+
+
+def copy_and_hash(source: str, target: str) -> str:
+    digest = hashlib.sha256()
+    with open(source, "rb") as src, open(target, "xb") as dst:
+        while chunk := src.read(COPY_CHUNK_BYTES):
+            digest.update(chunk)
+            dst.write(chunk)
+    return digest.hexdigest()
+
+
+def hash_file(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(COPY_CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class Snapshots:
+    """Takes snapshots of checkpoints from inside the training process, where the framework's save has returned
+    and its next one cannot start: the trainer service never reads a file the framework may be rewriting. An
+    unchanged file keeps its earlier snapshot. The trainer deletes snapshots once newer ones are uploaded."""
+
+    def __init__(self, directory: str) -> None:
+        self._directory = directory
+        self._taken: dict[str, tuple[tuple[int, int, int], Snapshot]] = {}
+        self._count = 0
+
+    def take(self, files: Iterable[CheckpointFile], epoch: int | None) -> list[Snapshot]:
+        """Snapshots of the files that exist. `epoch` None: the training state of each file's previous snapshot
+        (a file rewritten after the loop, as Ultralytics strips its optimizer, holds the same epoch's weights)."""
+        snapshots: list[Snapshot] = []
+        for f in files:
+            try:
+                st = os.stat(f.path)
+            except FileNotFoundError:
+                continue
+            identity = (st.st_ino, st.st_size, st.st_mtime_ns)
+            previous = self._taken.get(f.kind)
+            if previous is not None and previous[0] == identity:
+                snapshots.append(previous[1])
+                continue
+            self._count += 1
+            os.makedirs(self._directory, exist_ok=True)
+            target = os.path.join(self._directory, f"{self._count}.{f.kind}.{os.path.basename(f.path)}")
+            if f.replaced_atomically:
+                os.link(f.path, target)
+                sha256 = hash_file(target)
+            else:
+                sha256 = copy_and_hash(f.path, target)
+            taken_at = epoch if epoch is not None else (previous[1].epoch if previous else 0)
+            snapshot = Snapshot(f.kind, target, sha256, os.path.getsize(target), taken_at)
+            self._taken[f.kind] = (identity, snapshot)
+            snapshots.append(snapshot)
+        return snapshots
 
 
 @dataclass(frozen=True)
@@ -79,6 +153,7 @@ class JobConfig:
     dataset_dir: str
     data_yaml: str | None
     output_dir: str
+    snapshot_dir: str
     hyperparameters: dict[str, Any]
     initial_weights: str | None
     device: str
@@ -113,8 +188,17 @@ class Runner:
     def __init__(self, protocol: Protocol) -> None:
         self._protocol = protocol
         self._cancel_requested = threading.Event()
+        self._snapshots: Snapshots | None = None
         self.completed_epochs = 0
-        self.checkpoint_files: list[CheckpointFile] = []
+        self.checkpoint_snapshots: list[Snapshot] = []
+
+    def use_snapshot_dir(self, directory: str) -> None:
+        self._snapshots = Snapshots(directory)
+
+    def _take(self, files: Iterable[CheckpointFile], epoch: int | None) -> list[Snapshot]:
+        if self._snapshots is None:
+            raise RuntimeError("checkpoints reported before the runner knew its snapshot dir")
+        return self._snapshots.take(files, epoch)
 
     # --- cancellation -------------------------------------------------------------------------------------------
     def request_cancel(self, signum: int, _frame: object = None) -> None:
@@ -146,33 +230,47 @@ class Runner:
         )
 
     def checkpoint(self, epoch: int, files: Iterable[CheckpointFile]) -> None:
-        present = existing(files)
+        """Call right after the framework saved (its save has returned): the files are snapshotted here."""
+        snapshots = self._take(files, epoch)
         self.completed_epochs = epoch
-        self.checkpoint_files = present
-        if present:
-            self._protocol.emit({"type": "checkpoint", "epoch": epoch, "files": [f.to_json() for f in present]})
+        self.checkpoint_snapshots = snapshots
+        if snapshots:
+            self._protocol.emit({"type": "checkpoint", "epoch": epoch, "files": [s.to_json() for s in snapshots]})
 
-    def completed(self, metrics: dict[str, Any], files: Iterable[CheckpointFile]) -> None:
+    def completed(
+        self,
+        metrics: dict[str, Any],
+        files: Sequence[CheckpointFile],
+        load: Callable[[str], object] | None = None,
+    ) -> None:
+        """Call once the framework's training call has returned (its last rewrite of the files is done). `load`
+        reads a checkpoint with the framework: the first snapshot (the best) must load before it is reported."""
+        snapshots = self._take(files, None)
+        if load is not None and snapshots:
+            try:
+                load(snapshots[0].path)
+            except Exception as e:
+                raise RunnerError(f"the final {snapshots[0].kind} checkpoint does not load: {describe(e)}") from e
         self._protocol.emit(
             {
                 "type": "completed",
                 "metrics": finite_metrics(metrics),
-                "files": [f.to_json() for f in existing(files)],
+                "files": [s.to_json() for s in snapshots],
             }
         )
 
     def cancelled(self) -> None:
-        files = existing(self.checkpoint_files)
+        """Reports the snapshots of the last completed epoch: consistent, and resumable."""
         self._protocol.emit(
-            {"type": "cancelled", "epoch": self.completed_epochs, "files": [f.to_json() for f in files]}
+            {
+                "type": "cancelled",
+                "epoch": self.completed_epochs,
+                "files": [s.to_json() for s in self.checkpoint_snapshots],
+            }
         )
 
     def error(self, code: str, message: str) -> None:
         self._protocol.emit({"type": "error", "code": code, "message": truncate(message)})
-
-
-def existing(files: Iterable[CheckpointFile]) -> list[CheckpointFile]:
-    return [f for f in files if os.path.isfile(f.path)]
 
 
 def finite_metrics(metrics: dict[str, Any]) -> dict[str, float]:
@@ -318,6 +416,7 @@ def load_config(path: str) -> JobConfig:
         dataset_dir=absolute_path("datasetDir"),  # type: ignore[arg-type]
         data_yaml=absolute_path("dataYaml", optional=True),
         output_dir=absolute_path("outputDir"),  # type: ignore[arg-type]
+        snapshot_dir=absolute_path("snapshotDir"),  # type: ignore[arg-type]
         hyperparameters=field("hyperparameters", (dict,)),
         initial_weights=absolute_path("initialWeights", optional=True),
         device=device,
@@ -390,6 +489,7 @@ def run(train: Callable[[Runner, JobConfig], None]) -> NoReturn:
 
     try:
         config = load_config(parse_arguments().config)
+        runner.use_snapshot_dir(config.snapshot_dir)
         runner.check_cancelled()
         train(runner, config)
         exit_code = EXIT_COMPLETED

@@ -14,6 +14,7 @@ describe('loadTrainerConfig', () => {
       maxConcurrentTrainings: 1,
       heartbeatIntervalMs: 5000,
       cancelGraceMs: 10_000,
+      uploadIdleTimeoutMs: 120_000,
       s3: { region: 'us-east-1', forcePathStyle: true },
     });
   });

@@ -37,6 +37,8 @@ function trainerEnv(framework: Framework, defaultPort: number, mode: TrainerMode
       HEARTBEAT_INTERVAL_MS: milliseconds(5000),
       // Time a runner gets between SIGTERM and SIGKILL (cancel, time limit, shutdown).
       CANCEL_GRACE_MS: milliseconds(10_000),
+      // An artifact upload that sends nothing for this long is aborted and fails (the object store hangs).
+      UPLOAD_IDLE_TIMEOUT_MS: milliseconds(120_000),
       // Callback events the backend has not taken yet survive restarts here; default WORK_DIR/outbox.
       OUTBOX_DIR: z.string().min(1).optional(),
       // `run` mode: how long to wait for the backend to take every event before leaving the rest in the outbox.
@@ -63,6 +65,7 @@ function trainerEnv(framework: Framework, defaultPort: number, mode: TrainerMode
       maxConcurrentTrainings: env.MAX_CONCURRENT_TRAININGS,
       heartbeatIntervalMs: env.HEARTBEAT_INTERVAL_MS,
       cancelGraceMs: env.CANCEL_GRACE_MS,
+      uploadIdleTimeoutMs: env.UPLOAD_IDLE_TIMEOUT_MS,
       callbackDrainTimeoutMs: env.CALLBACK_DRAIN_TIMEOUT_MS,
       python: env.VTP_PYTHON,
       exitWithParent: env.EXIT_WITH_PARENT,

@@ -58,6 +58,7 @@ export function createTrainerRuntime(
       workDir: config.workDir,
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       cancelGraceMs: config.cancelGraceMs,
+      uploadIdleTimeoutMs: config.uploadIdleTimeoutMs,
     },
     config.maxConcurrentTrainings,
   );

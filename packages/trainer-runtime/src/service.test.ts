@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -116,10 +116,11 @@ describe('trainer HTTP API with a fake runner, real S3 and a real callback serve
     return callbacks.events(jobId).at(-1)!;
   }
 
-  async function objectBytes(uri: string): Promise<number> {
+  async function storedObject(uri: string): Promise<{ bytes: number; sha256: string }> {
     const { bucket, key } = parseS3Uri(uri);
     const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    return (await object.Body!.transformToByteArray()).length;
+    const bytes = await object.Body!.transformToByteArray();
+    return { bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
   }
 
   it('refuses /v1 without the trainer token; health, readiness and metrics are open', async () => {
@@ -190,7 +191,11 @@ describe('trainer HTTP API with a fake runner, real S3 and a real callback serve
       if (event.type !== 'checkpoint' && event.type !== 'completed') continue;
       for (const artifact of event.artifacts) {
         expect(artifact.uri.startsWith(`s3://${BUCKET}/jobs/${body.jobId}/`)).toBe(true);
-        if (event.type === 'completed') expect(await objectBytes(artifact.uri)).toBe(artifact.bytes);
+        if (event.type === 'completed')
+          expect(await storedObject(artifact.uri)).toEqual({
+            bytes: artifact.bytes,
+            sha256: artifact.sha256,
+          });
       }
     }
     const log = last.type === 'completed' ? last.artifacts.find((a) => a.kind === 'log') : undefined;
@@ -206,6 +211,39 @@ describe('trainer HTTP API with a fake runner, real S3 and a real callback serve
       .poll(async () => (await call('GET', `/v1/trainings/${body.jobId}`)).body.status)
       .toBe('succeeded');
     expect(await readdir(join(dir, 'work', 'jobs'))).toEqual([]);
+  });
+
+  it('uploads each checkpoint as the runner froze it, though the framework rewrites its files right after each save', async () => {
+    const body = spec({}, { epochs: 3, epochSeconds: 0.2, behaviour: 'rewrite' });
+    expect((await call('POST', '/v1/trainings', body)).status).toBe(202);
+    const last = await finalEvent(body.jobId);
+    expect(last.type).toBe('completed');
+    const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+    const saved = (kind: string, epoch: number) => `${kind} checkpoint of epoch ${epoch}\n`.repeat(1000);
+    // The runner rewrote each file ("stripped") microseconds after reporting it: what was sent is what was saved.
+    const checkpoints = callbacks.events(body.jobId).filter((e) => e.type === 'checkpoint');
+    expect(checkpoints.map((e) => e.epoch)).toEqual([1, 2, 3]);
+    for (const event of checkpoints) {
+      for (const artifact of event.type === 'checkpoint' ? event.artifacts : []) {
+        expect(artifact).toMatchObject({
+          epoch: event.epoch,
+          bytes: saved(artifact.kind, event.epoch).length,
+          sha256: sha256(saved(artifact.kind, event.epoch)),
+        });
+      }
+    }
+    // The final files are the rewritten ones, captured after the runner's last rewrite; S3 holds those bytes.
+    const final =
+      last.type === 'completed' ? last.artifacts.filter((a) => a.kind === 'best' || a.kind === 'last') : [];
+    expect(final).toHaveLength(2);
+    for (const artifact of final) {
+      expect(artifact).toMatchObject({ sha256: sha256('stripped\n'), epoch: 3 });
+      const { bucket, key } = parseS3Uri(artifact.uri);
+      const stored = await (
+        await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))
+      ).Body!.transformToString();
+      expect(sha256(stored)).toBe(artifact.sha256);
+    }
   });
 
   it('cancels: SIGTERM to the group, partial checkpoints uploaded, a cancelled event, the log followed to its end', async () => {

@@ -18,7 +18,7 @@ export function fakeAdapter(pidFile: string): TrainerAdapter & { datasets: Extra
       epochs: z.number().int().min(1).default(2),
       epochSeconds: z.number().min(0).default(0),
       behaviour: z
-        .enum(['complete', 'error', 'killed', 'ignore-sigterm', 'junk', 'silent-exit'])
+        .enum(['complete', 'error', 'killed', 'ignore-sigterm', 'junk', 'silent-exit', 'rewrite'])
         .default('complete'),
     }),
     runnerScript: fileURLToPath(new URL('./fake_runner.py', import.meta.url)),

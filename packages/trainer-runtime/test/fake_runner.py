@@ -5,7 +5,10 @@ in its group, and exit codes. What it does comes from its hyperparameters:
   epochs         epochs to "train"; each writes outputDir/last.ckpt and best.ckpt and reports them
   epochSeconds   how long one epoch takes
   behaviour      "complete" | "error" | "killed" (SIGKILLs itself) | "ignore-sigterm" | "junk" (stray stdout lines)
-                 | "silent-exit" (exits 3 without a word)
+                 | "silent-exit" (exits 3 without a word) | "rewrite" (right after each checkpoint is reported,
+                 rewrites its files in place, shorter, as Ultralytics strips its .pt files)
+
+Checkpoints are reported as snapshots taken by vtp_runner.Snapshots, as the real runners do.
 
 FAKE_RUNNER_PID_FILE, when set, receives "<runner pid> <child pid>".
 """
@@ -18,12 +21,15 @@ import subprocess
 import sys
 import time
 
+from vtp_runner import CheckpointFile, Snapshots
+
 parser = argparse.ArgumentParser()
 parser.add_argument("--config", required=True)
 config = json.load(open(parser.parse_args().config))
 hp = config["hyperparameters"]
 behaviour = hp["behaviour"]
 output = config["outputDir"]
+snapshots = Snapshots(config["snapshotDir"])
 
 
 def emit(event):
@@ -75,13 +81,18 @@ for epoch in range(1, hp["epochs"] + 1):
         time.sleep(0.02)
     log(f"epoch {epoch} done")
     emit({"type": "epoch", "epoch": epoch, "totalEpochs": hp["epochs"], "metrics": {"train/loss": 1.0 / epoch}})
-    for kind in ("last", "best"):
-        path = os.path.join(output, f"{kind}.ckpt")
-        with open(path, "w") as f:
-            f.write(f"{kind} checkpoint of epoch {epoch}\n")
-    files = [{"kind": "last", "path": os.path.join(output, "last.ckpt")},
-             {"kind": "best", "path": os.path.join(output, "best.ckpt")}]
+    checkpoints = [CheckpointFile(kind, os.path.join(output, f"{kind}.ckpt")) for kind in ("last", "best")]
+    for checkpoint in checkpoints:
+        with open(checkpoint.path, "w") as f:
+            f.write(f"{checkpoint.kind} checkpoint of epoch {epoch}\n" * 1000)
+    files = [s.to_json() for s in snapshots.take(checkpoints, epoch)]
     emit({"type": "checkpoint", "epoch": epoch, "files": files})
+    if behaviour == "rewrite":
+        for checkpoint in checkpoints:
+            with open(checkpoint.path, "r+") as f:
+                f.truncate(0)
+                f.write("stripped\n")
 
-emit({"type": "completed", "metrics": {"train/loss": 1.0 / hp["epochs"]}, "files": list(reversed(files))})
+final = [s.to_json() for s in snapshots.take(list(reversed(checkpoints)), None)]
+emit({"type": "completed", "metrics": {"train/loss": 1.0 / hp["epochs"]}, "files": final})
 sys.exit(0)

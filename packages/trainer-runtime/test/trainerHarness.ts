@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,8 +38,8 @@ export interface TrainerHarness {
   post(path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
   /** Waits for the job's terminal event; returns all its events. */
   events(jobId: string, timeoutMs: number): Promise<TrainerEvent[]>;
-  /** Size of a stored object, or undefined when it does not exist. */
-  objectBytes(uri: string): Promise<number | undefined>;
+  /** Size and sha256 of a stored object, or undefined when it does not exist. */
+  storedObject(uri: string): Promise<{ bytes: number; sha256: string } | undefined>;
   stop(): Promise<void>;
 }
 
@@ -119,11 +119,12 @@ export async function startTrainerHarness(adapter: TrainerAdapter): Promise<Trai
         );
         return callbacks.events(jobId);
       },
-      async objectBytes(uri) {
+      async storedObject(uri) {
         const { bucket, key } = parseS3Uri(uri);
         try {
           const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-          return (await object.Body!.transformToByteArray()).length;
+          const bytes = await object.Body!.transformToByteArray();
+          return { bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
         } catch {
           return undefined;
         }

@@ -201,7 +201,11 @@ def train(runner: Runner, config: JobConfig) -> None:
     output_dir = Path(config.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     last, best = output_dir / "last.pth.tar", output_dir / "best.pth.tar"
-    files = [CheckpointFile("last", str(last)), CheckpointFile("best", str(best))]
+    # save_checkpoint renames a finished file over the old one: snapshots are hard links.
+    files = [
+        CheckpointFile("last", str(last), replaced_atomically=True),
+        CheckpointFile("best", str(best), replaced_atomically=True),
+    ]
     runner.check_cancelled()
 
     epochs = hp["epochs"]
@@ -239,7 +243,11 @@ def train(runner: Runner, config: JobConfig) -> None:
             save_checkpoint(best, checkpoint)
         runner.checkpoint(epoch, files)
         vtp_runner.log(f"epoch {epoch}/{epochs} in {time.monotonic() - started:.1f}s: {metrics}")
-    runner.completed(best_metrics, list(reversed(files)))
+    def load_final(path: str) -> None:
+        final = timm.create_model(config.model, pretrained=False, num_classes=num_classes)
+        final.load_state_dict(torch.load(path, map_location="cpu", weights_only=False)["state_dict"])
+
+    runner.completed(best_metrics, list(reversed(files)), load=load_final)
 
 
 if __name__ == "__main__":

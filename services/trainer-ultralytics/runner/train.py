@@ -175,7 +175,10 @@ def train(runner: Runner, config: JobConfig) -> None:
         if str(e).startswith("Dataset '"):  # BaseTrainer.get_dataset wraps every dataset problem this way
             raise InvalidDataset(str(e), config.data_yaml) from e  # type: ignore[arg-type]
         raise
-    runner.completed(reporter.best_metrics or reporter.last_metrics, reporter.final_files())
+    # After train() returned: final_eval has stripped the optimizer from both files, their last rewrite.
+    from ultralytics.nn.tasks import load_checkpoint
+
+    runner.completed(reporter.best_metrics or reporter.last_metrics, reporter.final_files(), load=load_checkpoint)
 
 
 if __name__ == "__main__":

@@ -53,11 +53,25 @@ describe('parseRunnerLine', () => {
       type: 'error',
       code: 'out_of_memory',
     });
+    const snapshot = {
+      kind: 'last',
+      path: '/o/snapshots/3.last.last.pt',
+      sha256: 'f'.repeat(64),
+      bytes: 9,
+      epoch: 3,
+    };
+    expect(
+      parseRunnerLine(JSON.stringify({ type: 'checkpoint', epoch: 3, files: [snapshot] })),
+    ).toMatchObject({
+      type: 'checkpoint',
+      epoch: 3,
+    });
+    // A file named without its snapshot's digest is not a checkpoint the trainer may upload.
     expect(
       parseRunnerLine(
         '{"type":"checkpoint","epoch":3,"files":[{"kind":"last","path":"/o/weights/last.pt"}]}',
       ),
-    ).toMatchObject({ type: 'checkpoint', epoch: 3 });
+    ).toMatchObject({ type: 'stray' });
   });
 
   it('turns junk into stray log lines instead of failing', () => {

@@ -2,7 +2,14 @@ import { StringDecoder } from 'node:string_decoder';
 import { z } from 'zod';
 
 /** Runner -> trainer messages on the runner's stdout, one JSON object per line (see the runner protocol). */
-const RunnerFile = z.object({ kind: z.enum(['best', 'last']), path: z.string().min(1) });
+/** A checkpoint snapshot the runner took between two saves (vtp_runner.Snapshots): nothing writes it any more. */
+const RunnerFile = z.object({
+  kind: z.enum(['best', 'last']),
+  path: z.string().min(1),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  bytes: z.number().int().nonnegative(),
+  epoch: z.number().int().nonnegative(),
+});
 export type RunnerFile = z.infer<typeof RunnerFile>;
 
 const finiteMetrics = z.record(z.string(), z.number());

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runnerHelperDir } from '../paths.ts';
 import type { RunnerEvent } from './protocol.ts';
 import { RunnerProcess } from './runnerProcess.ts';
 
@@ -48,6 +49,7 @@ describe('RunnerProcess with a fake runner speaking the protocol', () => {
         jobId: 'j',
         datasetDir: dir,
         outputDir: dir,
+        snapshotDir: join(dir, 'snapshots'),
         hyperparameters: { epochs: 2, epochSeconds: 0, ...hyperparameters },
       }),
     );
@@ -61,7 +63,7 @@ describe('RunnerProcess with a fake runner speaking the protocol', () => {
         script: fakeRunner,
         configFile,
         cwd: dir,
-        env: { ...process.env, FAKE_RUNNER_PID_FILE: pidFile },
+        env: { ...process.env, FAKE_RUNNER_PID_FILE: pidFile, PYTHONPATH: runnerHelperDir },
       },
       { event: (e) => events.push(e), stray: (l) => stray.push(l), stderr: (c) => stderr.push(c) },
     );

@@ -9,8 +9,8 @@ export interface JobWorkspace {
   dataset: string;
   /** Where the runner writes checkpoints. */
   output: string;
-  /** Copies of checkpoints on their way to S3. */
-  uploads: string;
+  /** Checkpoint snapshots the runner takes between two saves, on their way to S3. */
+  snapshots: string;
   config: string;
   log: string;
   metrics: string;
@@ -23,7 +23,7 @@ export function jobWorkspace(workDir: string, jobId: string): JobWorkspace {
     datasetZip: join(dir, 'dataset.zip'),
     dataset: join(dir, 'dataset'),
     output: join(dir, 'output'),
-    uploads: join(dir, 'uploads'),
+    snapshots: join(dir, 'snapshots'),
     config: join(dir, 'config.json'),
     log: join(dir, 'training.log'),
     metrics: join(dir, 'metrics.json'),
@@ -34,7 +34,7 @@ export function jobWorkspace(workDir: string, jobId: string): JobWorkspace {
 export async function createWorkspace(workspace: JobWorkspace): Promise<void> {
   await rm(workspace.dir, { recursive: true, force: true });
   await mkdir(workspace.output, { recursive: true });
-  await mkdir(workspace.uploads, { recursive: true });
+  await mkdir(workspace.snapshots, { recursive: true });
 }
 
 export function removeWorkspace(workspace: JobWorkspace): Promise<void> {

@@ -9,7 +9,9 @@ const ending = (overrides: Partial<RunnerEnding>): RunnerEnding => ({
   logTail: 'epoch 3/10 ...',
   ...overrides,
 });
-const files = [{ kind: 'last' as const, path: '/o/last.pt' }];
+const files = [
+  { kind: 'last' as const, path: '/o/snapshots/1.last.last.pt', sha256: 'a'.repeat(64), bytes: 10, epoch: 2 },
+];
 
 describe('runnerOutcome', () => {
   it('is completed when the runner said so, even if a stop came too late', () => {
@@ -65,7 +67,6 @@ describe('runnerOutcome', () => {
     ).toEqual({
       type: 'cancelled',
       files,
-      epoch: 2,
     });
     expect(runnerOutcome(ending({ exit: { code: null, signal: 'SIGKILL' }, stopReason: 'cancel' }))).toEqual({
       type: 'cancelled',

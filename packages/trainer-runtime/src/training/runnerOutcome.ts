@@ -7,11 +7,8 @@ export type StopReason = 'cancel' | 'time_limit' | 'shutdown';
 
 export type RunnerOutcome =
   | { type: 'completed'; metrics: Metrics; files: RunnerFile[] }
-  /**
-   * `files` undefined: the runner died before naming its resumable checkpoints; use the last reported ones.
-   * `epoch`: the last epoch the named checkpoints hold.
-   */
-  | { type: 'cancelled'; files: RunnerFile[] | undefined; epoch?: number }
+  /** `files` undefined: the runner died before naming its resumable checkpoints; use the last reported ones. */
+  | { type: 'cancelled'; files: RunnerFile[] | undefined }
   | { type: 'failed'; error: JobError };
 
 type TerminalRunnerEvent = Extract<RunnerEvent, { type: 'completed' | 'error' | 'cancelled' }>;
@@ -53,7 +50,7 @@ export function runnerOutcome({
   }
   if (stopReason === 'cancel' || terminal?.type === 'cancelled') {
     return terminal?.type === 'cancelled'
-      ? { type: 'cancelled', files: terminal.files, epoch: terminal.epoch }
+      ? { type: 'cancelled', files: terminal.files }
       : { type: 'cancelled', files: undefined };
   }
   if (terminal?.type === 'error') return failed(terminal.code, terminal.message);

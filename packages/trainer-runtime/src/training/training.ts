@@ -10,7 +10,7 @@ import type {
   TrainingStatus,
 } from '@vtp/shared-schemas';
 import { InvalidDatasetError, type TrainerAdapter } from '../adapter.ts';
-import { ArtifactStore, type Capture } from '../artifacts/artifactStore.ts';
+import { ArtifactStore } from '../artifacts/artifactStore.ts';
 import type { CallbackDelivery, NewTrainerEvent } from '../callbacks/callbackDelivery.ts';
 import { findDatasetRoot } from '../dataset/datasetRoot.ts';
 import { downloadObject, MissingObjectError } from '../dataset/downloadObject.ts';
@@ -34,17 +34,14 @@ export interface TrainingDeps {
   workDir: string;
   heartbeatIntervalMs: number;
   cancelGraceMs: number;
+  /** An artifact upload that makes no progress for this long fails. */
+  uploadIdleTimeoutMs: number;
 }
 
 /** Stray stdout lines sent to the backend as log events, per job; the rest only reach the training log. */
 const MAX_STRAY_LOG_EVENTS = 100;
 
 class Stopped extends Error {}
-
-interface KindCapture {
-  kind: RunnerFile['kind'];
-  capture: Capture;
-}
 
 /**
  * One training from start request to terminal event: fetch and unpack the dataset, run the framework's runner,
@@ -73,7 +70,6 @@ export class Training {
   /** Runner events are handled one after another, in order, uploads included. */
   private handling: Promise<void> = Promise.resolve();
   private terminal: Extract<RunnerEvent, { type: 'completed' | 'error' | 'cancelled' }> | undefined;
-  private finalCaptures: Promise<KindCapture[]> | undefined;
   private lastCheckpoint: Artifact[] = [];
   private readonly epochMetrics: Metrics[] = [];
   private strayEvents = 0;
@@ -84,7 +80,10 @@ export class Training {
     this.jobId = spec.request.jobId;
     this.logger = deps.logger.child({ jobId: this.jobId });
     this.workspace = jobWorkspace(deps.workDir, this.jobId);
-    this.artifacts = new ArtifactStore(deps.s3, spec.request.output.uriPrefix, this.workspace.uploads);
+    this.artifacts = new ArtifactStore(deps.s3, spec.request.output.uriPrefix, {
+      snapshotDir: this.workspace.snapshots,
+      idleTimeoutMs: deps.uploadIdleTimeoutMs,
+    });
     this.totalEpochs = Number(spec.hyperparameters.epochs ?? 0);
     this.done = inSpan(`training ${this.jobId}`, spec.request.traceContext, () => this.run());
   }
@@ -179,6 +178,7 @@ export class Training {
           datasetDir: root,
           dataYaml: prepared.dataYaml,
           outputDir: this.workspace.output,
+          snapshotDir: this.workspace.snapshots,
           hyperparameters: this.spec.hyperparameters,
           initialWeights,
           device: 'auto',
@@ -256,11 +256,9 @@ export class Training {
         });
         return;
       case 'checkpoint': {
-        // Copied now, before the runner rewrites them next epoch; uploaded in turn.
-        const captures = this.capture(event.files);
         this.inTurn(async () => {
           try {
-            const artifacts = await this.upload(await captures, event.epoch);
+            const artifacts = await this.upload(event.files);
             if (artifacts.length === 0) return;
             this.lastCheckpoint = artifacts;
             this.emit({ type: 'checkpoint', epoch: event.epoch, artifacts });
@@ -276,7 +274,6 @@ export class Training {
       case 'completed':
       case 'cancelled':
         this.terminal ??= event;
-        this.finalCaptures = this.capture(event.files);
         return;
       case 'error':
         this.terminal ??= event;
@@ -315,7 +312,7 @@ export class Training {
   private async terminalEvent(outcome: RunnerOutcome): Promise<NewTrainerEvent> {
     switch (outcome.type) {
       case 'completed': {
-        const checkpoints = await this.upload(await (this.finalCaptures ?? this.capture(outcome.files)));
+        const checkpoints = await this.upload(outcome.files);
         await writeFile(
           this.workspace.metrics,
           JSON.stringify({ jobId: this.jobId, metrics: outcome.metrics, epochs: this.epochMetrics }, null, 2),
@@ -328,9 +325,7 @@ export class Training {
         };
       }
       case 'cancelled': {
-        const checkpoints = outcome.files
-          ? await this.upload(await (this.finalCaptures ?? this.capture(outcome.files)), outcome.epoch)
-          : this.lastCheckpoint;
+        const checkpoints = outcome.files ? await this.upload(outcome.files) : this.lastCheckpoint;
         return { type: 'cancelled', artifacts: [...checkpoints, await this.uploadLog()] };
       }
       case 'failed': {
@@ -369,23 +364,11 @@ export class Training {
     };
   }
 
-  /** Starts copying at once; the result is awaited later, so a failure must not count as unhandled meanwhile. */
-  private capture(files: readonly RunnerFile[]): Promise<KindCapture[]> {
+  private async upload(files: readonly RunnerFile[]): Promise<Artifact[]> {
     const names = this.deps.adapter.checkpointFileNames;
-    const captures = Promise.all(
-      files.map(async (file) => ({
-        kind: file.kind,
-        capture: await this.artifacts.capture(file.path, `weights/${names[file.kind]}`),
-      })),
-    );
-    captures.catch(() => undefined);
-    return captures;
-  }
-
-  private async upload(captures: KindCapture[], epoch?: number): Promise<Artifact[]> {
     const artifacts: Artifact[] = [];
-    for (const { kind, capture } of captures)
-      artifacts.push(await this.artifacts.upload(capture, kind, epoch));
+    for (const file of files)
+      artifacts.push(await this.artifacts.uploadSnapshot(file, `weights/${names[file.kind]}`, file.kind));
     return artifacts;
   }
 

@@ -49,6 +49,7 @@ interface ArtifactRow {
   uri: string;
   bytes: string | number;
   epoch: number | null;
+  sha256: string | null;
 }
 
 export type NewJob = Pick<
@@ -93,6 +94,7 @@ export function toJob(row: JobRow, artifacts: ArtifactRow[]): Job {
       uri: a.uri,
       bytes: Number(a.bytes),
       ...(a.epoch === null ? {} : { epoch: a.epoch }),
+      ...(a.sha256 === null ? {} : { sha256: a.sha256 }),
     })),
     error: row.error_code ? { code: row.error_code, message: row.error_message ?? '' } : null,
     createdAt: row.created_at.toISOString(),
@@ -254,11 +256,11 @@ export class JobStore {
     for (const a of artifacts) {
       // A late checkpoint of an older epoch never replaces a newer one.
       await trx.raw(
-        `insert into artifacts (job_id, kind, uri, bytes, epoch, updated_at) values (?, ?, ?, ?, ?, now())
+        `insert into artifacts (job_id, kind, uri, bytes, epoch, sha256, updated_at) values (?, ?, ?, ?, ?, ?, now())
          on conflict (job_id, kind) do update set uri = excluded.uri, bytes = excluded.bytes, epoch = excluded.epoch,
-           updated_at = now()
+           sha256 = excluded.sha256, updated_at = now()
          where artifacts.epoch is null or excluded.epoch is null or excluded.epoch >= artifacts.epoch`,
-        [jobId, a.kind, a.uri, a.bytes, a.epoch ?? null],
+        [jobId, a.kind, a.uri, a.bytes, a.epoch ?? null, a.sha256 ?? null],
       );
     }
   }

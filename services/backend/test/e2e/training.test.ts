@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { generateYolo, zipBuffer } from '@vtp/sample-data';
 import { createS3Client, parseS3Uri } from '@vtp/service-kit/s3';
 import type { Dataset, Job } from '@vtp/shared-schemas';
@@ -80,8 +81,10 @@ describe('training end to end (EXECUTION_MODE=subprocess)', () => {
       for (const artifact of job.artifacts) {
         const { bucket, key } = parseS3Uri(artifact.uri);
         expect(key.startsWith(`jobs/${job.id}/`)).toBe(true);
-        const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-        expect(head.ContentLength).toBe(artifact.bytes);
+        const stored = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        const bytes = await stored.Body!.transformToByteArray();
+        expect(bytes.length).toBe(artifact.bytes);
+        expect(createHash('sha256').update(bytes).digest('hex')).toBe(artifact.sha256);
       }
 
       const best = job.artifacts.find((a) => a.kind === 'best');
@@ -105,6 +108,8 @@ describe('training end to end (EXECUTION_MODE=subprocess)', () => {
       expect(log.status).toBe(200);
       expect(log.text.length).toBeGreaterThan(0);
     },
+    // The first training also starts its trainer service (Python imports): slow on a busy machine.
+    180_000,
   );
 
   it('cancels mid-training: cancelled, partial checkpoints kept, runner process group gone', async () => {

@@ -1,0 +1,130 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  createS3Client,
+  type EmbeddedS3,
+  ensureBucket,
+  parseS3Uri,
+  startEmbeddedS3,
+} from '@vtp/service-kit/s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ArtifactMismatchError, ArtifactStore, UploadStalledError } from './artifactStore.ts';
+
+const BUCKET = 'vtp-artifacts';
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+describe('ArtifactStore against a real S3 server', () => {
+  let dir: string;
+  let snapshots: string;
+  let s3server: EmbeddedS3;
+  let s3: S3Client;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'vtp-artifact-store-'));
+    snapshots = join(dir, 'snapshots');
+    await mkdir(snapshots);
+    s3server = await startEmbeddedS3(join(dir, 's3'));
+    s3 = createS3Client({ ...s3server, region: 'us-east-1', forcePathStyle: true });
+    await ensureBucket(s3, BUCKET);
+  });
+  afterAll(async () => {
+    s3.destroy();
+    await s3server?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function snapshot(name: string, bytes: Buffer, epoch = 1) {
+    const path = join(snapshots, name);
+    await writeFile(path, bytes);
+    return { path, sha256: sha256(bytes), bytes: bytes.length, epoch };
+  }
+
+  async function stored(uri: string): Promise<Buffer> {
+    const { bucket, key } = parseS3Uri(uri);
+    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return Buffer.from(await object.Body!.transformToByteArray());
+  }
+
+  it('stores a snapshot with its sha256, skips bytes already stored, and deletes what a newer one replaced', async () => {
+    const store = new ArtifactStore(s3, `s3://${BUCKET}/jobs/a/`, {
+      snapshotDir: snapshots,
+      idleTimeoutMs: 5000,
+    });
+    const first = await snapshot('1.last.pt', Buffer.from('epoch one'));
+    const artifact = await store.uploadSnapshot(first, 'weights/last.pt', 'last');
+    expect(artifact).toEqual({
+      kind: 'last',
+      uri: `s3://${BUCKET}/jobs/a/weights/last.pt`,
+      bytes: 9,
+      sha256: first.sha256,
+      epoch: 1,
+    });
+    expect((await stored(artifact.uri)).toString()).toBe('epoch one');
+
+    const second = await snapshot('2.last.pt', Buffer.from('epoch two!'), 2);
+    expect((await store.uploadSnapshot(second, 'weights/last.pt', 'last')).sha256).toBe(second.sha256);
+    expect((await stored(artifact.uri)).toString()).toBe('epoch two!');
+    expect(existsSync(first.path)).toBe(false);
+    // Reported again unchanged (best.pt not improved): nothing is read or sent.
+    await rm(second.path);
+    expect((await store.uploadSnapshot(second, 'weights/last.pt', 'last')).epoch).toBe(2);
+  });
+
+  it('refuses a snapshot outside its folder, and one whose bytes are not those reported', async () => {
+    const store = new ArtifactStore(s3, `s3://${BUCKET}/jobs/b/`, {
+      snapshotDir: snapshots,
+      idleTimeoutMs: 5000,
+    });
+    const outside = join(dir, 'elsewhere.pt');
+    await writeFile(outside, 'x');
+    await expect(
+      store.uploadSnapshot(
+        { path: outside, sha256: sha256(Buffer.from('x')), bytes: 1, epoch: 1 },
+        'w',
+        'last',
+      ),
+    ).rejects.toBeInstanceOf(ArtifactMismatchError);
+    const changed = await snapshot('3.best.pt', Buffer.from('what the runner hashed'));
+    await writeFile(changed.path, 'what was written later');
+    await expect(store.uploadSnapshot(changed, 'weights/best.pt', 'best')).rejects.toThrow(/sha256/);
+  });
+
+  it('fails an upload that makes no progress (an object store that accepts and never answers)', async () => {
+    const sockets: Socket[] = [];
+    const blackHole: Server = createServer((socket) => {
+      sockets.push(socket);
+      socket.resume();
+    });
+    await new Promise<void>((done) => blackHole.listen(0, '127.0.0.1', done));
+    const { port } = blackHole.address() as { port: number };
+    const hung = createS3Client({
+      ...s3server,
+      endpoint: `http://127.0.0.1:${port}`,
+      region: 'us-east-1',
+      forcePathStyle: true,
+    });
+    try {
+      const store = new ArtifactStore(hung, `s3://${BUCKET}/jobs/c/`, {
+        snapshotDir: snapshots,
+        idleTimeoutMs: 500,
+      });
+      const started = Date.now();
+      const upload = store.uploadSnapshot(
+        await snapshot('4.last.pt', Buffer.alloc(1024, 1)),
+        'weights/last.pt',
+        'last',
+      );
+      await expect(upload).rejects.toBeInstanceOf(UploadStalledError);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      hung.destroy();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((done) => blackHole.close(done));
+    }
+  });
+});
