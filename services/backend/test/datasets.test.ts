@@ -181,6 +181,30 @@ describe('datasets', () => {
       expect(await rowCount()).toBe(before.rows);
     });
 
+    const multipart = (parts: string) => ({
+      body: parts.replaceAll('\n', '\r\n'),
+      contentType: 'multipart/form-data; boundary=vtp-boundary',
+    });
+    const head = '--vtp-boundary\nContent-Disposition: form-data; name="name"\n\nx\n--vtp-boundary\n';
+    it.each([
+      [
+        'ends inside the file, without its closing boundary',
+        multipart(
+          `${head}Content-Disposition: form-data; name="file"; filename="a.zip"\nContent-Type: application/zip\n\nPK\u0003\u0004 half a zip`,
+        ),
+      ],
+      ['ends inside a part header', multipart(`${head}Content-Disposition: form-da`)],
+      ['has no boundary at all', { body: 'whatever', contentType: 'multipart/form-data' }],
+    ])('a multipart body that %s: 400, the backend lives on', async (_label, raw) => {
+      const before = { objects: await objectKeys(), rows: await rowCount() };
+      const res = await user.request<ProblemBody>('POST', '/v1/datasets', { raw });
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('malformed_multipart');
+      expect(await objectKeys()).toEqual(before.objects);
+      expect(await rowCount()).toBe(before.rows);
+      expect((await user.get('/v1/datasets')).status).toBe(200);
+    });
+
     it('a JSON body instead of multipart', async () => {
       const res = await user.post<ProblemBody>('/v1/datasets', { name: 'x' });
       expect(res.status).toBe(415);

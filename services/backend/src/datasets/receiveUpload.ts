@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PassThrough, Transform } from 'node:stream';
+import { PassThrough, pipeline, Transform } from 'node:stream';
 import {
   BadRequestError,
   InputError,
@@ -48,10 +48,19 @@ export function receiveUpload(
       void (stored ?? Promise.resolve()).catch(() => undefined).then(() => reject(err));
     };
 
-    const parser = busboy({
-      headers: req.headers,
-      limits: { files: 1, fileSize: maxBytes, fields: 20, fieldSize: 10_000 },
-    });
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({
+        headers: req.headers,
+        limits: { files: 1, fileSize: maxBytes, fields: 20, fieldSize: 10_000 },
+      });
+    } catch (err) {
+      // A content type busboy cannot parse, such as multipart without a boundary.
+      reject(
+        new BadRequestError(`Malformed multipart body: ${(err as Error).message}`, 'malformed_multipart'),
+      );
+      return;
+    }
     parser.on('field', (name, value) => {
       fields[name] = value;
     });
@@ -84,8 +93,9 @@ export function receiveUpload(
         );
       });
       const body = new PassThrough();
-      stream.pipe(meter).pipe(body);
-      meter.on('error', (err) => body.destroy(err));
+      // A body cut short fails the file stream too ("Unexpected end of form"): pipeline hands every stream's
+      // error to `body`, so the store stops, and the parser's own error event names the fault.
+      pipeline(stream, meter, body, () => undefined);
       stored = store(body);
       stored.catch((err: Error) =>
         fail(

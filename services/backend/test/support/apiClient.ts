@@ -76,6 +76,8 @@ export function assertConforms(
 export interface RequestOptions {
   json?: unknown;
   form?: FormData;
+  /** A body sent as it is, for requests no well-behaved client would make. */
+  raw?: { body: string; contentType: string };
   headers?: Record<string, string>;
   key?: string | null;
 }
@@ -108,6 +110,9 @@ export class ApiClient {
       body = JSON.stringify(options.json);
     } else if (options.form) {
       body = options.form;
+    } else if (options.raw) {
+      headers['content-type'] = options.raw.contentType;
+      body = options.raw.body;
     }
     const res = await fetch(`${this.baseUrl}${path}`, { method, headers, body });
     const text = await res.text();
