@@ -55,7 +55,27 @@ const LogEvent = z.object({
   level: z.enum(['debug', 'info', 'warn', 'error']),
   message: z.string().max(16_000),
 });
-const HeartbeatEvent = z.object({ ...base, type: z.literal('heartbeat') });
+/** Where a training is; its trainer reports it with every heartbeat. */
+export const TrainingPhase = z
+  .enum(['downloading_dataset', 'extracting_dataset', 'starting_runner', 'training', 'uploading_artifacts'])
+  .openapi('TrainingPhase');
+export type TrainingPhase = z.infer<typeof TrainingPhase>;
+
+const HeartbeatEvent = z.object({
+  ...base,
+  type: z.literal('heartbeat'),
+  phase: TrainingPhase.optional(),
+  lastProgressAt: Timestamp.optional().openapi({
+    description: 'When the training last made real progress (bytes moved, an epoch finished), not just lived',
+  }),
+  stallLimitSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 3600)
+    .optional()
+    .openapi({ description: 'Silence in this phase past this many seconds is a stall' }),
+});
 const CompletedEvent = z.object({
   ...base,
   type: z.literal('completed'),

@@ -10,6 +10,7 @@ export const FailureCode = z
     'killed',
     'time_limit_exceeded',
     'lost',
+    'stalled',
     'trainer_unavailable',
     'dispatch_timeout',
     'internal_error',

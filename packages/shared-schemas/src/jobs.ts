@@ -1,5 +1,5 @@
 import { Id, PageQuery, Timestamp } from './common.ts';
-import { Artifact, Metrics } from './events.ts';
+import { Artifact, Metrics, TrainingPhase } from './events.ts';
 import { JobError } from './failures.ts';
 import { Framework } from './frameworks.ts';
 import { TimmHyperparameters, UltralyticsHyperparameters } from './hyperparameters.ts';
@@ -10,20 +10,8 @@ export const JobStatus = z
   .openapi('JobStatus');
 export type JobStatus = z.infer<typeof JobStatus>;
 
+/** A job in one of these statuses never changes again. */
 export const terminalStatuses: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled'];
-export function isTerminal(status: JobStatus): boolean {
-  return terminalStatuses.includes(status);
-}
-
-/** The only moves a job may make; anything else is refused. */
-export const allowedTransitions: Record<JobStatus, readonly JobStatus[]> = {
-  queued: ['dispatching', 'failed', 'cancelled'],
-  dispatching: ['queued', 'running', 'failed', 'cancelled'],
-  running: ['succeeded', 'failed', 'cancelled'],
-  succeeded: [],
-  failed: [],
-  cancelled: [],
-};
 
 const kubernetesQuantity = z
   .string()
@@ -80,6 +68,9 @@ export const JobProgress = z
     epoch: z.number().int().nonnegative(),
     totalEpochs: z.number().int().nonnegative(),
     fraction: z.number().min(0).max(1),
+    phase: TrainingPhase.nullable().openapi({
+      description: 'What the training is doing, as its trainer last said',
+    }),
   })
   .openapi('JobProgress');
 export type JobProgress = z.infer<typeof JobProgress>;

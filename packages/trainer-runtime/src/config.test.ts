@@ -15,6 +15,7 @@ describe('loadTrainerConfig', () => {
       heartbeatIntervalMs: 5000,
       cancelGraceMs: 10_000,
       uploadIdleTimeoutMs: 120_000,
+      stallTimeoutMs: 1_800_000,
       s3: { region: 'us-east-1', forcePathStyle: true },
     });
   });

@@ -37,6 +37,14 @@ function trainerEnv(framework: Framework, defaultPort: number, mode: TrainerMode
       HEARTBEAT_INTERVAL_MS: milliseconds(5000),
       // Time a runner gets between SIGTERM and SIGKILL (cancel, time limit, shutdown).
       CANCEL_GRACE_MS: milliseconds(10_000),
+      // A training phase (download, unpacking, runner start-up, an epoch, the final upload) without progress
+      // this long is a stall: the training is stopped and fails as `stalled`. Epochs also get 5x the longest so far.
+      STALL_TIMEOUT_SECONDS: z.coerce
+        .number()
+        .int()
+        .min(1)
+        .max(7 * 24 * 3600)
+        .default(1800),
       // An artifact upload that sends nothing for this long is aborted and fails (the object store hangs).
       UPLOAD_IDLE_TIMEOUT_MS: milliseconds(120_000),
       // Callback events the backend has not taken yet survive restarts here; default WORK_DIR/outbox.
@@ -66,6 +74,7 @@ function trainerEnv(framework: Framework, defaultPort: number, mode: TrainerMode
       heartbeatIntervalMs: env.HEARTBEAT_INTERVAL_MS,
       cancelGraceMs: env.CANCEL_GRACE_MS,
       uploadIdleTimeoutMs: env.UPLOAD_IDLE_TIMEOUT_MS,
+      stallTimeoutMs: env.STALL_TIMEOUT_SECONDS * 1000,
       callbackDrainTimeoutMs: env.CALLBACK_DRAIN_TIMEOUT_MS,
       python: env.VTP_PYTHON,
       exitWithParent: env.EXIT_WITH_PARENT,

@@ -59,6 +59,7 @@ export function createTrainerRuntime(
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       cancelGraceMs: config.cancelGraceMs,
       uploadIdleTimeoutMs: config.uploadIdleTimeoutMs,
+      stallTimeoutMs: config.stallTimeoutMs,
     },
     config.maxConcurrentTrainings,
   );

@@ -65,12 +65,13 @@ describe('trainer HTTP API with a fake runner, real S3 and a real callback serve
     await rm(dir, { recursive: true, force: true });
   });
 
-  function newService(): TrainerService {
+  function newService(extraEnv: Record<string, string> = {}): TrainerService {
     const config = loadTrainerConfig('timm', 0, 'serve', {
       TRAINER_TOKEN: TOKEN,
       WORK_DIR: join(dir, 'work'),
       HEARTBEAT_INTERVAL_MS: '100',
       CANCEL_GRACE_MS: '3000',
+      ...extraEnv,
     });
     return createTrainerService(adapter, config, {
       logger: createLogger('trainer-test', 'silent'),
@@ -343,6 +344,24 @@ describe('trainer HTTP API with a fake runner, real S3 and a real callback serve
     expect(seqs.length).toBeGreaterThan(before);
     expect(seqs).toEqual([...new Set(seqs)].sort((a, b) => a - b));
     await expect.poll(() => readdir(join(dir, 'work', 'outbox'))).toEqual([]);
+  });
+
+  it('stops a training whose epoch makes no progress past its stall limit, and reports it as stalled', async () => {
+    await service.stop();
+    service = newService({ STALL_TIMEOUT_SECONDS: '1' });
+    server = await service.start();
+    await service.readiness.check(adapter.frameworkModule, dir, process.env);
+    const body = spec({}, { epochs: 3, epochSeconds: 600 });
+    expect((await call('POST', '/v1/trainings', body)).status).toBe(202);
+    const last = await finalEvent(body.jobId);
+    expect(last).toMatchObject({
+      type: 'failed',
+      error: { code: 'stalled', message: expect.stringContaining('No progress while training') },
+    });
+    const heartbeats = callbacks.events(body.jobId).filter((e) => e.type === 'heartbeat');
+    expect(heartbeats.some((e) => e.phase === 'training' && e.stallLimitSeconds === 1)).toBe(true);
+    const pgid = Number((await readFile(join(dir, 'runner.pid'), 'utf8')).split(' ')[0]);
+    expect(await vanished(-pgid)).toBe(true);
   });
 
   it('stops a training that runs past maxDurationSeconds', async () => {

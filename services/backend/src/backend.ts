@@ -17,9 +17,11 @@ import { createExecutionManager } from './execution/createExecutionManager.ts';
 import { createApp } from './http/app.ts';
 import { EventIngest } from './jobs/eventIngest.ts';
 import { JobEventNotifier } from './jobs/eventNotifier.ts';
+import { PLACED } from './jobs/jobLifecycle.ts';
 import { JobLogs } from './jobs/jobLogs.ts';
 import { JobService } from './jobs/jobService.ts';
 import { JobStore } from './jobs/jobStore.ts';
+import { StoredOutputs } from './jobs/storedOutputs.ts';
 import { ObjectStore } from './storage/objectStore.ts';
 
 /** Trainers reach the same object store as the backend, with the same settings. */
@@ -126,7 +128,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       },
       onClusterFailure: (jobId, error) => {
         void jobStore
-          .fail(jobId, ['dispatching', 'running'], error)
+          .fail(jobId, PLACED, error)
           .then((failed) => {
             if (!failed) return;
             logger.warn({ jobId, error }, 'the cluster ended a training');
@@ -162,13 +164,20 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     const started = dispatcher;
     lifecycle.addShutdownHook('dispatcher', () => started.stop());
     const monitor = new JobMonitor(
-      { jobs: jobStore, manager, logger, onChange: () => started.nudge() },
+      {
+        jobs: jobStore,
+        manager,
+        outputs: new StoredOutputs(objects),
+        logger,
+        onChange: () => started.nudge(),
+      },
       {
         intervalMs: config.MONITOR_INTERVAL_MS,
         dispatchTimeoutMs: config.DISPATCH_TIMEOUT_SECONDS * 1000,
         heartbeatTimeoutMs: config.HEARTBEAT_TIMEOUT_SECONDS * 1000,
         maxAttempts: config.MAX_DISPATCH_ATTEMPTS,
         deadlineGraceMs: 60_000,
+        outcomeGraceMs: config.OUTCOME_GRACE_SECONDS * 1000,
       },
     );
     if (config.RUN_DISPATCHER) {

@@ -48,6 +48,9 @@ export const BackendEnv = z.object({
   DISPATCH_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(60),
   // A running job silent this long is checked with its trainer, and failed as lost if the trainer does not know it.
   HEARTBEAT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(60),
+  // A training its executor reports ended, whose own report has not arrived this long after, is ended by the
+  // backend with the executor's outcome (and the artifacts found in S3).
+  OUTCOME_GRACE_SECONDS: z.coerce.number().int().min(0).default(30),
   MAX_DISPATCH_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
   // false = an API-only replica: it serves requests but leaves dispatching and monitoring to other replicas.
   RUN_DISPATCHER: flag.default(true),

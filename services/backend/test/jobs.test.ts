@@ -1,4 +1,5 @@
 import type { Dataset, Job, JobEvent } from '@vtp/shared-schemas';
+import knex from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from './support/apiClient.ts';
 import { dispatchByHand } from './support/dispatchByHand.ts';
@@ -64,7 +65,7 @@ describe('training jobs', () => {
       lr0: 0.01,
       optimizer: 'auto',
     });
-    expect(job.progress).toEqual({ epoch: 0, totalEpochs: 0, fraction: 0 });
+    expect(job.progress).toEqual({ epoch: 0, totalEpochs: 0, fraction: 0, phase: null });
     expect((await user.get<Job>(`/v1/jobs/${job.id}`)).body).toEqual(job);
   });
 
@@ -205,7 +206,7 @@ describe('training jobs', () => {
         metrics: { 'train/loss': 0.9 },
       });
       const mid = (await user.get<Job>(`/v1/jobs/${job.id}`)).body;
-      expect(mid.progress).toEqual({ epoch: 2, totalEpochs: 2, fraction: 1 });
+      expect(mid.progress).toEqual({ epoch: 2, totalEpochs: 2, fraction: 1, phase: null });
       expect(mid.latestMetrics).toEqual({ 'train/loss': 0.9 });
       const last = { kind: 'last', uri: `s3://vtp-test/jobs/${job.id}/last.pt`, bytes: 1300, epoch: 2 };
       await callback(job.id, token, {
@@ -294,6 +295,22 @@ describe('training jobs', () => {
         (e) => e.seq,
       );
       expect(seqs).toEqual([1, 2, 3]);
+    });
+
+    it('a heartbeat tells the phase and the last real progress, which the job shows while it runs', async () => {
+      const job = await createJob();
+      const token = await dispatchByHand(t.database.url, job.id);
+      await callback(job.id, token, { seq: 1, type: 'started', totalEpochs: 2 });
+      const lastProgressAt = new Date(Date.now() - 5000).toISOString();
+      const beat = { type: 'heartbeat', phase: 'training', lastProgressAt, stallLimitSeconds: 1800 };
+      expect((await callback(job.id, token, { seq: 2, ...beat })).body.accepted).toBe(true);
+      expect((await user.get<Job>(`/v1/jobs/${job.id}`)).body.progress.phase).toBe('training');
+      const db = knex({ client: 'pg', connection: t.database.url });
+      const row = await db('jobs').where({ id: job.id }).first('last_progress_at', 'stall_limit_seconds');
+      await db.destroy();
+      expect(row).toEqual({ last_progress_at: new Date(lastProgressAt), stall_limit_seconds: 1800 });
+      const bad = await callback(job.id, token, { seq: 3, ...beat, phase: 'daydreaming' });
+      expect(bad.status).toBe(422);
     });
 
     it('a terminal state is final: later events are acknowledged and change nothing', async () => {

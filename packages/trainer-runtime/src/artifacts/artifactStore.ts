@@ -33,6 +33,8 @@ export interface ArtifactStoreOptions {
   snapshotDir: string;
   /** An upload that makes no progress for this long fails. */
   idleTimeoutMs: number;
+  /** Called as bytes go out. */
+  onProgress?: () => void;
 }
 
 /**
@@ -87,6 +89,7 @@ export class ArtifactStore {
     expected: { bytes: number; sha256?: string },
   ): Promise<string> {
     const hash = createHash('sha256');
+    const { onProgress } = this.options;
     let sent = 0;
     let idle: NodeJS.Timeout | undefined;
     let stalled: (error: Error) => void = () => undefined;
@@ -98,6 +101,7 @@ export class ArtifactStore {
         hash.update(chunk);
         sent += chunk.length;
         arm();
+        onProgress?.();
         done(null, chunk);
       },
     });

@@ -1,6 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parseS3Uri } from '@vtp/service-kit/s3';
@@ -21,6 +21,7 @@ export async function downloadObject(
   uri: string,
   file: string,
   signal?: AbortSignal,
+  onProgress: () => void = () => undefined,
 ): Promise<number> {
   const { bucket, key } = parseS3Uri(uri);
   let body: Readable;
@@ -32,6 +33,12 @@ export async function downloadObject(
     if (status === 404 || status === 403) throw new MissingObjectError(uri, err);
     throw err;
   }
-  await pipeline(body, createWriteStream(file), { signal });
+  const meter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      onProgress();
+      done(null, chunk);
+    },
+  });
+  await pipeline(body, meter, createWriteStream(file), { signal });
   return (await stat(file)).size;
 }

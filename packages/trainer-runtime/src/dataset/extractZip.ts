@@ -33,6 +33,7 @@ export async function extractZip(
   destination: string,
   limits: ExtractLimits = DEFAULT_EXTRACT_LIMITS,
   signal?: AbortSignal,
+  onProgress: () => void = () => undefined,
 ): Promise<ExtractSummary> {
   const zip = await openZip(zipPath).catch((err: unknown) => {
     throw isSystemError(err) ? err : notAZip(err);
@@ -82,6 +83,7 @@ export async function extractZip(
         throw err;
       }
       summary.files += 1;
+      onProgress();
     }
     return summary;
   } catch (err) {

@@ -6,6 +6,7 @@ const ending = (overrides: Partial<RunnerEnding>): RunnerEnding => ({
   terminal: undefined,
   stopReason: undefined,
   maxDurationSeconds: undefined,
+  stall: undefined,
   logTail: 'epoch 3/10 ...',
   ...overrides,
 });
@@ -58,6 +59,13 @@ describe('runnerOutcome', () => {
         message: 'The training ran past its limit of 60 seconds and was stopped',
       },
     });
+  });
+
+  it('names the stall the watchdog saw when it stopped the training', () => {
+    const stall = 'No progress while training for 3600s (its limit is 1800s); the training was stopped';
+    expect(
+      runnerOutcome(ending({ exit: { code: null, signal: 'SIGKILL' }, stopReason: 'stalled', stall })),
+    ).toEqual({ type: 'failed', error: { code: 'stalled', message: stall } });
   });
 
   it('is cancelled with the named checkpoints, or with none named when the runner had to be killed', () => {

@@ -3,7 +3,7 @@ import type { RunnerEvent, RunnerFile } from '../runner/protocol.ts';
 import type { RunnerExit } from '../runner/runnerProcess.ts';
 
 /** Why the trainer itself stopped a runner. */
-export type StopReason = 'cancel' | 'time_limit' | 'shutdown';
+export type StopReason = 'cancel' | 'time_limit' | 'shutdown' | 'stalled';
 
 export type RunnerOutcome =
   | { type: 'completed'; metrics: Metrics; files: RunnerFile[] }
@@ -19,6 +19,8 @@ export interface RunnerEnding {
   terminal: TerminalRunnerEvent | undefined;
   stopReason: StopReason | undefined;
   maxDurationSeconds: number | undefined;
+  /** What the watchdog saw, when it stopped the training as stalled. */
+  stall: string | undefined;
   /** The last lines of the training log, quoted when the runner died without a word. */
   logTail: string;
 }
@@ -31,6 +33,7 @@ export function runnerOutcome({
   terminal,
   stopReason,
   maxDurationSeconds,
+  stall,
   logTail,
 }: RunnerEnding): RunnerOutcome {
   if (exit.spawnError) {
@@ -45,6 +48,8 @@ export function runnerOutcome({
       `The training ran past its limit of ${maxDurationSeconds} seconds and was stopped`,
     );
   }
+  if (stopReason === 'stalled')
+    return failed('stalled', stall ?? 'The training made no progress and was stopped');
   if (stopReason === 'shutdown') {
     return failed('trainer_unavailable', 'The trainer shut down during the training; the runner was stopped');
   }

@@ -19,6 +19,7 @@ import type { RunnerEvent, RunnerFile } from '../runner/protocol.ts';
 import { RunnerProcess } from '../runner/runnerProcess.ts';
 import { TrainingLog } from '../runner/trainingLog.ts';
 import { createWorkspace, type JobWorkspace, jobWorkspace, removeWorkspace } from './jobWorkspace.ts';
+import { ProgressWatch } from './progressWatch.ts';
 import { type RunnerOutcome, runnerOutcome, type StopReason } from './runnerOutcome.ts';
 import type { TrainingSpec } from './trainingSpec.ts';
 
@@ -36,6 +37,8 @@ export interface TrainingDeps {
   cancelGraceMs: number;
   /** An artifact upload that makes no progress for this long fails. */
   uploadIdleTimeoutMs: number;
+  /** A phase without progress this long is a stall (epochs also get 5x the longest so far). */
+  stallTimeoutMs: number;
 }
 
 /** Stray stdout lines sent to the backend as log events, per job; the rest only reach the training log. */
@@ -65,6 +68,9 @@ export class Training {
   private finishedAt: Date | undefined;
   private error: JobError | null = null;
   private stopReason: StopReason | undefined;
+  private readonly progress: ProgressWatch;
+  /** What the watchdog saw when it stopped the training. */
+  private stall: string | undefined;
   private runner: RunnerProcess | undefined;
   private log: TrainingLog | undefined;
   /** Runner events are handled one after another, in order, uploads included. */
@@ -80,9 +86,11 @@ export class Training {
     this.jobId = spec.request.jobId;
     this.logger = deps.logger.child({ jobId: this.jobId });
     this.workspace = jobWorkspace(deps.workDir, this.jobId);
+    this.progress = new ProgressWatch({ floorMs: deps.stallTimeoutMs });
     this.artifacts = new ArtifactStore(deps.s3, spec.request.output.uriPrefix, {
       snapshotDir: this.workspace.snapshots,
       idleTimeoutMs: deps.uploadIdleTimeoutMs,
+      onProgress: () => this.progress.progressed(),
     });
     this.totalEpochs = Number(spec.hyperparameters.epochs ?? 0);
     this.done = inSpan(`training ${this.jobId}`, spec.request.traceContext, () => this.run());
@@ -124,7 +132,15 @@ export class Training {
   }
 
   private async run(): Promise<TrainingStatus> {
-    const heartbeat = setInterval(() => this.emit({ type: 'heartbeat' }), this.deps.heartbeatIntervalMs);
+    const heartbeat = setInterval(() => {
+      this.emit({
+        type: 'heartbeat',
+        phase: this.progress.phase,
+        lastProgressAt: this.progress.lastProgressAt.toISOString(),
+        stallLimitSeconds: Math.ceil(this.progress.limitMs() / 1000),
+      });
+      this.watchForStall();
+    }, this.deps.heartbeatIntervalMs);
     const { maxDurationSeconds } = this.spec.request;
     const limit = maxDurationSeconds
       ? setTimeout(() => this.stop('time_limit'), maxDurationSeconds * 1000)
@@ -147,19 +163,38 @@ export class Training {
     return this.status;
   }
 
+  /** Stops the training when its phase has gone past its limit without progress. */
+  private watchForStall(): void {
+    const stall = this.progress.stalled();
+    if (!stall || this.finished || this.stopReason) return;
+    const phase = stall.phase.replaceAll('_', ' ');
+    this.stall = `No progress while ${phase} for ${Math.round(stall.silentMs / 1000)}s (its limit is ${Math.round(stall.limitMs / 1000)}s); the training was stopped`;
+    this.logger.warn({ stall }, 'training stalled');
+    this.stop('stalled');
+  }
+
   private async train(): Promise<RunnerOutcome> {
     const { request } = this.spec;
     const { adapter } = this.deps;
     const signal = this.abort.signal;
+    const progressed = () => this.progress.progressed();
     this.note(`downloading ${request.dataset.uri}`);
     const zipBytes = await downloadObject(
       this.deps.s3,
       request.dataset.uri,
       this.workspace.datasetZip,
       signal,
+      progressed,
     );
     this.note(`unpacking ${zipBytes} bytes`);
-    const extracted = await extractZip(this.workspace.datasetZip, this.workspace.dataset, undefined, signal);
+    this.progress.enter('extracting_dataset');
+    const extracted = await extractZip(
+      this.workspace.datasetZip,
+      this.workspace.dataset,
+      undefined,
+      signal,
+      progressed,
+    );
     const root = await findDatasetRoot(this.workspace.dataset, adapter.datasetTopFolders);
     this.note(`dataset: ${extracted.files} files, ${extracted.bytes} bytes`);
     const prepared = await adapter.prepareDataset({ root, ...extracted }, this.workspace.dir);
@@ -167,7 +202,8 @@ export class Training {
     if (request.initialWeightsUri) {
       initialWeights = join(this.workspace.dir, adapter.initialWeightsFileName);
       this.note(`downloading initial weights ${request.initialWeightsUri}`);
-      await downloadObject(this.deps.s3, request.initialWeightsUri, initialWeights, signal);
+      this.progress.enter('downloading_dataset');
+      await downloadObject(this.deps.s3, request.initialWeightsUri, initialWeights, signal, progressed);
     }
     await writeFile(
       this.workspace.config,
@@ -202,6 +238,7 @@ export class Training {
 
   private async supervise(python: string): Promise<RunnerOutcome> {
     const log = this.log!;
+    this.progress.enter('starting_runner');
     const runner = new RunnerProcess(
       {
         python,
@@ -221,6 +258,7 @@ export class Training {
     // A stop that came while the runner was being spawned.
     if (this.stopReason) void runner.terminate(this.deps.cancelGraceMs);
     const exit = await runner.exited;
+    this.progress.enter('uploading_artifacts');
     await this.handling;
     this.logger.info({ code: exit.code, signal: exit.signal }, 'runner exited');
     return runnerOutcome({
@@ -228,6 +266,7 @@ export class Training {
       terminal: this.terminal,
       stopReason: this.stopReason,
       maxDurationSeconds: this.spec.request.maxDurationSeconds,
+      stall: this.stall,
       logTail: log.tail(),
     });
   }
@@ -235,6 +274,7 @@ export class Training {
   private onRunnerEvent(event: RunnerEvent): void {
     switch (event.type) {
       case 'started':
+        this.progress.enter('training');
         this.status = 'running';
         this.totalEpochs = event.totalEpochs;
         this.note(`runner started on ${event.device ?? 'unknown device'}`);
@@ -245,6 +285,7 @@ export class Training {
         });
         return;
       case 'epoch':
+        this.progress.epochEnded();
         this.epoch = event.epoch;
         this.totalEpochs = event.totalEpochs;
         this.epochMetrics.push(event.metrics);
@@ -348,6 +389,7 @@ export class Training {
         terminal: undefined,
         stopReason: this.stopReason,
         maxDurationSeconds: request.maxDurationSeconds,
+        stall: this.stall,
         logTail: '',
       });
     }

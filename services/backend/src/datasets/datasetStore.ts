@@ -1,6 +1,7 @@
 import type { Dataset, DatasetFormat, ImageCounts } from '@vtp/shared-schemas';
 import type { Db } from '../db/database.ts';
 import { decodeCursor, encodeCursor } from '../http/cursor.ts';
+import { UNFINISHED } from '../jobs/jobLifecycle.ts';
 
 interface DatasetRow {
   id: string;
@@ -111,10 +112,7 @@ export class DatasetStore {
   }
 
   async isInUseByUnfinishedJob(id: string): Promise<boolean> {
-    const row = await this.db('jobs')
-      .where({ dataset_id: id })
-      .whereIn('status', ['queued', 'dispatching', 'running'])
-      .first('id');
+    const row = await this.db('jobs').where({ dataset_id: id }).whereIn('status', UNFINISHED).first('id');
     return Boolean(row);
   }
 

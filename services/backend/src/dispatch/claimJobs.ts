@@ -1,6 +1,7 @@
 import type { Framework } from '@vtp/shared-schemas';
 import { generateSecret, hashSecret } from '../auth/secrets.ts';
 import type { Db } from '../db/database.ts';
+import { PLACED } from '../jobs/jobLifecycle.ts';
 import type { JobRow } from '../jobs/jobStore.ts';
 
 export interface ConcurrencyLimits {
@@ -14,8 +15,6 @@ export interface ClaimedJob {
   callbackToken: string;
 }
 
-const ACTIVE = ['dispatching', 'running'];
-
 /**
  * Claims queued jobs for hand-over within the concurrency limits. The advisory lock serialises claimers across
  * backend replicas, so two of them can never both see room for the same slot; SKIP LOCKED leaves rows that
@@ -25,7 +24,7 @@ export async function claimQueuedJobs(db: Db, limits: ConcurrencyLimits, max = 2
   return db.transaction(async (trx) => {
     await trx.raw("select pg_advisory_xact_lock(hashtext('vtp_dispatch'))");
     const active = await trx('jobs')
-      .whereIn('status', ACTIVE)
+      .whereIn('status', PLACED)
       .select<{ framework: Framework; user_id: string; n: string }[]>(
         'framework',
         'user_id',
@@ -43,11 +42,11 @@ export async function claimQueuedJobs(db: Db, limits: ConcurrencyLimits, max = 2
         where j.status = 'queued'
           -- a job sent back after a failed hand-over waits 2^attempts seconds (at most a minute)
           and (j.dispatched_at is null or j.dispatched_at < now() - interval '1 second' * least(60, power(2, j.attempts)))
-        order by (select count(*) from jobs a where a.user_id = j.user_id and a.status in ('dispatching', 'running')),
+        order by (select count(*) from jobs a where a.user_id = j.user_id and a.status in (?)),
                  j.created_at, j.id
         limit ?
         for update of j skip locked`,
-      [max * 5],
+      [[...PLACED], max * 5],
     );
     const claimed: ClaimedJob[] = [];
     for (const job of candidates) {

@@ -1,9 +1,10 @@
 import { inSpan, type Logger } from '@vtp/service-kit';
-import { type FailureCode, isTerminal } from '@vtp/shared-schemas';
+import type { FailureCode } from '@vtp/shared-schemas';
 import type { DatasetStore } from '../datasets/datasetStore.ts';
 import type { Db } from '../db/database.ts';
 import { type ExecutionManager, ExecutorBusyError } from '../execution/executionManager.ts';
 import { buildTrainingSpec } from '../execution/trainingSpec.ts';
+import { isFinished } from '../jobs/jobLifecycle.ts';
 import type { JobStore } from '../jobs/jobStore.ts';
 import { type ClaimedJob, type ConcurrencyLimits, claimQueuedJobs } from './claimJobs.ts';
 
@@ -106,7 +107,7 @@ export class Dispatcher {
       logger.info({ jobId: row.id, framework: row.framework, placement }, 'job handed over');
       // A cancel that arrived while the hand-over was in flight found nothing to stop: pass it on now.
       const current = await jobs.find(row.id);
-      if (current?.cancel_requested_at && !isTerminal(current.status)) await manager.cancel(current);
+      if (current?.cancel_requested_at && !isFinished(current.status)) await manager.cancel(current);
     } catch (err) {
       await this.handOverFailed(row.id, row.attempts, err);
     }

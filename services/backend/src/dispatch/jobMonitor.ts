@@ -1,6 +1,8 @@
 import type { Logger } from '@vtp/service-kit';
-import type { ExecutionManager } from '../execution/executionManager.ts';
-import type { JobRow, JobStore } from '../jobs/jobStore.ts';
+import type { ExecutionManager, ExecutionState } from '../execution/executionManager.ts';
+import { PLACED } from '../jobs/jobLifecycle.ts';
+import type { JobOutcome, JobRow, JobStore } from '../jobs/jobStore.ts';
+import type { StoredOutputs } from '../jobs/storedOutputs.ts';
 
 export interface JobMonitorOptions {
   intervalMs: number;
@@ -11,24 +13,34 @@ export interface JobMonitorOptions {
   maxAttempts: number;
   /** Slack past a job's own time limit before the backend stops it (its trainer normally does so first). */
   deadlineGraceMs: number;
+  /** How long after its executor says a training ended its own report may still arrive. */
+  outcomeGraceMs: number;
 }
+
+export interface JobMonitorDeps {
+  jobs: JobStore;
+  manager: ExecutionManager;
+  outputs: StoredOutputs;
+  logger: Logger;
+  onChange(): void;
+}
+
+type Finished = Extract<ExecutionState, { kind: 'finished' }>;
 
 /**
  * Recovers jobs whose owner went quiet: stuck hand-overs, silent trainers, overdue trainings. It never
- * concludes from silence alone: it asks the executor first.
+ * concludes from silence alone: it asks the executor first, and applies the executor's word when a training
+ * ended but its report never came (an outbox lost with its disk, a callback refused).
  */
 export class JobMonitor {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   /** Silence while this backend was down must not count against a job: the clock starts at our start. */
   private readonly startedAt = Date.now();
-  private readonly deps: { jobs: JobStore; manager: ExecutionManager; logger: Logger; onChange(): void };
+  private readonly deps: JobMonitorDeps;
   private readonly options: JobMonitorOptions;
 
-  constructor(
-    deps: { jobs: JobStore; manager: ExecutionManager; logger: Logger; onChange(): void },
-    options: JobMonitorOptions,
-  ) {
+  constructor(deps: JobMonitorDeps, options: JobMonitorOptions) {
     this.deps = deps;
     this.options = options;
   }
@@ -54,7 +66,8 @@ export class JobMonitor {
     const since = Math.max(job.dispatched_at?.getTime() ?? 0, this.startedAt);
     if (now - since < this.options.dispatchTimeoutMs) return;
     const state = await this.deps.manager.status(job);
-    if (state.kind === 'active' || state.kind === 'finished') return;
+    if (state.kind === 'finished') return this.applyOutcome(job, state, now);
+    if (state.kind === 'active') return;
     const { jobs, logger } = this.deps;
     if (job.attempts < this.options.maxAttempts) {
       if (await jobs.transition(job.id, ['dispatching'], 'queued')) {
@@ -87,6 +100,7 @@ export class JobMonitor {
         return;
       }
     }
+    if (await this.stopStalled(job, now)) return;
     const lastSign = Math.max(
       job.last_heartbeat_at?.getTime() ?? 0,
       job.started_at?.getTime() ?? 0,
@@ -94,13 +108,65 @@ export class JobMonitor {
     );
     if (now - lastSign < this.options.heartbeatTimeoutMs) return;
     const state = await manager.status(job);
-    if (state.kind === 'active' || state.kind === 'finished') return;
+    if (state.kind === 'finished') return this.applyOutcome(job, state, now);
+    if (state.kind === 'active') return;
     const failed = await jobs.fail(job.id, ['running'], {
       code: 'lost',
       message: `No heartbeat for ${Math.round((now - lastSign) / 1000)}s and the executor does not know the training (${describe(state)})`,
     });
     if (failed) {
       logger.warn({ jobId: job.id, state }, 'job lost');
+      this.deps.onChange();
+    }
+  }
+
+  /**
+   * The second line behind the trainer's own watchdog (which stops a stalled training itself and reports it):
+   * a training whose trainer still says it is alive but whose progress stopped past its limit, plus the
+   * heartbeat timeout for that report, is stopped and failed here.
+   */
+  private async stopStalled(job: JobRow, now: number): Promise<boolean> {
+    if (!job.last_progress_at || !job.stall_limit_seconds) return false;
+    const since = Math.max(job.last_progress_at.getTime(), this.startedAt);
+    if (now - since <= job.stall_limit_seconds * 1000 + this.options.heartbeatTimeoutMs) return false;
+    const { jobs, manager, logger } = this.deps;
+    await manager
+      .cancel(job)
+      .catch((err) => logger.warn({ err, jobId: job.id }, 'cancel of a stalled job failed'));
+    const failed = await jobs.fail(job.id, ['running'], {
+      code: 'stalled',
+      message: `No progress while ${(job.phase ?? 'running').replaceAll('_', ' ')} for ${Math.round((now - since) / 1000)}s (its limit is ${job.stall_limit_seconds}s); the training was stopped`,
+    });
+    if (failed) {
+      logger.warn({ jobId: job.id, phase: job.phase }, 'job stalled');
+      this.deps.onChange();
+    }
+    return true;
+  }
+
+  /** Ends the job as its executor says the training ended, once the trainer's own report had its chance. */
+  private async applyOutcome(job: JobRow, state: Finished, now: number): Promise<void> {
+    const endedAt = Math.max(state.at?.getTime() ?? now, this.startedAt);
+    if (now - endedAt < this.options.outcomeGraceMs) return;
+    const { artifacts, metrics, epochs } = await this.deps.outputs.find(job.id);
+    const outcome: JobOutcome =
+      state.outcome === 'succeeded'
+        ? { status: 'succeeded', artifacts, metrics, epochs }
+        : state.outcome === 'cancelled'
+          ? { status: 'cancelled', artifacts }
+          : {
+              status: 'failed',
+              artifacts,
+              error: state.error ?? {
+                code: 'lost',
+                message: 'The training failed and its report never arrived',
+              },
+            };
+    if (await this.deps.jobs.finish(job.id, PLACED, outcome)) {
+      this.deps.logger.warn(
+        { jobId: job.id, outcome: state.outcome, artifacts: artifacts.length },
+        "the executor says the training ended but its report never arrived: applied the executor's outcome",
+      );
       this.deps.onChange();
     }
   }

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { TrainingStartRequestBody } from '@vtp/shared-schemas';
+import type { JobError, TrainingStartRequestBody } from '@vtp/shared-schemas';
 import type { JobRow } from '../jobs/jobStore.ts';
 
 /** Where a training was placed; stored with the job so any replica can reach it later. */
@@ -8,7 +8,8 @@ export type Placement = Record<string, string | number>;
 /** What the executor knows of a training right now. */
 export type ExecutionState =
   | { kind: 'active' }
-  | { kind: 'finished'; status: string }
+  /** The training ended; `error` says why when it failed, `at` when (if the executor knows). */
+  | { kind: 'finished'; outcome: 'succeeded' | 'failed' | 'cancelled'; error?: JobError; at?: Date }
   | { kind: 'unknown' }
   | { kind: 'unreachable'; reason: string };
 

@@ -1,10 +1,9 @@
 import { UnauthorizedError } from '@vtp/service-kit';
-import { isTerminal, type JobStatus, type TrainerEvent } from '@vtp/shared-schemas';
+import type { TrainerEvent } from '@vtp/shared-schemas';
 import type { Knex } from 'knex';
 import { secretMatchesHash } from '../auth/secrets.ts';
+import { isFinished, UNFINISHED } from './jobLifecycle.ts';
 import type { JobRow, JobStore } from './jobStore.ts';
-
-const active: readonly JobStatus[] = ['queued', 'dispatching', 'running'];
 
 /**
  * Applies trainer callbacks. Each event is stored once (its seq is the key); its effect on the job is applied
@@ -33,7 +32,7 @@ export class EventIngest {
         .ignore()
         .returning('seq');
       if (inserted.length === 0) return { accepted: false };
-      if (isTerminal(job.status)) return { accepted: false };
+      if (isFinished(job.status)) return { accepted: false };
       await this.apply(trx, job, event);
       return { accepted: true };
     });
@@ -66,6 +65,9 @@ export class EventIngest {
           await this.jobs.update(job.id, { ...heartbeat, total_epochs: event.totalEpochs }, trx);
         return;
       case 'progress': {
+        // A progress report proves the training runs, even if its `started` event was lost.
+        if (job.status !== 'running')
+          await this.jobs.transition(job.id, ['queued', 'dispatching'], 'running', { started_at: now }, trx);
         const newer = event.epoch >= job.epoch;
         await this.jobs.update(
           job.id,
@@ -78,7 +80,6 @@ export class EventIngest {
                   latest_metrics: JSON.stringify(event.metrics),
                 }
               : {}),
-            ...(job.status !== 'running' ? { status: 'running', started_at: job.started_at ?? now } : {}),
           },
           trx,
         );
@@ -89,42 +90,38 @@ export class EventIngest {
         await this.jobs.update(job.id, heartbeat, trx);
         return;
       case 'heartbeat':
+        await this.jobs.update(
+          job.id,
+          {
+            ...heartbeat,
+            ...(event.phase ? { phase: event.phase } : {}),
+            ...(event.lastProgressAt ? { last_progress_at: new Date(event.lastProgressAt) } : {}),
+            ...(event.stallLimitSeconds ? { stall_limit_seconds: event.stallLimitSeconds } : {}),
+          },
+          trx,
+        );
+        return;
       case 'log':
         await this.jobs.update(job.id, heartbeat, trx);
         return;
       case 'completed':
-        await this.jobs.upsertArtifacts(job.id, event.artifacts, trx);
-        await this.jobs.transition(
+        await this.jobs.finish(
           job.id,
-          active,
-          'succeeded',
-          {
-            finished_at: now,
-            epoch: Math.max(job.epoch, job.total_epochs),
-            ...(Object.keys(event.metrics).length
-              ? { latest_metrics: JSON.stringify(event.metrics) as never }
-              : {}),
-          },
+          UNFINISHED,
+          { status: 'succeeded', artifacts: event.artifacts, metrics: event.metrics },
           trx,
         );
         return;
       case 'failed':
-        await this.jobs.upsertArtifacts(job.id, event.artifacts, trx);
-        await this.jobs.transition(
+        await this.jobs.finish(
           job.id,
-          active,
-          'failed',
-          {
-            finished_at: now,
-            error_code: event.error.code,
-            error_message: event.error.message,
-          },
+          UNFINISHED,
+          { status: 'failed', error: event.error, artifacts: event.artifacts },
           trx,
         );
         return;
       case 'cancelled':
-        await this.jobs.upsertArtifacts(job.id, event.artifacts, trx);
-        await this.jobs.transition(job.id, active, 'cancelled', { finished_at: now }, trx);
+        await this.jobs.finish(job.id, UNFINISHED, { status: 'cancelled', artifacts: event.artifacts }, trx);
         return;
     }
   }

@@ -1,8 +1,9 @@
-import { isTerminal, type JobStatus } from '@vtp/shared-schemas';
+import type { JobStatus } from '@vtp/shared-schemas';
 import type { Request, Response } from 'express';
 import type { Db } from '../db/database.ts';
 import { listJobEvents } from './eventLog.ts';
 import type { JobEventNotifier } from './eventNotifier.ts';
+import { isFinished } from './jobLifecycle.ts';
 
 const KEEPALIVE_MS = 15_000;
 
@@ -59,7 +60,7 @@ export function streamJobEvents(
           }
           if (events.length < 500) break;
         }
-        if (!job || isTerminal(job.status)) {
+        if (!job || isFinished(job.status)) {
           res.write(`event: end\ndata: ${JSON.stringify({ status: job?.status ?? null })}\n\n`);
           close();
           return;

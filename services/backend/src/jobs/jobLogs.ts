@@ -1,9 +1,9 @@
 import type { Readable } from 'node:stream';
 import { NotFoundError } from '@vtp/service-kit';
 import { parseS3Uri } from '@vtp/service-kit/s3';
-import { isTerminal } from '@vtp/shared-schemas';
 import type { ExecutionManager } from '../execution/executionManager.ts';
 import type { ObjectStore } from '../storage/objectStore.ts';
+import { isFinished } from './jobLifecycle.ts';
 import type { JobRow, JobStore } from './jobStore.ts';
 
 /**
@@ -23,7 +23,7 @@ export class JobLogs {
 
   async open(job: JobRow, follow: boolean): Promise<Readable> {
     const stored = ((await this.jobs.artifacts([job.id])).get(job.id) ?? []).find((a) => a.kind === 'log');
-    if (stored && isTerminal(job.status)) return this.objects.getStream(parseS3Uri(stored.uri).key);
+    if (stored && isFinished(job.status)) return this.objects.getStream(parseS3Uri(stored.uri).key);
     const live = await this.manager.logs(job, { follow });
     if (live) return live;
     if (stored) return this.objects.getStream(parseS3Uri(stored.uri).key);

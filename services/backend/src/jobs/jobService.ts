@@ -3,7 +3,6 @@ import { ConflictError, currentTraceContext, InputError, NotFoundError } from '@
 import {
   findModel,
   formatForFramework,
-  isTerminal,
   type Job,
   type JobCreateRequestBody,
   type JobListQuery,
@@ -12,6 +11,7 @@ import {
 import type { Principal } from '../auth/principal.ts';
 import { generateSecret, hashSecret } from '../auth/secrets.ts';
 import type { DatasetStore } from '../datasets/datasetStore.ts';
+import { isFinished } from './jobLifecycle.ts';
 import type { JobRow, JobStore } from './jobStore.ts';
 
 /** What the job service needs from whoever runs trainings (local processes or Kubernetes). */
@@ -146,7 +146,7 @@ export class JobService {
    */
   async cancel(principal: Principal, id: string): Promise<{ job: Job; accepted: boolean }> {
     const row = await this.getRow(principal, id);
-    if (isTerminal(row.status)) return { job: await this.get(principal, id), accepted: false };
+    if (isFinished(row.status)) return { job: await this.get(principal, id), accepted: false };
     const cancelledWhileQueued = await this.jobs.transition(id, ['queued'], 'cancelled', {
       finished_at: new Date(),
       cancel_requested_at: new Date(),
@@ -154,7 +154,7 @@ export class JobService {
     if (!cancelledWhileQueued) {
       await this.jobs.update(id, { cancel_requested_at: new Date() });
       const current = await this.jobs.find(id);
-      if (current && !isTerminal(current.status)) await this.canceller.cancel(current);
+      if (current && !isFinished(current.status)) await this.canceller.cancel(current);
     }
     return { job: await this.get(principal, id), accepted: true };
   }

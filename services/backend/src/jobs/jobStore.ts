@@ -7,10 +7,12 @@ import type {
   Metrics,
   Resources,
   TraceContext,
+  TrainingPhase,
 } from '@vtp/shared-schemas';
 import type { Knex } from 'knex';
 import type { Db } from '../db/database.ts';
 import { decodeCursor, encodeCursor } from '../http/cursor.ts';
+import { assertTransitions, isFinished, PLACED } from './jobLifecycle.ts';
 
 export interface JobRow {
   id: string;
@@ -41,6 +43,9 @@ export interface JobRow {
   finished_at: Date | null;
   last_heartbeat_at: Date | null;
   cancel_requested_at: Date | null;
+  phase: TrainingPhase | null;
+  last_progress_at: Date | null;
+  stall_limit_seconds: number | null;
 }
 
 interface ArtifactRow {
@@ -87,6 +92,7 @@ export function toJob(row: JobRow, artifacts: ArtifactRow[]): Job {
       totalEpochs: row.total_epochs,
       fraction:
         row.status === 'succeeded' ? 1 : row.total_epochs > 0 ? Math.min(1, row.epoch / row.total_epochs) : 0,
+      phase: isFinished(row.status) ? null : row.phase,
     },
     latestMetrics: row.latest_metrics,
     artifacts: artifacts.map((a) => ({
@@ -102,6 +108,12 @@ export function toJob(row: JobRow, artifacts: ArtifactRow[]): Job {
     finishedAt: iso(row.finished_at),
   };
 }
+
+/** How a training ended, from its trainer's report or, when that never came, from its executor and storage. */
+export type JobOutcome =
+  | { status: 'succeeded'; artifacts: Artifact[]; metrics?: Metrics | undefined; epochs?: number | undefined }
+  | { status: 'failed'; error: JobError; artifacts: Artifact[] }
+  | { status: 'cancelled'; artifacts: Artifact[] };
 
 export class JobStore {
   readonly db: Db;
@@ -192,6 +204,7 @@ export class JobStore {
     patch: Partial<JobRow> = {},
     trx: Knex = this.db,
   ): Promise<JobRow | undefined> {
+    assertTransitions(from, to);
     const [row] = await trx('jobs')
       .where({ id })
       .whereIn('status', from)
@@ -210,6 +223,36 @@ export class JobStore {
       .update({ ...patch, updated_at: trx.fn.now() });
   }
 
+  /**
+   * Ends a job still in one of `from` with its outcome, storing the artifacts that come with it; a job that
+   * already ended keeps its outcome (and its artifacts). Returns whether this call ended it.
+   */
+  async finish(id: string, from: readonly JobStatus[], outcome: JobOutcome, trx?: Knex): Promise<boolean> {
+    if (!trx) return this.db.transaction((own) => this.finish(id, from, outcome, own));
+    const finishedAt = { finished_at: new Date() };
+    const patch: Partial<JobRow> | Record<string, unknown> =
+      outcome.status === 'succeeded'
+        ? {
+            ...finishedAt,
+            // Every epoch ran; a count from storage also fills in a job whose progress reports never came.
+            epoch: trx.raw('greatest(epoch, total_epochs, ?::int)', [outcome.epochs ?? 0]),
+            total_epochs: trx.raw('greatest(total_epochs, ?::int)', [outcome.epochs ?? 0]),
+            ...(outcome.metrics && Object.keys(outcome.metrics).length
+              ? { latest_metrics: JSON.stringify(outcome.metrics) }
+              : {}),
+          }
+        : outcome.status === 'failed'
+          ? {
+              ...finishedAt,
+              error_code: outcome.error.code,
+              error_message: outcome.error.message.slice(0, 4000),
+            }
+          : finishedAt;
+    const row = await this.transition(id, from, outcome.status, patch as Partial<JobRow>, trx);
+    if (row) await this.upsertArtifacts(id, outcome.artifacts, trx);
+    return Boolean(row);
+  }
+
   /** Fails a job still in one of `from`; a job that already ended keeps its outcome. */
   async fail(id: string, from: readonly JobStatus[], error: JobError, trx: Knex = this.db): Promise<boolean> {
     const row = await this.transition(
@@ -224,8 +267,9 @@ export class JobStore {
 
   /** Fails every unfinished job placed on one executor instance (which died); returns their ids. */
   async failActiveAt(placementKey: string, value: string, error: JobError): Promise<string[]> {
+    assertTransitions(PLACED, 'failed');
     const rows = await this.db('jobs')
-      .whereIn('status', ['dispatching', 'running'])
+      .whereIn('status', PLACED)
       .whereRaw('placement ->> ? = ?', [placementKey, value])
       .update({
         status: 'failed',
@@ -249,7 +293,7 @@ export class JobStore {
   }
 
   async listActive(): Promise<JobRow[]> {
-    return this.db('jobs').whereIn('status', ['dispatching', 'running']).select<JobRow[]>('*');
+    return this.db('jobs').whereIn('status', PLACED).select<JobRow[]>('*');
   }
 
   async upsertArtifacts(jobId: string, artifacts: Artifact[], trx: Knex = this.db): Promise<void> {

@@ -56,15 +56,16 @@ export class ObjectStore {
     await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
   }
 
-  async list(prefix: string): Promise<{ key: string; lastModified: Date }[]> {
-    const keys: { key: string; lastModified: Date }[] = [];
+  async list(prefix: string): Promise<{ key: string; lastModified: Date; bytes: number }[]> {
+    const keys: { key: string; lastModified: Date; bytes: number }[] = [];
     let token: string | undefined;
     do {
       const page = await this.s3.send(
         new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
       );
       for (const item of page.Contents ?? []) {
-        if (item.Key) keys.push({ key: item.Key, lastModified: item.LastModified ?? new Date(0) });
+        if (item.Key)
+          keys.push({ key: item.Key, lastModified: item.LastModified ?? new Date(0), bytes: item.Size ?? 0 });
       }
       token = page.NextContinuationToken;
     } while (token);

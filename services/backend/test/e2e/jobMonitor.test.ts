@@ -1,16 +1,23 @@
 import { createLogger } from '@vtp/service-kit';
+import { createS3Client } from '@vtp/service-kit/s3';
 import type { Job } from '@vtp/shared-schemas';
 import knex from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateSecret } from '../../src/auth/secrets.ts';
+import { DatasetStore } from '../../src/datasets/datasetStore.ts';
 import { JobMonitor } from '../../src/dispatch/jobMonitor.ts';
 import { LocalExecutionManager } from '../../src/execution/local/localExecutionManager.ts';
 import type { TrainerProcess } from '../../src/execution/local/trainerProcess.ts';
 import { TrainerClient } from '../../src/execution/trainerClient.ts';
+import { buildTrainingSpec } from '../../src/execution/trainingSpec.ts';
 import { JobStore } from '../../src/jobs/jobStore.ts';
+import { StoredOutputs } from '../../src/jobs/storedOutputs.ts';
+import { ObjectStore } from '../../src/storage/objectStore.ts';
 import type { ApiClient } from '../support/apiClient.ts';
 import { dispatchByHand } from '../support/dispatchByHand.ts';
 import { startTestBackend, type TestBackend } from '../support/testBackend.ts';
 import { startTimmTrainer } from '../support/trainerService.ts';
+import { waitFor } from '../support/training.ts';
 import { uploadSample } from '../support/uploads.ts';
 
 const TOKEN = 'trainer-token-for-the-monitor-test-0';
@@ -44,21 +51,29 @@ describe('job monitor', () => {
     await t?.stop();
   });
 
-  const monitor = () => {
-    const client = new TrainerClient(TOKEN);
-    const manager = new LocalExecutionManager(
+  const manager = () =>
+    new LocalExecutionManager(
       { timm: { kind: 'url', url: trainerUrl }, ultralytics: { kind: 'url', url: 'http://127.0.0.1:9' } },
-      client,
+      new TrainerClient(TOKEN),
       logger,
     );
+  const monitor = () => {
+    const s3 = createS3Client({ ...t.s3, region: 'us-east-1', forcePathStyle: true });
     return new JobMonitor(
-      { jobs, manager, logger, onChange: () => undefined },
+      {
+        jobs,
+        manager: manager(),
+        outputs: new StoredOutputs(new ObjectStore(s3, 'vtp-test')),
+        logger,
+        onChange: () => undefined,
+      },
       {
         intervalMs: 1000,
         dispatchTimeoutMs: MINUTE,
         heartbeatTimeoutMs: MINUTE,
         maxAttempts: 2,
         deadlineGraceMs: MINUTE,
+        outcomeGraceMs: 2 * MINUTE,
       },
     );
   };
@@ -106,6 +121,93 @@ describe('job monitor', () => {
     const failed = await state(exhausted);
     expect(failed.status).toBe('failed');
     expect(failed.error?.code).toBe('dispatch_timeout');
+  });
+
+  it("ends a training whose own report never arrived with its executor's outcome, artifacts and final metrics", async () => {
+    const created = await user.post<Job>('/v1/jobs', {
+      framework: 'timm',
+      model: 'test_resnet',
+      datasetId,
+      hyperparameters: { epochs: 2, imgsz: 64, batch: 2 },
+    });
+    const id = created.body.id;
+    await dispatchByHand(t.database.url, id);
+    const row = (await jobs.find(id))!;
+    const dataset = (await new DatasetStore(db).findForUser(row.user_id, datasetId))!;
+    // Not the job's callback token: the backend refuses every report of this training (a stale token after a
+    // retried hand-over did exactly this).
+    const spec = buildTrainingSpec({
+      job: row,
+      dataset,
+      bucket: 'vtp-test',
+      backendBaseUrl: t.backend.url,
+      callbackToken: generateSecret('vtpcb'),
+    });
+    await waitFor(
+      'the trainer to be ready',
+      async () => ((await (await fetch(`${trainerUrl}/readyz`)).json()) as { ready: boolean }).ready,
+      120_000,
+    );
+    const placement = await manager().start(row, spec);
+    const longAgo = new Date(Date.now() - 10 * MINUTE);
+    await db('jobs')
+      .where({ id })
+      .update({
+        status: 'running',
+        started_at: longAgo,
+        last_heartbeat_at: longAgo,
+        placement: JSON.stringify(placement),
+      });
+    await waitFor(
+      'the training to end on its trainer',
+      async () => {
+        const res = await fetch(`${trainerUrl}/v1/trainings/${id}`, {
+          headers: { authorization: `Bearer ${TOKEN}` },
+        });
+        return ((await res.json()) as { finishedAt: string | null }).finishedAt !== null;
+      },
+      120_000,
+    );
+
+    const m = monitor();
+    await m.check(Date.now() + 1.5 * MINUTE); // its report could still be on its way
+    expect((await state(id)).status).toBe('running');
+    await m.check(Date.now() + 3 * MINUTE);
+    const job = await state(id);
+    expect(job.status).toBe('succeeded');
+    expect(job.error).toBeNull();
+    expect(job.artifacts.map((a) => a.kind).sort()).toEqual(['best', 'last', 'log', 'metrics']);
+    expect(job.latestMetrics?.['val/top1']).toEqual(expect.any(Number));
+    expect(job.progress.epoch).toBe(2);
+  }, 180_000);
+
+  it('stops and fails a training whose progress stopped past its limit as stalled, naming the phase', async () => {
+    const patient = await newJob('running');
+    const stalled = await newJob('running');
+    const stuckSince = new Date(Date.now() - 10 * MINUTE);
+    for (const [id, limit] of [
+      [patient, 600],
+      [stalled, 60],
+    ] as const) {
+      // Heartbeats keep coming (the trainer lives), but nothing advances.
+      await db('jobs')
+        .where({ id })
+        .update({
+          last_heartbeat_at: new Date(Date.now() + 3 * MINUTE),
+          phase: 'uploading_artifacts',
+          last_progress_at: stuckSince,
+          stall_limit_seconds: limit,
+        });
+    }
+    await monitor().check(Date.now() + 3 * MINUTE);
+    const running = await state(patient);
+    expect(running.status).toBe('running');
+    expect(running.progress.phase).toBe('uploading_artifacts');
+    const job = await state(stalled);
+    expect(job.status).toBe('failed');
+    expect(job.error?.code).toBe('stalled');
+    expect(job.error?.message).toContain('uploading artifacts');
+    expect(job.progress.phase).toBeNull();
   });
 
   it('fails a training past its time limit and asks its trainer to stop it', async () => {

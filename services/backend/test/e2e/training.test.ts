@@ -64,7 +64,7 @@ describe('training end to end (EXECUTION_MODE=subprocess)', () => {
       const job = await waitForJob(user, created.body.id, finished);
       expect(job.error).toBeNull();
       expect(job.status).toBe('succeeded');
-      expect(job.progress).toEqual({ epoch: 2, totalEpochs: 2, fraction: 1 });
+      expect(job.progress).toEqual({ epoch: 2, totalEpochs: 2, fraction: 1, phase: null });
       expect(job.latestMetrics?.[metric]).toEqual(expect.any(Number));
 
       const history = await events(user, job.id);

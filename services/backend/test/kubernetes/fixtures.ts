@@ -37,6 +37,9 @@ export function jobRow(overrides: Partial<JobRow> = {}): JobRow {
     finished_at: null,
     last_heartbeat_at: null,
     cancel_requested_at: null,
+    phase: null,
+    last_progress_at: null,
+    stall_limit_seconds: null,
     ...overrides,
   };
 }

@@ -122,7 +122,11 @@ describe('kubernetes execution manager', () => {
       { apiVersion: 'batch/v1', kind: 'Job', name: jobName, uid: stored?.metadata.uid },
     ]);
     await until('the Job to complete', async () => (await manager.status(job)).kind === 'finished');
-    expect(await manager.status(job)).toEqual({ kind: 'finished', status: 'succeeded' });
+    expect(await manager.status(job)).toEqual({
+      kind: 'finished',
+      outcome: 'succeeded',
+      at: expect.any(Date),
+    });
     const log = await manager.logs(job, { follow: false });
     const seen = JSON.parse((await log?.toArray())?.join('') ?? '{}');
     expect(seen).toMatchObject({ token: CALLBACK_TOKEN, specToken: null, key: 'storage-key', jobId: job.id });
@@ -242,7 +246,12 @@ describe('kubernetes execution manager', () => {
     const job = await started(manager, scriptJob(RUNS_UNTIL_TERM, { max_duration_seconds: 1 }));
     const { error } = await failureOf(job.id);
     expect(error.code).toBe('time_limit_exceeded');
-    expect(await manager.status(job)).toEqual({ kind: 'finished', status: 'failed' });
+    expect(await manager.status(job)).toEqual({
+      kind: 'finished',
+      outcome: 'failed',
+      error: { code: 'lost', message: expect.stringContaining("its trainer's report never arrived") },
+      at: expect.any(Date),
+    });
   });
 
   it('fails a trainer that crashed without a report as framework_error, with its last lines', async () => {

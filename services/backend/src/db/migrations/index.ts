@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import * as initial from './20261123000000_initial.ts';
 import * as jobTraceContext from './20261123010000_job_trace_context.ts';
 import * as artifactSha256 from './20261201000000_artifact_sha256.ts';
+import * as jobProgressWatch from './20261201010000_job_progress_watch.ts';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -10,6 +11,7 @@ const migrations: Record<string, Migration> = {
   '20261123000000_initial': initial,
   '20261123010000_job_trace_context': jobTraceContext,
   '20261201000000_artifact_sha256': artifactSha256,
+  '20261201010000_job_progress_watch': jobProgressWatch,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

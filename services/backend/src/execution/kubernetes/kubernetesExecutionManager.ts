@@ -204,7 +204,17 @@ export class KubernetesExecutionManager implements ExecutionManager {
     }
     const ended = hasEnded(found);
     if (!ended) return { kind: 'active' };
-    return { kind: 'finished', status: ended.type === 'Complete' ? 'succeeded' : 'failed' };
+    const at = ended.lastTransitionTime ? { at: new Date(ended.lastTransitionTime) } : {};
+    if (ended.type === 'Complete') return { kind: 'finished', outcome: 'succeeded', ...at };
+    return {
+      kind: 'finished',
+      outcome: 'failed',
+      error: {
+        code: 'lost',
+        message: `The Kubernetes Job ${this.jobName(job)} failed (${ended.reason ?? 'no reason given'}) and its trainer's report never arrived`,
+      },
+      ...at,
+    };
   }
 
   async logs(job: JobRow, options: { follow: boolean }): Promise<Readable | undefined> {

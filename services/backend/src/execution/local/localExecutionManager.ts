@@ -80,9 +80,14 @@ export class LocalExecutionManager implements ExecutionManager {
       const res = await this.client.get(url, job.id);
       if (res.status === 404) return { kind: 'unknown' };
       if (!res.body) return { kind: 'unreachable', reason: `HTTP ${res.status}` };
-      return ['starting', 'running'].includes(res.body.status)
-        ? { kind: 'active' }
-        : { kind: 'finished', status: res.body.status };
+      const training = res.body;
+      if (training.status === 'starting' || training.status === 'running') return { kind: 'active' };
+      return {
+        kind: 'finished',
+        outcome: training.status,
+        ...(training.error ? { error: training.error } : {}),
+        ...(training.finishedAt ? { at: new Date(training.finishedAt) } : {}),
+      };
     } catch (err) {
       return { kind: 'unreachable', reason: err instanceof Error ? err.message : String(err) };
     }
