@@ -257,6 +257,14 @@ describe('training jobs', () => {
       );
       expect(res.status).toBe(422);
       expect(res.body.issues?.map((i) => i.path)).toEqual(expect.arrayContaining(['body.seq', 'body.epoch']));
+      // Without the job's token, the same body learns nothing of the schema.
+      const stranger = await t.anonymous.post<ProblemBody>(
+        `/v1/jobs/${job.id}/callback`,
+        { seq: 0, type: 'progress', timestamp: now() },
+        { key: 'vtpcb_not_this_jobs_token_0000000000' },
+      );
+      expect(stranger.status).toBe(401);
+      expect(stranger.body.issues).toBeUndefined();
     });
 
     it('acknowledges duplicates without storing them twice, and never moves a job backwards', async () => {
@@ -313,7 +321,7 @@ describe('training jobs', () => {
       expect(bad.status).toBe(422);
     });
 
-    it('a terminal state is final: later events are acknowledged and change nothing', async () => {
+    it('a terminal state is final: the job tokens are revoked, later events are refused and change nothing', async () => {
       const job = await createJob();
       const token = await dispatchByHand(t.database.url, job.id);
       await callback(job.id, token, { seq: 1, type: 'started', totalEpochs: 2 });
@@ -323,11 +331,32 @@ describe('training jobs', () => {
         error: { code: 'framework_error', message: 'CUDA says no' },
       });
       const after = await callback(job.id, token, { seq: 3, type: 'completed', metrics: {}, artifacts: [] });
-      expect(after.status).toBe(200);
-      expect(after.body.accepted).toBe(false);
+      expect(after.status).toBe(401);
       const state = (await user.get<Job>(`/v1/jobs/${job.id}`)).body;
       expect(state.status).toBe('failed');
       expect(state.error).toEqual({ code: 'framework_error', message: 'CUDA says no' });
+      const history = (await user.get<{ items: { seq: number }[] }>(`/v1/jobs/${job.id}/events`)).body.items;
+      expect(history.map((e) => e.seq)).toEqual([1, 2]);
+    });
+
+    it('a trainer holding the token of an earlier hand-over of the job keeps reporting until the job ends', async () => {
+      const job = await createJob();
+      const first = await dispatchByHand(t.database.url, job.id);
+      // The hand-over looked lost and the job went back to the queue; the next hand-over issued another token.
+      const db = knex({ client: 'pg', connection: t.database.url });
+      await db('jobs').where({ id: job.id }).update({ status: 'queued' });
+      await db.destroy();
+      const second = await dispatchByHand(t.database.url, job.id);
+      expect((await callback(job.id, first, { seq: 1, type: 'started', totalEpochs: 1 })).body.accepted).toBe(
+        true,
+      );
+      expect((await callback(job.id, second, { seq: 2, type: 'heartbeat' })).body.accepted).toBe(true);
+      const progress = { seq: 3, type: 'progress', epoch: 1, totalEpochs: 1, metrics: { 'train/loss': 0.5 } };
+      expect((await callback(job.id, first, progress)).body.accepted).toBe(true);
+      expect((await user.get<Job>(`/v1/jobs/${job.id}`)).body.progress.epoch).toBe(1);
+      await callback(job.id, first, { seq: 4, type: 'completed', metrics: {}, artifacts: [] });
+      for (const token of [first, second])
+        expect((await callback(job.id, token, { seq: 5, type: 'heartbeat' })).status).toBe(401);
     });
 
     it('streams events live over SSE and ends the stream when the job ends', async () => {

@@ -11,7 +11,8 @@ export interface ConcurrencyLimits {
 
 export interface ClaimedJob {
   row: JobRow;
-  /** Issued fresh at every hand-over; only its hash is stored, and any older token stops working. */
+  /** Issued fresh at every hand-over; only its hash is stored. A trainer still holding an earlier one of the
+   * job's tokens keeps reporting with it until the job ends. */
   callbackToken: string;
 }
 
@@ -59,7 +60,9 @@ export async function claimQueuedJobs(db: Db, limits: ConcurrencyLimits, max = 2
         .where({ id: job.id, status: 'queued' })
         .update({
           status: 'dispatching',
-          callback_token_hash: hashSecret(callbackToken),
+          callback_token_hashes: trx.raw('array_append(callback_token_hashes, ?)', [
+            hashSecret(callbackToken),
+          ]),
           attempts: job.attempts + 1,
           dispatched_at: trx.fn.now(),
           updated_at: trx.fn.now(),

@@ -6,6 +6,16 @@ import { isFinished, UNFINISHED } from './jobLifecycle.ts';
 import type { JobRow, JobStore } from './jobStore.ts';
 
 /**
+ * Same answer for an unknown job, a wrong token and a job that ended (its tokens are revoked): a token must not
+ * reveal which jobs exist.
+ */
+function checkToken(job: JobRow | undefined, token: string): JobRow {
+  if (!job?.callback_token_hashes.some((hash) => secretMatchesHash(token, hash)))
+    throw new UnauthorizedError('Invalid callback token for this job', 'invalid_callback_token');
+  return job;
+}
+
+/**
  * Applies trainer callbacks. Each event is stored once (its seq is the key); its effect on the job is applied
  * under a row lock and only forwards: a late or duplicate event never moves a job backwards, and nothing
  * changes a job once it is terminal.
@@ -18,13 +28,17 @@ export class EventIngest {
     this.onJobEnded = onJobEnded;
   }
 
+  /** Throws unless `token` is one of the unfinished job's callback tokens. */
+  async authenticate(jobId: string, token: string): Promise<void> {
+    checkToken(await this.jobs.find(jobId), token);
+  }
+
   async ingest(jobId: string, token: string, event: TrainerEvent): Promise<{ accepted: boolean }> {
     const result = await this.jobs.db.transaction(async (trx) => {
-      const job = await trx('jobs').where({ id: jobId }).forUpdate().first<JobRow | undefined>();
-      // Same answer for an unknown job and a wrong token: a token must not reveal which jobs exist.
-      if (!job || !secretMatchesHash(token, job.callback_token_hash)) {
-        throw new UnauthorizedError('Invalid callback token for this job', 'invalid_callback_token');
-      }
+      const job = checkToken(
+        await trx('jobs').where({ id: jobId }).forUpdate().first<JobRow | undefined>(),
+        token,
+      );
       const { seq, type, timestamp, ...payload } = event;
       const inserted = await trx('job_events')
         .insert({ job_id: jobId, seq, type, timestamp, payload: JSON.stringify(payload) })

@@ -9,7 +9,6 @@ import {
   modelCatalog,
 } from '@vtp/shared-schemas';
 import type { Principal } from '../auth/principal.ts';
-import { generateSecret, hashSecret } from '../auth/secrets.ts';
 import type { DatasetStore } from '../datasets/datasetStore.ts';
 import { isFinished } from './jobLifecycle.ts';
 import type { JobRow, JobStore } from './jobStore.ts';
@@ -44,24 +43,20 @@ export class JobService {
   ): Promise<{ job: Job; created: boolean }> {
     await this.checkReferences(principal, body);
     const requestHash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
-    const { row, created } = await this.jobs.insert(
-      {
-        id: randomUUID(),
-        user_id: principal.userId,
-        dataset_id: body.datasetId,
-        framework: body.framework,
-        model: body.model,
-        hyperparameters: body.hyperparameters,
-        resources: body.resources ?? null,
-        max_duration_seconds: body.maxDurationSeconds ?? null,
-        initial_weights: body.initialWeights ?? null,
-        idempotency_key: idempotencyKey ?? null,
-        request_hash: requestHash,
-        trace_context: currentTraceContext() ?? null,
-      },
-      // No trainer holds a token until dispatch issues one; this placeholder matches no token.
-      hashSecret(generateSecret('unissued')),
-    );
+    const { row, created } = await this.jobs.insert({
+      id: randomUUID(),
+      user_id: principal.userId,
+      dataset_id: body.datasetId,
+      framework: body.framework,
+      model: body.model,
+      hyperparameters: body.hyperparameters,
+      resources: body.resources ?? null,
+      max_duration_seconds: body.maxDurationSeconds ?? null,
+      initial_weights: body.initialWeights ?? null,
+      idempotency_key: idempotencyKey ?? null,
+      request_hash: requestHash,
+      trace_context: currentTraceContext() ?? null,
+    });
     if (!created && row.request_hash !== requestHash) {
       throw new ConflictError(
         'This Idempotency-Key was already used for a different request',

@@ -27,7 +27,8 @@ export interface JobRow {
   status: JobStatus;
   idempotency_key: string | null;
   request_hash: string;
-  callback_token_hash: string;
+  /** One per hand-over; any is accepted while the job is unfinished, none once it ended. */
+  callback_token_hashes: string[];
   epoch: number;
   total_epochs: number;
   latest_metrics: Metrics | null;
@@ -122,7 +123,7 @@ export class JobStore {
   }
 
   /** Inserts the job unless the user already used this idempotency key; returns the row and whether it is new. */
-  async insert(job: NewJob, callbackTokenHash: string): Promise<{ row: JobRow; created: boolean }> {
+  async insert(job: NewJob): Promise<{ row: JobRow; created: boolean }> {
     const [row] = await this.db('jobs')
       .insert({
         ...job,
@@ -131,7 +132,6 @@ export class JobStore {
         initial_weights: job.initial_weights ? JSON.stringify(job.initial_weights) : null,
         trace_context: job.trace_context ? JSON.stringify(job.trace_context) : null,
         status: 'queued',
-        callback_token_hash: callbackTokenHash,
       })
       .onConflict(['user_id', 'idempotency_key'])
       .ignore()
@@ -208,7 +208,13 @@ export class JobStore {
     const [row] = await trx('jobs')
       .where({ id })
       .whereIn('status', from)
-      .update({ ...patch, status: to, updated_at: trx.fn.now() })
+      // A job that ended takes no more reports: its callback tokens are revoked with the move.
+      .update({
+        ...patch,
+        ...(isFinished(to) ? { callback_token_hashes: [] } : {}),
+        status: to,
+        updated_at: trx.fn.now(),
+      })
       .returning<JobRow[]>('*');
     return row;
   }
@@ -277,6 +283,7 @@ export class JobStore {
         updated_at: this.db.fn.now(),
         error_code: error.code,
         error_message: error.message,
+        callback_token_hashes: [],
       })
       .returning<{ id: string }[]>('id');
     return rows.map((r) => r.id);

@@ -21,7 +21,7 @@ export function jobRow(overrides: Partial<JobRow> = {}): JobRow {
     status: 'dispatching',
     idempotency_key: null,
     request_hash: 'hash',
-    callback_token_hash: 'hash',
+    callback_token_hashes: ['hash'],
     epoch: 0,
     total_epochs: 2,
     latest_metrics: null,

@@ -8,7 +8,11 @@ export async function dispatchByHand(databaseUrl: string, jobId: string): Promis
   try {
     const updated = await db('jobs')
       .where({ id: jobId, status: 'queued' })
-      .update({ status: 'dispatching', callback_token_hash: hashSecret(token), dispatched_at: db.fn.now() });
+      .update({
+        status: 'dispatching',
+        callback_token_hashes: db.raw('array_append(callback_token_hashes, ?)', [hashSecret(token)]),
+        dispatched_at: db.fn.now(),
+      });
     if (updated !== 1) throw new Error(`job ${jobId} was not queued`);
   } finally {
     await db.destroy();

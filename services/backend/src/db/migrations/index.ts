@@ -3,6 +3,7 @@ import * as initial from './20261123000000_initial.ts';
 import * as jobTraceContext from './20261123010000_job_trace_context.ts';
 import * as artifactSha256 from './20261201000000_artifact_sha256.ts';
 import * as jobProgressWatch from './20261201010000_job_progress_watch.ts';
+import * as callbackTokenPerHandover from './20261201020000_callback_token_per_handover.ts';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   '20261123010000_job_trace_context': jobTraceContext,
   '20261201000000_artifact_sha256': artifactSha256,
   '20261201010000_job_progress_watch': jobProgressWatch,
+  '20261201020000_callback_token_per_handover': callbackTokenPerHandover,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

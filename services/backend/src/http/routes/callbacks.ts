@@ -12,7 +12,14 @@ export function callbackRoutes(ingest: EventIngest): Router {
     if (!token)
       throw new UnauthorizedError('Send the job callback token as a Bearer token', 'missing_callback_token');
     const { id } = parseInput(JobIdParams, req.params, 'path');
-    const event = parseInput(TrainerEvent, req.body, 'body');
+    let event: TrainerEvent;
+    try {
+      event = parseInput(TrainerEvent, req.body, 'body');
+    } catch (err) {
+      // Only a caller holding the job's token learns what the schema expects.
+      await ingest.authenticate(id, token);
+      throw err;
+    }
     const { accepted } = await ingest.ingest(id, token, event);
     const body: CallbackResponseBody = { accepted, seq: event.seq };
     res.json(body);
