@@ -27,6 +27,18 @@ async function call<T>(url: string, init: RequestInit, expected: number): Promis
   return JSON.parse(text) as T;
 }
 
+/** Set once the platform runs: a signal stops it before the demo exits (a SIGKILL leaves it to EXIT_WITH_PARENT). */
+let stopPlatform: (() => Promise<void>) | undefined;
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
+  process.once(signal, () => {
+    say(`${signal}: stopping the platform`);
+    void (stopPlatform?.() ?? Promise.resolve()).finally(() => process.exit(code));
+  });
+}
+
 async function main(): Promise<number> {
   say('preparing the Python environment (cached after the first run)');
   const python = await preparePythonEnv(repoRoot, {
@@ -42,6 +54,7 @@ async function main(): Promise<number> {
   say(`starting the platform (embedded PostgreSQL and S3 under ${dataDir})`);
   const backendLog: string[] = [];
   const platform = await startPlatform(repoRoot, dataDir, (line) => backendLog.push(line));
+  stopPlatform = () => platform.stop();
   try {
     say(`backend ready at ${platform.url}`);
     const admin = { authorization: `Bearer ${platform.adminKey}`, 'content-type': 'application/json' };

@@ -24,6 +24,8 @@ export async function startPlatform(
       ...process.env,
       PORT: String(port),
       DATA_DIR: dataDir,
+      // The demo killed outright must not leave the platform running.
+      EXIT_WITH_PARENT: 'true',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -49,14 +51,19 @@ export async function startPlatform(
     await new Promise((r) => setTimeout(r, 300));
   }
   const adminKey = (await readFile(join(dataDir, 'admin-api-key'), 'utf8')).trim();
+  let stopping: Promise<void> | undefined;
   return {
     url,
     adminKey,
-    stop: async () => {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-      await exited;
-      clearTimeout(timer);
+    stop: () => {
+      stopping ??= (async () => {
+        if (child.exitCode === null) child.kill('SIGTERM');
+        // The backend bounds its own shutdown; this is only for one that is wedged beyond that.
+        const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+        await exited;
+        clearTimeout(timer);
+      })();
+      return stopping;
     },
   };
 }

@@ -1,7 +1,7 @@
 export { ConfigError, checkCredentialPair, loadConfig } from './config.ts';
 export * from './errors.ts';
 export { freePort, listen, type RunningServer } from './http.ts';
-export { Lifecycle } from './lifecycle.ts';
+export { DEFAULT_SHUTDOWN_GRACE_MS, EXIT_SHUTDOWN_TIMED_OUT, Lifecycle } from './lifecycle.ts';
 export { createLogger, type Logger } from './logger.ts';
 export { createHttpMetrics, type HttpMetrics } from './metrics.ts';
 export { notFoundHandler, problemBody, problemHandler } from './problem.ts';

@@ -1,12 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import {
-  ConfigError,
-  createLogger,
-  InputError,
-  type Lifecycle,
-  type Logger,
-  startTelemetry,
-} from '@vtp/service-kit';
+import { ConfigError, createLogger, InputError, startTelemetry } from '@vtp/service-kit';
 import type { TrainerAdapter } from './adapter.ts';
 import { loadTrainerConfig } from './config.ts';
 import { createTrainerRuntime } from './runtime.ts';
@@ -55,20 +48,8 @@ async function serve(adapter: TrainerAdapter, env: NodeJS.ProcessEnv): Promise<u
   service.lifecycle.addShutdownHook('telemetry', () => telemetry.shutdown());
   await service.start();
   service.lifecycle.exitOnSignals();
-  if (config.exitWithParent) exitWithParent(service.lifecycle, logger);
+  if (config.exitWithParent) service.lifecycle.exitWithParent();
   return undefined;
-}
-
-/** Node has no parent-death signal: poll the parent pid, which changes when the parent dies. */
-function exitWithParent(lifecycle: Lifecycle, logger: Logger): void {
-  const parent = process.ppid;
-  const timer = setInterval(() => {
-    if (process.ppid === parent) return;
-    clearInterval(timer);
-    logger.warn({ parent }, 'the process that started this trainer is gone; shutting down');
-    void lifecycle.shutdown().then(() => process.exit(0));
-  }, 1000);
-  timer.unref();
 }
 
 async function runOnce(adapter: TrainerAdapter, args: string[], env: NodeJS.ProcessEnv): Promise<number> {

@@ -146,8 +146,21 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     const ingest = new EventIngest(jobStore, () => dispatcher?.nudge());
 
     const metrics = createHttpMetrics('vtp_backend');
+    const stopping = new AbortController();
     const logs = new JobLogs(jobStore, objects, manager);
-    const app = createApp({ logger, db, objects, metrics, users, datasets, jobs, logs, ingest, notifier });
+    const app = createApp({
+      logger,
+      db,
+      objects,
+      metrics,
+      users,
+      datasets,
+      jobs,
+      logs,
+      ingest,
+      notifier,
+      stopping: stopping.signal,
+    });
     const server = await listen(app, config.PORT);
     lifecycle.addShutdownHook('http-server', () => server.close());
 
@@ -185,6 +198,8 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       monitor.start();
     }
     lifecycle.addShutdownHook('job-monitor', () => monitor.stop());
+    // Registered last, so it runs first: event and log streams end before the HTTP server waits for requests.
+    lifecycle.addShutdownHook('end-streams', () => stopping.abort());
     logger.info({ url: server.url, executionMode: config.EXECUTION_MODE }, 'backend listening');
     return { url: server.url, port: server.port, adminKey, lifecycle, stop: () => lifecycle.shutdown() };
   } catch (err) {

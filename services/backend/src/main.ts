@@ -9,6 +9,7 @@ try {
   const backend = await startBackend(config, logger);
   backend.lifecycle.addShutdownHook('telemetry', () => telemetry.shutdown());
   backend.lifecycle.exitOnSignals();
+  if (config.EXIT_WITH_PARENT) backend.lifecycle.exitWithParent();
   if (!config.ADMIN_API_KEY) {
     // Printed on purpose, once, so a newcomer can call the API right away; never logged elsewhere.
     process.stdout.write(

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { request } from 'node:http';
@@ -6,9 +6,12 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { freePort } from '@vtp/service-kit';
 import { afterAll, describe, expect, it } from 'vitest';
-import { datasetForm, sampleZip } from './support/uploads.ts';
+import { startTestBackend } from './support/testBackend.ts';
+import { createThrowawayDatabase } from './support/throwawayDatabase.ts';
+import { datasetForm, sampleZip, uploadSample } from './support/uploads.ts';
 
 const mainScript = join(import.meta.dirname, '..', 'src', 'main.ts');
 
@@ -122,5 +125,94 @@ describe('SIGTERM on the backend (embedded defaults)', () => {
     expect(alive(postmasterPid)).toBe(false);
     expect(existsSync(join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
     expect(await accepts(s3Port)).toBe(false);
+  });
+});
+
+describe('a backend killed outright (SIGKILL runs no exit hook)', () => {
+  let dataDir: string | undefined;
+  let child: ChildProcess | undefined;
+  afterAll(async () => {
+    child?.kill('SIGTERM');
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('leaves its embedded PostgreSQL behind, which the next start on the same DATA_DIR stops and replaces', async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'vtp-killed-'));
+    const first = await startMain(dataDir, await freePort());
+    const leftover = Number.parseInt(await readFile(join(dataDir, 'postgres', 'postmaster.pid'), 'utf8'), 10);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    expect(alive(leftover)).toBe(true);
+
+    const second = await startMain(dataDir, await freePort());
+    child = second.child;
+    expect(alive(leftover)).toBe(false);
+    expect((await fetch(`${second.ready.url}/readyz`)).status).toBe(200);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toEqual({ code: 0, signal: null });
+  });
+});
+
+describe('a backend started with EXIT_WITH_PARENT (as the demo starts it)', () => {
+  let dataDir: string | undefined;
+  afterAll(async () => {
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('shuts down when the process that started it dies', async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'vtp-orphan-backend-'));
+    const database = await createThrowawayDatabase();
+    try {
+      // A shell starts the backend in the background, prints its pid and dies: the backend is orphaned.
+      const { stdout } = await promisify(execFile)(
+        'bash',
+        ['-c', `"${process.execPath}" "${mainScript}" >/dev/null 2>&1 & echo $!; sleep 2`],
+        {
+          env: {
+            PATH: process.env.PATH ?? '',
+            HOME: process.env.HOME ?? '/tmp',
+            PORT: '0',
+            DATABASE_URL: database.url,
+            DATA_DIR: dataDir,
+            ADMIN_API_KEY: 'vtp_orphan_test_admin_key_0123456789',
+            EXIT_WITH_PARENT: 'true',
+          },
+        },
+      );
+      const pid = Number(stdout.trim());
+      expect(pid).toBeGreaterThan(0);
+      const deadline = Date.now() + 30_000;
+      while (alive(pid) && Date.now() < deadline) await sleep(200);
+      const survived = alive(pid);
+      if (survived) process.kill(pid, 'SIGKILL');
+      expect(survived).toBe(false);
+    } finally {
+      await database.drop();
+    }
+  });
+});
+
+describe('open event streams when the backend stops', () => {
+  it('end at once, so the stop does not wait for jobs that are still running', async () => {
+    const t = await startTestBackend();
+    try {
+      const user = await t.newUser();
+      const dataset = await uploadSample(user, 'imagefolder');
+      const created = await user.post<{ id: string }>('/v1/jobs', {
+        framework: 'timm',
+        model: 'test_resnet',
+        datasetId: dataset.id,
+      });
+      const res = await fetch(`${t.backend.url}/v1/jobs/${created.body.id}/events`, {
+        headers: { accept: 'text/event-stream', authorization: `Bearer ${user.key}` },
+      });
+      const body = res.text();
+      const started = Date.now();
+      await t.backend.stop();
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(await body).toContain('retry:');
+    } finally {
+      await t.stop();
+    }
   });
 });

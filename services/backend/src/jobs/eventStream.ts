@@ -9,7 +9,8 @@ const KEEPALIVE_MS = 15_000;
 
 /**
  * Serves a job's events as Server-Sent Events: history first (after `Last-Event-ID` or `after`), then live
- * events as they are stored, and ends once the job has ended and every event is sent.
+ * events as they are stored, and ends once the job has ended and every event is sent, or when the backend
+ * stops (the client reconnects with its Last-Event-ID, to this backend or another replica).
  */
 export function streamJobEvents(
   db: Db,
@@ -18,6 +19,7 @@ export function streamJobEvents(
   afterSeq: number,
   req: Request,
   res: Response,
+  stopping: AbortSignal,
 ): void {
   const lastEventId = Number(req.get('last-event-id'));
   let last = Number.isInteger(lastEventId) && lastEventId > 0 ? lastEventId : afterSeq;
@@ -35,6 +37,7 @@ export function streamJobEvents(
   const close = () => {
     if (closed) return;
     closed = true;
+    stopping.removeEventListener('abort', close);
     unsubscribe();
     clearInterval(keepalive);
     res.end();
@@ -76,5 +79,7 @@ export function streamJobEvents(
   const unsubscribe = notifier.subscribe(jobId, () => void pump());
   const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
   req.on('close', close);
+  if (stopping.aborted) close();
+  else stopping.addEventListener('abort', close, { once: true });
   void pump();
 }

@@ -22,7 +22,13 @@ import type { JobService } from '../../jobs/jobService.ts';
 
 const IdempotencyKey = z.string().min(1).max(200).optional();
 
-export function jobRoutes(jobs: JobService, logs: JobLogs, db: Db, notifier: JobEventNotifier): Router {
+export function jobRoutes(
+  jobs: JobService,
+  logs: JobLogs,
+  db: Db,
+  notifier: JobEventNotifier,
+  stopping: AbortSignal,
+): Router {
   const router = Router();
   router.get('/v1/models', (_req, res) => {
     const body: ModelListResponseBody = {
@@ -53,7 +59,7 @@ export function jobRoutes(jobs: JobService, logs: JobLogs, db: Db, notifier: Job
     const query = parseInput(JobEventsQuery, req.query, 'query');
     await jobs.getRow(principalOf(res), id);
     if (req.accepts(['application/json', 'text/event-stream']) === 'text/event-stream') {
-      streamJobEvents(db, notifier, id, query.after, req, res);
+      streamJobEvents(db, notifier, id, query.after, req, res, stopping);
       return;
     }
     res.json({ items: await listJobEvents(db, id, query.after, query.limit) });
@@ -63,8 +69,9 @@ export function jobRoutes(jobs: JobService, logs: JobLogs, db: Db, notifier: Job
     const { follow } = parseInput(LogsQuery, req.query, 'query');
     const log = await logs.open(await jobs.getRow(principalOf(res), id), follow);
     res.type('text/plain; charset=utf-8');
-    // A reader that hangs up mid-stream is normal, not a server error.
-    await pipeline(log, res).catch((err: NodeJS.ErrnoException) => {
+    // A reader that hangs up mid-stream is normal, not a server error; a backend stopping ends the stream.
+    await pipeline(log, res, { signal: stopping }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ABORT_ERR') return void res.end();
       if (err.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err;
     });
   });
