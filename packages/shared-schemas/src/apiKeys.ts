@@ -1,15 +1,13 @@
-import { Id, Timestamp } from './common.ts';
+import { Id, Text, Timestamp } from './common.ts';
 import { z } from './zod.ts';
 
 export const ApiKeyCreateRequestBody = z
   .strictObject({
-    user: z
-      .string()
-      .trim()
+    user: Text.trim()
       .min(1)
       .max(200)
       .openapi({ description: 'User the key belongs to; created when new', example: 'ada@example.com' }),
-    name: z.string().trim().min(1).max(200).default('default'),
+    name: Text.trim().min(1).max(200).default('default'),
   })
   .openapi('ApiKeyCreateRequestBody');
 export type ApiKeyCreateRequestBody = z.infer<typeof ApiKeyCreateRequestBody>;

@@ -1,9 +1,26 @@
 import { z } from './zod.ts';
 
+/**
+ * Bounds of what PostgreSQL stores, so a value the schema accepts can always be stored: `integer` columns,
+ * text without NUL characters, and timestamps in a sane range (PostgreSQL has no year 0).
+ */
+export const INT32_MAX = 2_147_483_647;
+export const Int32 = z.number().int().max(INT32_MAX);
+/** Text as PostgreSQL stores it: anything but the NUL character. */
+export const Text = z.string().refine((value) => !value.includes('\0'), 'must not contain a NUL character');
+const EARLIEST = Date.UTC(1970, 0, 1);
+const LATEST = Date.UTC(10_000, 0, 1);
+
 export const Id = z.uuid().openapi({ example: '0b8e3a52-5a0c-4a53-9c39-3c0b1c7d3f4e' });
 export type Id = z.infer<typeof Id>;
 
-export const Timestamp = z.iso.datetime({ offset: true }).openapi({ example: '2026-11-23T10:00:00.000Z' });
+export const Timestamp = z.iso
+  .datetime({ offset: true })
+  .refine((value) => {
+    const ms = Date.parse(value);
+    return ms >= EARLIEST && ms < LATEST;
+  }, 'must lie between the years 1970 and 9999')
+  .openapi({ example: '2026-11-23T10:00:00.000Z' });
 
 /** One offending field or file of a rejected request. */
 export const ProblemIssue = z

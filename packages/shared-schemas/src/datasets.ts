@@ -1,10 +1,10 @@
-import { Id, Timestamp } from './common.ts';
+import { Id, Text, Timestamp } from './common.ts';
 import { DatasetFormat } from './frameworks.ts';
 import { z } from './zod.ts';
 
 export const DatasetCreateFields = z
   .object({
-    name: z.string().trim().min(1).max(200),
+    name: Text.trim().min(1).max(200),
     format: DatasetFormat,
   })
   .openapi('DatasetCreateFields');

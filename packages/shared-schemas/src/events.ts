@@ -1,9 +1,9 @@
-import { Id, Timestamp } from './common.ts';
+import { Id, Int32, Text, Timestamp } from './common.ts';
 import { JobError } from './failures.ts';
 import { z } from './zod.ts';
 
 export const Metrics = z
-  .record(z.string().max(100), z.number())
+  .record(Text.max(100), z.number())
   .openapi('Metrics', { example: { 'train/loss': 0.82, 'val/top1': 71.5 } });
 export type Metrics = z.infer<typeof Metrics>;
 
@@ -14,8 +14,8 @@ export const Artifact = z
   .object({
     kind: ArtifactKind,
     uri: z.string().startsWith('s3://').openapi({ example: 's3://vtp/jobs/0b8e.../best.pt' }),
-    bytes: z.number().int().nonnegative(),
-    epoch: z.number().int().nonnegative().optional(),
+    bytes: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+    epoch: Int32.nonnegative().optional(),
     sha256: z
       .string()
       .regex(/^[0-9a-f]{64}$/)
@@ -26,34 +26,34 @@ export const Artifact = z
 export type Artifact = z.infer<typeof Artifact>;
 
 const base = {
-  seq: z.number().int().min(1).openapi({ description: 'Per-job sequence number, increasing from 1' }),
+  seq: Int32.min(1).openapi({ description: 'Per-job sequence number, increasing from 1' }),
   timestamp: Timestamp,
 };
 
 const StartedEvent = z.object({
   ...base,
   type: z.literal('started'),
-  totalEpochs: z.number().int().min(1),
-  frameworkVersion: z.string().max(100).optional(),
+  totalEpochs: Int32.min(1),
+  frameworkVersion: Text.max(100).optional(),
 });
 const ProgressEvent = z.object({
   ...base,
   type: z.literal('progress'),
-  epoch: z.number().int().min(1).openapi({ description: '1-based epoch that just finished' }),
-  totalEpochs: z.number().int().min(1),
+  epoch: Int32.min(1).openapi({ description: '1-based epoch that just finished' }),
+  totalEpochs: Int32.min(1),
   metrics: Metrics,
 });
 const CheckpointEvent = z.object({
   ...base,
   type: z.literal('checkpoint'),
-  epoch: z.number().int().min(0),
+  epoch: Int32.min(0),
   artifacts: z.array(Artifact).min(1),
 });
 const LogEvent = z.object({
   ...base,
   type: z.literal('log'),
   level: z.enum(['debug', 'info', 'warn', 'error']),
-  message: z.string().max(16_000),
+  message: Text.max(16_000),
 });
 /** Where a training is; its trainer reports it with every heartbeat. */
 export const TrainingPhase = z

@@ -1,3 +1,4 @@
+import { Text } from './common.ts';
 import { z } from './zod.ts';
 
 /** Why a job failed: a stable code clients can branch on, plus a human message. */
@@ -21,7 +22,7 @@ export type FailureCode = z.infer<typeof FailureCode>;
 export const JobError = z
   .object({
     code: FailureCode,
-    message: z.string().max(4000),
+    message: Text.max(4000),
   })
   .openapi('JobError');
 export type JobError = z.infer<typeof JobError>;

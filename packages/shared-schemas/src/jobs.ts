@@ -1,4 +1,4 @@
-import { Id, PageQuery, Timestamp } from './common.ts';
+import { Id, INT32_MAX, PageQuery, Timestamp } from './common.ts';
 import { Artifact, Metrics, TrainingPhase } from './events.ts';
 import { JobError } from './failures.ts';
 import { Framework } from './frameworks.ts';
@@ -105,7 +105,13 @@ export type JobListQuery = z.infer<typeof JobListQuery>;
 export const JobIdParams = z.object({ id: Id });
 
 export const JobEventsQuery = z.object({
-  after: z.coerce.number().int().min(0).default(0).openapi({ description: 'Only events with a larger seq' }),
+  after: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(INT32_MAX)
+    .default(0)
+    .openapi({ description: 'Only events with a larger seq' }),
   limit: z.coerce.number().int().min(1).max(1000).default(500),
 });
 

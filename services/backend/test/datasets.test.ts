@@ -4,7 +4,7 @@ import { createS3Client } from '@vtp/service-kit/s3';
 import type { Dataset } from '@vtp/shared-schemas';
 import knex from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildZip, craftZip, imageFolderDataset } from '../src/datasets/archive/testZips.ts';
+import { buildZip, craftZip, imageFolderDataset, yoloDataset } from '../src/datasets/archive/testZips.ts';
 import type { ApiClient } from './support/apiClient.ts';
 import { startTestBackend, type TestBackend } from './support/testBackend.ts';
 import { sampleZip, upload, uploadSample } from './support/uploads.ts';
@@ -161,6 +161,16 @@ describe('datasets', () => {
         422,
         'validation_failed',
         'body.file',
+      ],
+      [
+        // PostgreSQL cannot store a NUL: the database's refusal is the request's fault, not the server's.
+        'a class name PostgreSQL cannot store',
+        async () => ({
+          fields: { name: 'x', format: 'yolo' },
+          zip: await buildZip(yoloDataset({ 'data.yaml': 'names: ["c\\0t", dog]\n' })),
+        }),
+        400,
+        'unstorable_value',
       ],
       [
         'an oversize file',

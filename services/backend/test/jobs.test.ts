@@ -247,6 +247,37 @@ describe('training jobs', () => {
       expect((await user.get<{ items: unknown[] }>(`/v1/jobs/${b.id}/events`)).body.items).toEqual([]);
     });
 
+    it('refuses values the schemas accept but PostgreSQL cannot store with a 422 naming the field, never a 500', async () => {
+      const job = await createJob();
+      const token = await dispatchByHand(t.database.url, job.id);
+      const tooBig = 2 ** 31;
+      const cases: [Record<string, unknown>, string][] = [
+        [{ seq: tooBig, type: 'heartbeat' }, 'body.seq'],
+        [{ seq: 1, type: 'progress', epoch: tooBig, totalEpochs: 2, metrics: {} }, 'body.epoch'],
+        [{ seq: 1, type: 'log', level: 'info', message: 'a \u0000 in the log' }, 'body.message'],
+        [
+          { seq: 1, type: 'progress', epoch: 1, totalEpochs: 2, metrics: { 'loss\u0000': 1 } },
+          'body.metrics',
+        ],
+        [{ seq: 1, type: 'heartbeat', timestamp: '0000-01-01T00:00:00Z' }, 'body.timestamp'],
+      ];
+      for (const [event, path] of cases) {
+        const res = await callback(job.id, token, event);
+        expect(res.status, JSON.stringify(event)).toBe(422);
+        expect((res.body as unknown as ProblemBody).issues?.map((i) => i.path).join()).toContain(path);
+      }
+      const after = await user.get<ProblemBody>(`/v1/jobs/${job.id}/events?after=3000000000`);
+      expect(after.status).toBe(422);
+      const notAnId = Buffer.from(JSON.stringify(['2026-01-01T00:00:00.000Z', 'not-a-uuid'])).toString(
+        'base64url',
+      );
+      const page = await user.get<ProblemBody>(`/v1/jobs?cursor=${notAnId}`);
+      expect(page.status).toBe(422);
+      expect(page.body.issues?.[0]?.path).toBe('query.cursor');
+      const key = await t.admin.post<ProblemBody>('/v1/api-keys', { user: 'ada\u0000@example.com' });
+      expect(key.status).toBe(422);
+    });
+
     it('refuses a malformed event naming the field', async () => {
       const job = await createJob();
       const token = await dispatchByHand(t.database.url, job.id);

@@ -15,6 +15,7 @@ import type { JobEventNotifier } from '../jobs/eventNotifier.ts';
 import type { JobLogs } from '../jobs/jobLogs.ts';
 import type { JobService } from '../jobs/jobService.ts';
 import type { ObjectStore } from '../storage/objectStore.ts';
+import { databaseErrors } from './databaseErrors.ts';
 import { apiKeyRoutes } from './routes/apiKeys.ts';
 import { callbackRoutes } from './routes/callbacks.ts';
 import { datasetRoutes } from './routes/datasets.ts';
@@ -51,6 +52,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(datasetRoutes(deps.datasets));
   app.use(jobRoutes(deps.jobs, deps.logs, deps.db, deps.notifier, deps.stopping));
   app.use(notFoundHandler);
+  app.use(databaseErrors);
   app.use(problemHandler(deps.logger));
   return app;
 }
