@@ -9,6 +9,9 @@ import { BackendReadiness } from '../readiness.ts';
 import { z } from '../zod.ts';
 import { bearerAuth, json, problems } from './responses.ts';
 
+/** Every API route also answers 503 (with Retry-After) while its database is unavailable. */
+const apiProblems = (...statuses: number[]) => problems(...statuses, 503);
+
 export const DatasetPage = pageOf(Dataset, 'DatasetPage');
 export const JobPage = pageOf(Job, 'JobPage');
 export const JobEventList = z.object({ items: z.array(JobEvent) }).openapi('JobEventList');
@@ -53,7 +56,7 @@ export function buildBackendDocument() {
     summary: "Create a user's API key (admin only); the key is returned once",
     security: bearerAuth,
     request: { body: { content: { 'application/json': { schema: ApiKeyCreateRequestBody } } } },
-    responses: { 201: json(ApiKeyCreateResponseBody, 'Created'), ...problems(400, 401, 403, 409, 422) },
+    responses: { 201: json(ApiKeyCreateResponseBody, 'Created'), ...apiProblems(400, 401, 403, 409, 422) },
   });
 
   r.registerPath({
@@ -76,7 +79,7 @@ export function buildBackendDocument() {
         },
       },
     },
-    responses: { 201: json(Dataset, 'Accepted'), ...problems(400, 401, 413, 415, 422) },
+    responses: { 201: json(Dataset, 'Accepted'), ...apiProblems(400, 401, 413, 415, 422) },
   });
   r.registerPath({
     method: 'get',
@@ -84,7 +87,7 @@ export function buildBackendDocument() {
     summary: 'List your datasets, newest first',
     security: bearerAuth,
     request: { query: PageQuery },
-    responses: { 200: json(DatasetPage, 'A page of datasets'), ...problems(401, 422) },
+    responses: { 200: json(DatasetPage, 'A page of datasets'), ...apiProblems(401, 422) },
   });
   r.registerPath({
     method: 'get',
@@ -92,7 +95,7 @@ export function buildBackendDocument() {
     summary: 'One dataset',
     security: bearerAuth,
     request: { params: DatasetIdParams },
-    responses: { 200: json(Dataset, 'The dataset'), ...problems(401, 404, 422) },
+    responses: { 200: json(Dataset, 'The dataset'), ...apiProblems(401, 404, 422) },
   });
   r.registerPath({
     method: 'delete',
@@ -100,7 +103,7 @@ export function buildBackendDocument() {
     summary: 'Delete a dataset and its file (refused while an unfinished job uses it)',
     security: bearerAuth,
     request: { params: DatasetIdParams },
-    responses: { 204: { description: 'Deleted' }, ...problems(401, 404, 409, 422) },
+    responses: { 204: { description: 'Deleted' }, ...apiProblems(401, 404, 409, 422) },
   });
 
   r.registerPath({
@@ -108,7 +111,7 @@ export function buildBackendDocument() {
     path: '/v1/models',
     summary: 'Models each framework can train (all from scratch; none needs weights from the internet)',
     security: bearerAuth,
-    responses: { 200: json(ModelListResponseBody, 'The catalog'), ...problems(401) },
+    responses: { 200: json(ModelListResponseBody, 'The catalog'), ...apiProblems(401) },
   });
   r.registerPath({
     method: 'post',
@@ -128,7 +131,7 @@ export function buildBackendDocument() {
     responses: {
       201: json(Job, 'Created'),
       200: json(Job, 'The job an earlier request with this Idempotency-Key created'),
-      ...problems(400, 401, 409, 422),
+      ...apiProblems(400, 401, 409, 422),
     },
   });
   r.registerPath({
@@ -137,7 +140,7 @@ export function buildBackendDocument() {
     summary: 'List your jobs, newest first',
     security: bearerAuth,
     request: { query: JobListQuery },
-    responses: { 200: json(JobPage, 'A page of jobs'), ...problems(401, 422) },
+    responses: { 200: json(JobPage, 'A page of jobs'), ...apiProblems(401, 422) },
   });
   r.registerPath({
     method: 'get',
@@ -145,7 +148,7 @@ export function buildBackendDocument() {
     summary: 'One job: status, progress, latest metrics, artifacts, error',
     security: bearerAuth,
     request: { params: JobIdParams },
-    responses: { 200: json(Job, 'The job'), ...problems(401, 404, 422) },
+    responses: { 200: json(Job, 'The job'), ...apiProblems(401, 404, 422) },
   });
   r.registerPath({
     method: 'get',
@@ -162,7 +165,7 @@ export function buildBackendDocument() {
           'text/event-stream': { schema: z.string() },
         },
       },
-      ...problems(401, 404, 422),
+      ...apiProblems(401, 404, 422),
     },
   });
   r.registerPath({
@@ -174,7 +177,7 @@ export function buildBackendDocument() {
     request: { params: JobIdParams, query: LogsQuery },
     responses: {
       200: { description: 'The log as plain text', content: { 'text/plain': { schema: z.string() } } },
-      ...problems(401, 404, 422),
+      ...apiProblems(401, 404, 422),
     },
   });
   r.registerPath({
@@ -186,7 +189,7 @@ export function buildBackendDocument() {
     responses: {
       202: json(Job, 'Cancellation accepted'),
       200: json(Job, 'Already finished'),
-      ...problems(401, 404, 422),
+      ...apiProblems(401, 404, 422),
     },
   });
   r.registerPath({
@@ -197,7 +200,7 @@ export function buildBackendDocument() {
     request: { params: JobIdParams, body: { content: { 'application/json': { schema: TrainerEvent } } } },
     responses: {
       200: json(CallbackResponseBody, 'Stored, or acknowledged as a duplicate'),
-      ...problems(400, 401, 422),
+      ...apiProblems(400, 401, 422),
     },
   });
 

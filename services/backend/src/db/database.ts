@@ -3,11 +3,21 @@ import { migrationSource } from './migrations/index.ts';
 
 export type Db = Knex;
 
+/**
+ * A database blip must fail requests fast (503) rather than hang them: connecting, waiting for a pooled
+ * connection and each statement all have a limit.
+ */
 export function createDatabase(url: string): Db {
   return knex({
     client: 'pg',
-    connection: url,
+    connection: {
+      connectionString: url,
+      connectionTimeoutMillis: 5_000,
+      statement_timeout: 30_000,
+      query_timeout: 35_000,
+    },
     pool: { min: 0, max: 10 },
+    acquireConnectionTimeout: 10_000,
     migrations: { migrationSource, tableName: 'knex_migrations' },
   });
 }

@@ -44,7 +44,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(tracingMiddleware);
   app.use(deps.metrics.middleware);
   app.use(express.json({ limit: '1mb' }));
-  app.use(systemRoutes(deps.db, deps.objects, deps.metrics));
+  app.use(systemRoutes(deps.db, deps.objects, deps.metrics, deps.logger));
   // The callback carries its own per-job token; everything else under /v1 needs an API key.
   app.use(callbackRoutes(deps.ingest));
   app.use('/v1', requireApiKey(deps.users));

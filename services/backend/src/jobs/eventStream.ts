@@ -70,14 +70,18 @@ export function streamJobEvents(
         }
       } while (again && !closed);
     } catch {
-      close();
+      // The database is away: the stream stays open, and the next notification or poll tries again.
     } finally {
       pumping = false;
     }
   };
 
   const unsubscribe = notifier.subscribe(jobId, () => void pump());
-  const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
+  // Also a slow poll: a notification lost while the database connection was down is picked up here.
+  const keepalive = setInterval(() => {
+    res.write(': keepalive\n\n');
+    void pump();
+  }, KEEPALIVE_MS);
   req.on('close', close);
   if (stopping.aborted) close();
   else stopping.addEventListener('abort', close, { once: true });

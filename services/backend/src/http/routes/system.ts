@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { apiReference } from '@scalar/express-api-reference';
-import type { HttpMetrics } from '@vtp/service-kit';
+import type { HttpMetrics, Logger } from '@vtp/service-kit';
 import type { BackendReadiness } from '@vtp/shared-schemas';
 import { Router } from 'express';
 import type { Db } from '../../db/database.ts';
@@ -20,16 +20,22 @@ function scalarBundlePath(): string {
   return join(dirname(require.resolve('@scalar/api-reference')), 'browser', 'standalone.js');
 }
 
-async function check(probe: () => Promise<unknown>): Promise<{ ok: boolean; detail?: string }> {
+/** The reason stays in the log: a readiness answer never tells where the database or the bucket is. */
+async function check(
+  what: string,
+  probe: () => Promise<unknown>,
+  logger: Logger,
+): Promise<{ ok: boolean; detail?: string }> {
   try {
     await probe();
     return { ok: true };
   } catch (err) {
-    return { ok: false, detail: err instanceof Error ? err.message : String(err) };
+    logger.warn({ err }, `readiness: ${what} unavailable`);
+    return { ok: false, detail: `${what} unavailable` };
   }
 }
 
-export function systemRoutes(db: Db, objects: ObjectStore, metrics: HttpMetrics): Router {
+export function systemRoutes(db: Db, objects: ObjectStore, metrics: HttpMetrics, logger: Logger): Router {
   const router = Router();
   const document = loadOpenApiDocument();
   router.get('/healthz', (_req, res) => {
@@ -37,8 +43,8 @@ export function systemRoutes(db: Db, objects: ObjectStore, metrics: HttpMetrics)
   });
   router.get('/readyz', async (_req, res) => {
     const [database, storage] = await Promise.all([
-      check(() => db.raw('select 1')),
-      check(() => objects.ping()),
+      check('database', () => db.raw('select 1'), logger),
+      check('object storage', () => objects.ping(), logger),
     ]);
     const body: BackendReadiness = { ready: database.ok && storage.ok, checks: { database, storage } };
     res.status(body.ready ? 200 : 503).json(body);
