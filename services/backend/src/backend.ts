@@ -143,7 +143,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       logger.info({ outcome }, 'reconciled trainings with the executor');
     }
     const jobs = new JobService(jobStore, datasetStore, manager, () => dispatcher?.nudge());
-    const ingest = new EventIngest(jobStore, () => dispatcher?.nudge());
+    const ingest = new EventIngest(jobStore, config.BUCKET_NAME, () => dispatcher?.nudge());
 
     const metrics = createHttpMetrics('vtp_backend');
     const stopping = new AbortController();

@@ -278,6 +278,32 @@ describe('training jobs', () => {
       expect(key.status).toBe(422);
     });
 
+    it("refuses artifacts outside the job's own output prefix: a job's token reaches no other object", async () => {
+      const job = await createJob();
+      const token = await dispatchByHand(t.database.url, job.id);
+      await callback(job.id, token, { seq: 1, type: 'started', totalEpochs: 1 });
+      const elsewhere = [
+        's3://vtp-test/datasets/someone-elses.zip',
+        `s3://another-bucket/jobs/${job.id}/training.log`,
+        `s3://vtp-test/jobs/${job.id}/`,
+      ];
+      for (const [index, uri] of elsewhere.entries()) {
+        const res = await callback(job.id, token, {
+          seq: 2 + index,
+          type: 'completed',
+          metrics: {},
+          artifacts: [{ kind: 'log', uri, bytes: 10 }],
+        });
+        expect(res.status, uri).toBe(422);
+        expect((res.body as unknown as ProblemBody).issues?.map((i) => i.path)).toEqual([
+          'body.artifacts.0.uri',
+        ]);
+      }
+      const state = (await user.get<Job>(`/v1/jobs/${job.id}`)).body;
+      expect(state.status).toBe('running');
+      expect(state.artifacts).toEqual([]);
+    });
+
     it('refuses a malformed event naming the field', async () => {
       const job = await createJob();
       const token = await dispatchByHand(t.database.url, job.id);

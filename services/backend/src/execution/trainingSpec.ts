@@ -1,5 +1,6 @@
 import type { TraceContext, TrainingStartRequestBody } from '@vtp/shared-schemas';
 import type { StoredDataset } from '../datasets/datasetStore.ts';
+import { jobOutputPrefix } from '../jobs/jobOutputs.ts';
 import type { JobRow } from '../jobs/jobStore.ts';
 
 export interface SpecInputs {
@@ -10,10 +11,6 @@ export interface SpecInputs {
   callbackToken: string;
   initialWeightsUri?: string | undefined;
   traceContext?: TraceContext | undefined;
-}
-
-export function jobOutputPrefix(bucket: string, jobId: string): string {
-  return `s3://${bucket}/jobs/${jobId}/`;
 }
 
 /** The trainer's whole view of a job: everything it needs, over HTTP, and nothing else. */

@@ -1,8 +1,9 @@
-import { UnauthorizedError } from '@vtp/service-kit';
+import { InputError, UnauthorizedError } from '@vtp/service-kit';
 import type { TrainerEvent } from '@vtp/shared-schemas';
 import type { Knex } from 'knex';
 import { secretMatchesHash } from '../auth/secrets.ts';
 import { isFinished, UNFINISHED } from './jobLifecycle.ts';
+import { jobOutputPrefix } from './jobOutputs.ts';
 import type { JobRow, JobStore } from './jobStore.ts';
 
 /**
@@ -22,9 +23,11 @@ function checkToken(job: JobRow | undefined, token: string): JobRow {
  */
 export class EventIngest {
   private readonly jobs: JobStore;
+  private readonly bucket: string;
   private readonly onJobEnded: () => void;
-  constructor(jobs: JobStore, onJobEnded: () => void = () => undefined) {
+  constructor(jobs: JobStore, bucket: string, onJobEnded: () => void = () => undefined) {
     this.jobs = jobs;
+    this.bucket = bucket;
     this.onJobEnded = onJobEnded;
   }
 
@@ -39,6 +42,7 @@ export class EventIngest {
         await trx('jobs').where({ id: jobId }).forUpdate().first<JobRow | undefined>(),
         token,
       );
+      this.checkArtifacts(jobId, event);
       const { seq, type, timestamp, ...payload } = event;
       const inserted = await trx('job_events')
         .insert({ job_id: jobId, seq, type, timestamp, payload: JSON.stringify(payload) })
@@ -57,6 +61,18 @@ export class EventIngest {
       this.onJobEnded();
     }
     return result;
+  }
+
+  /** A trainer reports only what it wrote under its job's prefix: a token for one job reaches no other object. */
+  private checkArtifacts(jobId: string, event: TrainerEvent): void {
+    if (!('artifacts' in event)) return;
+    const prefix = jobOutputPrefix(this.bucket, jobId);
+    const outside = event.artifacts.flatMap((artifact, index) =>
+      artifact.uri.startsWith(prefix) && artifact.uri.length > prefix.length
+        ? []
+        : [{ path: `body.artifacts.${index}.uri`, message: `must lie under ${prefix}` }],
+    );
+    if (outside.length) throw new InputError('Artifacts must lie under the job output prefix', outside);
   }
 
   private async apply(trx: Knex.Transaction, job: JobRow, event: TrainerEvent): Promise<void> {

@@ -2,6 +2,7 @@ import { buffer } from 'node:stream/consumers';
 import { type Artifact, type ArtifactKind, Metrics } from '@vtp/shared-schemas';
 import { z } from 'zod';
 import type { ObjectStore } from '../storage/objectStore.ts';
+import { jobOutputKeyPrefix } from './jobOutputs.ts';
 
 /** Where the trainers write under a job's output prefix (packages/trainer-runtime, Training). */
 const LAYOUT: [RegExp, ArtifactKind][] = [
@@ -35,7 +36,7 @@ export class StoredOutputs {
   }
 
   async find(jobId: string): Promise<StoredOutcome> {
-    const prefix = `jobs/${jobId}/`;
+    const prefix = jobOutputKeyPrefix(jobId);
     const artifacts: Artifact[] = [];
     let metricsKey: string | undefined;
     for (const object of await this.objects.list(prefix)) {
