@@ -10,7 +10,19 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export function listen(app: Express, port: number, host = '0.0.0.0'): Promise<RunningServer> {
+/** A connection that sends and receives nothing this long is closed (a stalled client holds no socket). */
+export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
+
+/**
+ * Serves `app`. Requests have no total time limit (a multi-GiB upload takes what it takes; Node's default cut
+ * them at 300 s): only idleness ends one.
+ */
+export function listen(
+  app: Express,
+  port: number,
+  host = '0.0.0.0',
+  idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS,
+): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
     const server = app.listen(port, host, (err?: Error) => {
       if (err) return reject(err);
@@ -26,6 +38,8 @@ export function listen(app: Express, port: number, host = '0.0.0.0'): Promise<Ru
           }),
       });
     });
+    server.requestTimeout = 0;
+    server.timeout = idleTimeoutMs;
     server.once('error', reject);
   });
 }

@@ -52,6 +52,8 @@ export const BackendEnv = z.object({
   // backend with the executor's outcome (and the artifacts found in S3).
   OUTCOME_GRACE_SECONDS: z.coerce.number().int().min(0).default(30),
   MAX_DISPATCH_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
+  // A request that sends and receives nothing this long is cut (uploads have no total time limit).
+  REQUEST_IDLE_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(120),
   // Set by a script that starts the backend (the demo): shut down when that parent is gone.
   EXIT_WITH_PARENT: flag.default(false),
   // false = an API-only replica: it serves requests but leaves dispatching and monitoring to other replicas.

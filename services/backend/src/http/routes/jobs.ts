@@ -68,6 +68,8 @@ export function jobRoutes(
     const { id } = parseInput(JobIdParams, req.params, 'path');
     const { follow } = parseInput(LogsQuery, req.query, 'query');
     const log = await logs.open(await jobs.getRow(principalOf(res), id), follow);
+    // A followed log may stay quiet for long (an epoch without output): idleness does not end it.
+    if (follow) req.setTimeout(0);
     res.type('text/plain; charset=utf-8');
     // A reader that hangs up mid-stream is normal, not a server error; a backend stopping ends the stream.
     await pipeline(log, res, { signal: stopping }).catch((err: NodeJS.ErrnoException) => {
