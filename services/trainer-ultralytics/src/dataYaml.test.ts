@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseDataYaml } from '@vtp/service-kit/datasets';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { writeDataYaml } from './dataYaml.ts';
@@ -53,12 +54,18 @@ describe('writeDataYaml', () => {
     });
   });
 
+  it("takes a Roboflow export's leading ../ as the backend's upload check does (one shared rule)", async () => {
+    const yaml = 'train: ../images/train\nval: ../images/val\nnames: [a, b]\n';
+    expect(parseDataYaml(yaml).faults).toBeUndefined();
+    expect(await written(yaml)).toMatchObject({ train: 'images/train', val: 'images/val' });
+  });
+
   it('names data.yaml and the problem when the dataset cannot be trained on', async () => {
     await expect(writeDataYaml(root, dir)).rejects.toThrow(/^data\.yaml: is missing/);
     await expect(written('train: images/train\n')).rejects.toThrow(/data\.yaml: `names` is missing/);
     await expect(written('names: {0: a, 2: b}\n')).rejects.toThrow(/without gaps; found 0, 2/);
     await expect(written('names: [a]\ntrain: ../../etc\n')).rejects.toThrow(
-      /must be a folder inside the dataset/,
+      /must be a folder inside the archive/,
     );
     await expect(written('names: [a]\nval: images/validation\n')).rejects.toThrow(
       /val: images\/validation is not a folder of the dataset/,

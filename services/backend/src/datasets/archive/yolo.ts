@@ -1,7 +1,7 @@
+import { labelFolderFor, parseDataYaml, type YoloConfig, type YoloSplit } from '@vtp/service-kit/datasets';
 import type { ImageCounts, ProblemIssue } from '@vtp/shared-schemas';
 import { archiveError } from './archiveError.ts';
 import type { DatasetTree } from './datasetTree.ts';
-import { labelFolderFor, parseDataYaml, type YoloConfig, type YoloSplit } from './dataYaml.ts';
 import { IMAGE_EXTENSIONS_TEXT, isImage, stem } from './entryPaths.ts';
 import { findLabelFault } from './labelFile.ts';
 import type { ArchiveLimits } from './limits.ts';

@@ -15,8 +15,9 @@ const DEFAULT_FOLDERS = { train: 'images/train/', val: 'images/val/' };
 /**
  * Reads data.yaml the way Ultralytics does, restricted to what an uploaded archive can honour: `names` as a
  * list or a {0: name} mapping, `nc` if present matching it, and `train`/`val`/`test` as folders inside the
- * archive (default images/train and images/val), a leading ../ dropped as Ultralytics does. `path` is ignored: the trainer sets it to where the archive
- * is unpacked.
+ * archive (default images/train and images/val), a leading ../ dropped as Ultralytics does. `path` is ignored:
+ * the trainer sets it to where the archive is unpacked. The one rule: the backend checks uploads with it and
+ * the Ultralytics trainer writes its data.yaml from it, so an upload accepted is a dataset the trainer takes.
  */
 export function parseDataYaml(text: string): DataYamlResult {
   let document: unknown;

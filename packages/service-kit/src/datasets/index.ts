@@ -1,0 +1,7 @@
+export {
+  type DataYamlResult,
+  labelFolderFor,
+  parseDataYaml,
+  type YoloConfig,
+  type YoloSplit,
+} from './yoloDataYaml.ts';
