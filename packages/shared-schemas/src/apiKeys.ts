@@ -25,3 +25,14 @@ export const ApiKeyCreateResponseBody = z
   })
   .openapi('ApiKeyCreateResponseBody');
 export type ApiKeyCreateResponseBody = z.infer<typeof ApiKeyCreateResponseBody>;
+
+/** A key as it is listed: never the secret, which only its creation answer shows. */
+export const ApiKey = z
+  .object({ id: Id, userId: Id, user: z.string(), name: z.string(), createdAt: Timestamp })
+  .openapi('ApiKey');
+export type ApiKey = z.infer<typeof ApiKey>;
+
+export const ApiKeyListResponseBody = z.object({ items: z.array(ApiKey) }).openapi('ApiKeyListResponseBody');
+export type ApiKeyListResponseBody = z.infer<typeof ApiKeyListResponseBody>;
+
+export const ApiKeyIdParams = z.object({ id: Id });

@@ -70,6 +70,35 @@ describe('auth and API keys', () => {
     expect(reserved.body.code).toBe('reserved_user');
   });
 
+  it('lists keys without their secrets and revokes them at once: your own, or any for the admin', async () => {
+    type Key = { id: string; user: string; name: string };
+    const create = async (user: string, name: string) =>
+      (await t.admin.post<{ id: string; key: string }>('/v1/api-keys', { user, name })).body;
+    const adaLaptop = await create('ada@keys.example', 'laptop');
+    const adaCi = await create('ada@keys.example', 'ci');
+    const bob = await create('bob@keys.example', 'laptop');
+    const ada = t.anonymous.as(adaLaptop.key);
+
+    const own = await ada.get<{ items: Key[] }>('/v1/api-keys');
+    expect(own.body.items.map((k) => k.name)).toEqual(['laptop', 'ci']);
+    expect(own.text).not.toContain(adaLaptop.key);
+    expect((await ada.delete(`/v1/api-keys/${bob.id}`)).status).toBe(404);
+    expect((await ada.delete(`/v1/api-keys/${adaCi.id}`)).status).toBe(204);
+    expect((await t.anonymous.as(adaCi.key).get('/v1/datasets')).status).toBe(401);
+    expect((await ada.get('/v1/datasets')).status).toBe(200);
+
+    const all = await t.admin.get<{ items: Key[] }>('/v1/api-keys');
+    expect(all.body.items.map((k) => k.user)).toEqual(
+      expect.arrayContaining(['admin', 'ada@keys.example', 'bob@keys.example']),
+    );
+    expect((await t.admin.delete(`/v1/api-keys/${bob.id}`)).status).toBe(204);
+    expect((await t.anonymous.as(bob.key).get('/v1/datasets')).status).toBe(401);
+    const adminKey = all.body.items.find((k) => k.user === 'admin');
+    const refused = await t.admin.delete<{ code: string }>(`/v1/api-keys/${adminKey?.id}`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.code).toBe('admin_key');
+  });
+
   it('answers malformed JSON with a 400 problem and unknown routes with a 404 problem', async () => {
     const res = await fetch(`${t.backend.url}/v1/jobs`, {
       method: 'POST',

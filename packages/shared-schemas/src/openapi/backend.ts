@@ -1,5 +1,10 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
-import { ApiKeyCreateRequestBody, ApiKeyCreateResponseBody } from '../apiKeys.ts';
+import {
+  ApiKeyCreateRequestBody,
+  ApiKeyCreateResponseBody,
+  ApiKeyIdParams,
+  ApiKeyListResponseBody,
+} from '../apiKeys.ts';
 import { Health, PageQuery, pageOf } from '../common.ts';
 import { Dataset, DatasetIdParams } from '../datasets.ts';
 import { CallbackResponseBody, JobEvent, TrainerEvent } from '../events.ts';
@@ -57,6 +62,21 @@ export function buildBackendDocument() {
     security: bearerAuth,
     request: { body: { content: { 'application/json': { schema: ApiKeyCreateRequestBody } } } },
     responses: { 201: json(ApiKeyCreateResponseBody, 'Created'), ...apiProblems(400, 401, 403, 409, 422) },
+  });
+  r.registerPath({
+    method: 'get',
+    path: '/v1/api-keys',
+    summary: "The caller's own API keys (every user's for the admin), without their secrets",
+    security: bearerAuth,
+    responses: { 200: json(ApiKeyListResponseBody, 'The keys'), ...apiProblems(401) },
+  });
+  r.registerPath({
+    method: 'delete',
+    path: '/v1/api-keys/{id}',
+    summary: 'Revoke an API key at once (your own; the admin may revoke any but the configured admin key)',
+    security: bearerAuth,
+    request: { params: ApiKeyIdParams },
+    responses: { 204: { description: 'Revoked' }, ...apiProblems(401, 404, 409, 422) },
   });
 
   r.registerPath({
