@@ -1,2 +1,8 @@
 export { isJunk, unsafeEntryFault } from './entries.ts';
-export { RATIO_CHECK_MIN_BYTES, ZIP_SIZE_LIMITS, type ZipSizeLimits } from './limits.ts';
+export {
+  expansionFault,
+  RATIO_CHECK_MIN_BYTES,
+  TOTAL_RATIO_CHECK_MIN_BYTES,
+  ZIP_SIZE_LIMITS,
+  type ZipSizeLimits,
+} from './limits.ts';

@@ -88,6 +88,13 @@ describe('extractZip', () => {
     await expect(extract([{ name: 'a' }, { name: 'b' }], entries)).rejects.toThrow(/2 entries; at most 1/);
   });
 
+  it('refuses many entries that each stay under the per-entry ratio check but together are a bomb', async () => {
+    const justUnder = Buffer.alloc(1024 * 1024 - 1);
+    const entries = Array.from({ length: 80 }, (_, i) => ({ path: `train/cat/${i}.bmp`, data: justUnder }));
+    await writeFile(zip, await zipBuffer(entries));
+    await expect(extractZip(zip, out)).rejects.toThrow(/expands \d+:1 to \d+ bytes.*like a zip bomb/);
+  });
+
   it('skips desktop junk', async () => {
     const summary = await extract([
       { name: '__MACOSX/._train', data: 'junk' },

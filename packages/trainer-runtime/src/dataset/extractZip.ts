@@ -4,8 +4,10 @@ import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
+  expansionFault,
   isJunk,
   RATIO_CHECK_MIN_BYTES,
+  TOTAL_RATIO_CHECK_MIN_BYTES,
   unsafeEntryFault,
   ZIP_SIZE_LIMITS,
   type ZipSizeLimits,
@@ -48,6 +50,7 @@ export async function extractZip(
     }
     await mkdir(destination, { recursive: true });
     const summary: ExtractSummary = { files: 0, bytes: 0 };
+    let compressed = 0;
     for await (const entry of entries(zip)) {
       signal?.throwIfAborted();
       const name = entry.fileName;
@@ -64,15 +67,14 @@ export async function extractZip(
         continue;
       }
       summary.bytes += entry.uncompressedSize;
+      compressed += entry.compressedSize;
       if (summary.bytes > limits.maxUncompressedBytes) {
         throw refuse(name, `takes the archive past ${limits.maxUncompressedBytes} bytes uncompressed`);
       }
-      if (
-        entry.uncompressedSize >= RATIO_CHECK_MIN_BYTES &&
-        entry.uncompressedSize > entry.compressedSize * limits.maxCompressionRatio
-      ) {
-        throw refuse(name, `compresses more than ${limits.maxCompressionRatio}:1, like a zip bomb`);
-      }
+      const bomb =
+        expansionFault(entry.uncompressedSize, entry.compressedSize, limits, RATIO_CHECK_MIN_BYTES) ??
+        expansionFault(summary.bytes, compressed, limits, TOTAL_RATIO_CHECK_MIN_BYTES);
+      if (bomb) throw refuse(name, `${bomb}, like a zip bomb`);
       await mkdir(dirname(target), { recursive: true });
       try {
         // 'wx': a name that appears twice would silently replace the first file.

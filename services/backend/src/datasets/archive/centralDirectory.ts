@@ -1,8 +1,9 @@
+import { expansionFault, RATIO_CHECK_MIN_BYTES, TOTAL_RATIO_CHECK_MIN_BYTES } from '@vtp/service-kit/zip';
 import type { ProblemIssue } from '@vtp/shared-schemas';
 import { type Entry, getFileNameLowLevel, type ZipFile } from 'yauzl';
 import { archiveError, toArchiveError } from './archiveError.ts';
 import { isJunk, unsafeEntryFault } from './entryPaths.ts';
-import { type ArchiveLimits, RATIO_CHECK_MIN_BYTES } from './limits.ts';
+import type { ArchiveLimits } from './limits.ts';
 
 /** What the central directory says, after safety and size checks; junk left out. Paths are archive paths. */
 export interface ArchiveListing {
@@ -34,6 +35,7 @@ export async function readCentralDirectory(zip: ZipFile, limits: ArchiveLimits):
   const unreadable: ProblemIssue[] = [];
   const seen = new Set<string>();
   let totalBytes = 0;
+  let totalCompressed = 0;
   try {
     for await (const entry of zip.eachEntry()) {
       // strictFileNames keeps backslashes so that they can be refused rather than silently rewritten.
@@ -50,13 +52,14 @@ export async function readCentralDirectory(zip: ZipFile, limits: ArchiveLimits):
       if (fault) unsafe.push({ path, message: fault });
 
       totalBytes += entry.uncompressedSize;
-      const ratio = entry.uncompressedSize / Math.max(entry.compressedSize, 1);
-      if (entry.uncompressedSize >= RATIO_CHECK_MIN_BYTES && ratio > limits.maxCompressionRatio) {
-        oversized.push({
-          path,
-          message: `expands ${Math.round(ratio)}:1 to ${entry.uncompressedSize} bytes, above the limit of ${limits.maxCompressionRatio}:1`,
-        });
-      }
+      totalCompressed += entry.compressedSize;
+      const bomb = expansionFault(
+        entry.uncompressedSize,
+        entry.compressedSize,
+        limits,
+        RATIO_CHECK_MIN_BYTES,
+      );
+      if (bomb) oversized.push({ path, message: bomb });
       if (entry.compressionMethod !== STORED && entry.compressionMethod !== DEFLATED) {
         unreadable.push({
           path,
@@ -77,6 +80,8 @@ export async function readCentralDirectory(zip: ZipFile, limits: ArchiveLimits):
   }
 
   if (unsafe.length) throw archiveError('unsafe_archive', 'The archive has unsafe entries', unsafe);
+  const wholeBomb = expansionFault(totalBytes, totalCompressed, limits, TOTAL_RATIO_CHECK_MIN_BYTES);
+  if (wholeBomb) oversized.unshift({ path: '', message: `the archive as a whole ${wholeBomb}` });
   if (totalBytes > limits.maxUncompressedBytes) {
     oversized.unshift({
       path: '',

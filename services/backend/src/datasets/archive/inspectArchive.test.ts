@@ -192,6 +192,26 @@ describe('archives too large', () => {
     expect(pathsOf(err)).toEqual(['train/cat/zeros.bmp']);
   });
 
+  it('refuses many entries that each stay under the per-entry ratio check but together are a bomb', async () => {
+    const justUnder = Buffer.alloc(1024 * 1024 - 1);
+    const entries = Object.fromEntries(
+      Array.from({ length: 80 }, (_, i) => [`train/cat/${i}.bmp`, justUnder]),
+    );
+    const archive = await buildZip(imageFolderDataset(entries));
+    expect(archive.length).toBeLessThan(1024 * 1024);
+    const err = await refusal(inspectUpload(archive, 'imagefolder'));
+    expect(err.code).toBe('archive_too_large');
+    expect(pathsOf(err)).toEqual(['']);
+    expect(err.issues?.[0]?.message).toContain('the archive as a whole expands');
+  });
+
+  it('refuses more classes than the limit, naming where they are listed', async () => {
+    const archive = await buildZip(yoloDataset({ 'data.yaml': 'names: [a, b, c]\n' }));
+    const yolo = await refusal(inspectUpload(archive, 'yolo', { maxClasses: 2 }));
+    expect(yolo.code).toBe('invalid_dataset');
+    expect(yolo.issues).toEqual([{ path: 'data.yaml', message: 'has 3 classes, above the limit of 2' }]);
+  });
+
   it('refuses an archive whose total unpacked size is above the limit', async () => {
     const archive = await buildZip(imageFolderDataset({ 'train/cat/big.png': randomBytes(5000) }));
     const err = await refusal(inspectUpload(archive, 'imagefolder', { maxUncompressedBytes: 4096 }));

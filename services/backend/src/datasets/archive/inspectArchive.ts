@@ -1,5 +1,6 @@
 import type { DatasetFormat, ImageCounts } from '@vtp/shared-schemas';
 import type { ZipFile } from 'yauzl';
+import { archiveError } from './archiveError.ts';
 import { readCentralDirectory } from './centralDirectory.ts';
 import { datasetTree, findDatasetRoot } from './datasetTree.ts';
 import { IMAGEFOLDER_TOP_FOLDERS, inspectImageFolder } from './imageFolder.ts';
@@ -31,6 +32,14 @@ export async function inspectArchive(
     const root = findDatasetRoot(listing, format === 'yolo' ? YOLO_TOP_FOLDERS : IMAGEFOLDER_TOP_FOLDERS);
     const tree = datasetTree(zip, listing, root);
     const summary = format === 'yolo' ? await inspectYolo(tree, limits) : inspectImageFolder(tree);
+    if (summary.classNames.length > limits.maxClasses) {
+      throw archiveError('invalid_dataset', 'The dataset has too many classes', [
+        {
+          path: root + (format === 'yolo' ? 'data.yaml' : 'train/'),
+          message: `has ${summary.classNames.length} classes, above the limit of ${limits.maxClasses}`,
+        },
+      ]);
+    }
     return { root, ...summary };
   } finally {
     zip.close();
