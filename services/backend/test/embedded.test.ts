@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@vtp/service-kit';
@@ -6,6 +6,7 @@ import type { Dataset } from '@vtp/shared-schemas';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type RunningBackend, startBackend } from '../src/backend.ts';
 import { loadBackendConfig } from '../src/config.ts';
+import { startEmbeddedPostgres } from '../src/embedded/postgres.ts';
 import { ApiClient } from './support/apiClient.ts';
 import { uploadSample } from './support/uploads.ts';
 
@@ -44,5 +45,29 @@ describe('embedded defaults (no DATABASE_URL, no S3_ENDPOINT, no ADMIN_API_KEY)'
     expect(fetched.status).toBe(200);
     expect(fetched.body).toEqual(dataset);
     expect((await again.get<{ ready: boolean }>('/readyz')).body.ready).toBe(true);
+  });
+});
+
+// Only root needs the postgres user (PostgreSQL refuses to run as root), so only root changes permissions; CI
+// runs as root.
+describe.skipIf(process.getuid?.() !== 0)('embedded PostgreSQL as root', () => {
+  let parent: string;
+  afterAll(async () => {
+    if (parent) await rm(parent, { recursive: true, force: true });
+  });
+
+  it('changes no permission outside DATA_DIR, and names a parent folder the postgres user cannot enter', async () => {
+    parent = await mkdtemp(join(tmpdir(), 'vtp-parent-'));
+    await chmod(parent, 0o1777); // like /tmp, which an earlier version turned into 0755
+    const logger = createLogger('embedded-test', 'silent');
+    const pg = await startEmbeddedPostgres(join(parent, 'data'), logger);
+    await pg.stop();
+    expect((await stat(parent)).mode & 0o7777).toBe(0o1777);
+
+    await chmod(parent, 0o700);
+    await expect(startEmbeddedPostgres(join(parent, 'other'), logger)).rejects.toThrow(
+      new RegExp(`cannot enter ${parent} \\(mode 700\\).*set DATA_DIR`),
+    );
+    expect((await stat(parent)).mode & 0o7777).toBe(0o700);
   });
 });

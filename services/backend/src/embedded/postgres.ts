@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, mkdir } from 'node:fs/promises';
+import { chmod, mkdir, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { freePort, type Logger } from '@vtp/service-kit';
@@ -80,10 +80,20 @@ function signal(pid: number, name: NodeJS.Signals): void {
   }
 }
 
-/** PostgreSQL refuses to run as root; it then runs as the `postgres` user, who must be able to reach its dir. */
-async function openPathForPostgresUser(dir: string): Promise<void> {
-  for (let d = dirname(dir); d !== dirname(d); d = dirname(d)) {
-    await chmod(d, 0o755).catch(() => undefined);
+/**
+ * PostgreSQL refuses to run as root; it then runs as the `postgres` user, who must be able to reach its dir.
+ * Only DATA_DIR itself is opened for it: a folder above it is never changed (making /tmp 0755 once broke every
+ * other user of a machine), and one the postgres user cannot enter is named, with what to do instead.
+ */
+async function openPathForPostgresUser(dataDir: string): Promise<void> {
+  await chmod(dataDir, 0o755);
+  for (let d = dirname(dataDir); d !== dirname(d); d = dirname(d)) {
+    const { mode } = await stat(d);
+    if ((mode & 0o001) === 0) {
+      throw new Error(
+        `As root, the embedded PostgreSQL runs as the postgres user, who cannot enter ${d} (mode ${(mode & 0o777).toString(8)}): set DATA_DIR to a folder under one it can reach, or set DATABASE_URL`,
+      );
+    }
   }
 }
 
@@ -96,7 +106,7 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
   const databaseDir = resolve(dataDir, 'postgres');
   const isRoot = process.getuid?.() === 0;
   await mkdir(dirname(databaseDir), { recursive: true });
-  if (isRoot) await openPathForPostgresUser(databaseDir);
+  if (isRoot) await openPathForPostgresUser(dirname(databaseDir));
   const port = await freePort();
   const password = 'vtp-embedded';
   // The library rejects with nothing when the server exits while starting: its log says why.
