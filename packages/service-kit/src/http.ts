@@ -20,7 +20,7 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
 export function listen(
   app: Express,
   port: number,
-  host = '0.0.0.0',
+  host = '127.0.0.1',
   idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS,
 ): Promise<RunningServer> {
   return new Promise((resolve, reject) => {

@@ -8,6 +8,7 @@ describe('loadTrainerConfig', () => {
   it('applies the defaults of the framework', () => {
     const config = loadTrainerConfig('timm', 8102, 'run', {});
     expect(config).toMatchObject({
+      host: '127.0.0.1',
       port: 8102,
       workDir: join(tmpdir(), 'vtp-trainer-timm'),
       outboxDir: join(tmpdir(), 'vtp-trainer-timm', 'outbox'),

@@ -14,6 +14,8 @@ function trainerEnv(framework: Framework, defaultPort: number, mode: TrainerMode
   return z
     .object({
       // HTTP port of the trainer API (serve mode).
+      // Address to listen on: loopback unless told otherwise (the container images set 0.0.0.0).
+      HOST: z.string().min(1).default('127.0.0.1'),
       PORT: z.coerce.number().int().min(0).max(65535).default(defaultPort),
       // Bearer token the backend sends on every /v1 call; required to serve, unused by a one-shot `run`.
       TRAINER_TOKEN: mode === 'serve' ? z.string().min(24, 'at least 24 characters') : z.string().optional(),
@@ -59,6 +61,7 @@ function trainerEnv(framework: Framework, defaultPort: number, mode: TrainerMode
     })
     .superRefine(checkCredentialPair)
     .transform((env) => ({
+      host: env.HOST,
       port: env.PORT,
       trainerToken: env.TRAINER_TOKEN,
       s3: {

@@ -83,7 +83,7 @@ export function createTrainerService(
                 'trainer ready',
               ),
         );
-      const server = await listen(app, config.port);
+      const server = await listen(app, config.port, config.host);
       lifecycle.addShutdownHook('http server', async () => {
         stopping.abort();
         // Followed logs end now; their keep-alive connections only turn idle after close() began.

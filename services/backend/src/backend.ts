@@ -161,7 +161,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       notifier,
       stopping: stopping.signal,
     });
-    const server = await listen(app, config.PORT, '0.0.0.0', config.REQUEST_IDLE_TIMEOUT_SECONDS * 1000);
+    const server = await listen(app, config.PORT, config.HOST, config.REQUEST_IDLE_TIMEOUT_SECONDS * 1000);
     lifecycle.addShutdownHook('http-server', () => server.close());
 
     dispatcher = new Dispatcher(

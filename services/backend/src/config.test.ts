@@ -4,9 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { BackendEnv, loadBackendConfig } from './config.ts';
 
 describe('backend configuration', () => {
-  it('defaults to embedded mode on port 8000 with local processes', () => {
+  it('defaults to embedded mode on loopback port 8000 with local processes', () => {
     const config = loadBackendConfig({});
     expect(config).toMatchObject({
+      HOST: '127.0.0.1',
       PORT: 8000,
       DATA_DIR: './.data',
       EXECUTION_MODE: 'subprocess',

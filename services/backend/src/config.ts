@@ -10,6 +10,8 @@ const kubernetesQuantity = z
 /** The backend's whole configuration: the only thing that differs between tiers. */
 export const BackendEnv = z.object({
   // HTTP port of the API.
+  // Address to listen on: loopback unless told otherwise (the container images set 0.0.0.0).
+  HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
   // PostgreSQL connection string; unset = start an embedded PostgreSQL under DATA_DIR.
   DATABASE_URL: z.url().optional(),
