@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@vtp/service-kit';
 import type { Dataset } from '@vtp/shared-schemas';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type RunningBackend, startBackend } from '../src/backend.ts';
 import { loadBackendConfig } from '../src/config.ts';
@@ -31,6 +32,7 @@ describe('embedded defaults (no DATABASE_URL, no S3_ENDPOINT, no ADMIN_API_KEY)'
     expect((await readFile(join(dataDir, 'admin-api-key'), 'utf8')).trim()).toBe(adminKey);
     expect((await stat(join(dataDir, 'admin-api-key'))).mode & 0o077).toBe(0);
     expect((await stat(join(dataDir, 'postgres', 'PG_VERSION'))).isFile()).toBe(true);
+    expect((await stat(join(dataDir, 'postgres-password'))).mode & 0o077).toBe(0);
 
     const admin = new ApiClient(backend.url, adminKey);
     const created = await admin.post<{ key: string }>('/v1/api-keys', { user: 'restart@example.com' });
@@ -69,5 +71,40 @@ describe.skipIf(process.getuid?.() !== 0)('embedded PostgreSQL as root', () => {
       new RegExp(`cannot enter ${parent} \\(mode 700\\).*set DATA_DIR`),
     );
     expect((await stat(parent)).mode & 0o7777).toBe(0o700);
+  });
+});
+
+describe('embedded PostgreSQL credentials', () => {
+  let dataDir: string;
+  afterAll(async () => {
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('are random for each new cluster and kept under DATA_DIR: the old shared password no longer logs in', async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'vtp-credentials-'));
+    const pgServer = await startEmbeddedPostgres(dataDir, createLogger('embedded-test', 'silent'));
+    try {
+      const url = new URL(pgServer.url);
+      expect(url.password).toBe((await readFile(join(dataDir, 'postgres-password'), 'utf8')).trim());
+      expect(url.password).not.toBe('vtp-embedded');
+      const login = async (password: string) => {
+        const client = new pg.Client({
+          connectionString: Object.assign(new URL(url), { password }).toString(),
+        });
+        try {
+          await client.connect();
+          await client.query('select 1');
+          return 'in';
+        } catch (err) {
+          return (err as { code?: string }).code;
+        } finally {
+          await client.end().catch(() => undefined);
+        }
+      };
+      expect(await login(url.password)).toBe('in');
+      expect(await login('vtp-embedded')).toBe('28P01'); // invalid_password
+    } finally {
+      await pgServer.stop();
+    }
   });
 });

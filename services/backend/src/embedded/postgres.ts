@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, stat } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { freePort, type Logger } from '@vtp/service-kit';
@@ -97,6 +98,29 @@ async function openPathForPostgresUser(dataDir: string): Promise<void> {
   }
 }
 
+/** The password of clusters initialised before each got its own: anyone on the machine knew it. */
+const LEGACY_PASSWORD = 'vtp-embedded';
+
+/**
+ * The cluster's superuser password: random for each new cluster, kept in DATA_DIR/postgres-password (0600), so
+ * another user of the machine cannot log in over loopback.
+ */
+async function clusterPassword(dataDir: string, databaseDir: string, logger: Logger): Promise<string> {
+  const file = resolve(dataDir, 'postgres-password');
+  const kept = await readFile(file, 'utf8').catch(() => undefined);
+  if (kept?.trim()) return kept.trim();
+  if (existsSync(resolve(databaseDir, 'PG_VERSION'))) {
+    logger.warn(
+      { databaseDir },
+      'this embedded PostgreSQL was initialised with the shared legacy password; delete DATA_DIR to get a random one',
+    );
+    return LEGACY_PASSWORD;
+  }
+  const password = randomBytes(24).toString('base64url');
+  await writeFile(file, `${password}\n`, { mode: 0o600 });
+  return password;
+}
+
 /**
  * A real PostgreSQL server whose data lives under `dataDir`; started when no DATABASE_URL is set. Data
  * survives restarts: the cluster is initialised only once.
@@ -108,7 +132,7 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
   await mkdir(dirname(databaseDir), { recursive: true });
   if (isRoot) await openPathForPostgresUser(dirname(databaseDir));
   const port = await freePort();
-  const password = 'vtp-embedded';
+  const password = await clusterPassword(dataDir, databaseDir, logger);
   // The library rejects with nothing when the server exits while starting: its log says why.
   const log: string[] = [];
   const keep = (message: unknown) => {
@@ -121,6 +145,7 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
     user: 'postgres',
     password,
     persistent: true,
+    authMethod: 'scram-sha-256',
     createPostgresUser: isRoot,
     // Loopback only, and the socket in the data dir so it never collides with a system PostgreSQL.
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${databaseDir}`],
