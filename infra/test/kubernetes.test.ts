@@ -378,9 +378,23 @@ describe('overlay production', () => {
 
     const ingress = find(objects, 'Ingress', 'backend', 'platform');
     const service = find(objects, 'Service', 'backend', 'platform');
-    const target = ingress.spec.rules[0].http.paths[0].backend.service;
-    expect(target.name).toBe(service.metadata.name);
-    expect(service.spec.ports.map((p: { name: string }) => p.name)).toContain(target.port.name);
+    type IngressPath = {
+      path: string;
+      pathType: string;
+      backend: { service: { name: string; port: { name: string } } };
+    };
+    const paths: IngressPath[] = ingress.spec.rules[0].http.paths;
+    for (const { backend } of paths) {
+      expect(backend.service.name).toBe(service.metadata.name);
+      expect(service.spec.ports.map((p: { name: string }) => p.name)).toContain(backend.service.port.name);
+    }
+    // The API is public; the metrics are not.
+    const routed = (url: string) =>
+      paths.some((p) =>
+        p.pathType === 'Exact' ? url === p.path : url === p.path || url.startsWith(`${p.path}/`),
+      );
+    expect(['/v1/jobs', '/docs', '/openapi.json', '/healthz', '/readyz'].every(routed)).toBe(true);
+    expect(routed('/metrics')).toBe(false);
     expect(ingress.spec.tls).toHaveLength(1);
   });
 

@@ -103,6 +103,8 @@ export const BackendEnv = z.object({
   // CPU and memory (requests = limits) of a training whose job names none.
   DEFAULT_CPU: kubernetesQuantity.default('2'),
   DEFAULT_MEMORY: kubernetesQuantity.default('8Gi'),
+  // Scratch volume of a training pod (the unpacked dataset and its checkpoints): past it the pod is evicted.
+  SCRATCH_SIZE_LIMIT: kubernetesQuantity.default('50Gi'),
 });
 
 function parseNodeSelector(value: string, ctx: z.RefinementCtx): Record<string, string> {

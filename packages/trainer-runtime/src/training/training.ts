@@ -16,6 +16,7 @@ import { findDatasetRoot } from '../dataset/datasetRoot.ts';
 import { downloadObject, MissingObjectError } from '../dataset/downloadObject.ts';
 import { extractZip } from '../dataset/extractZip.ts';
 import type { RunnerEvent, RunnerFile } from '../runner/protocol.ts';
+import { runnerEnvironment } from '../runner/runnerEnvironment.ts';
 import { RunnerProcess } from '../runner/runnerProcess.ts';
 import { TrainingLog } from '../runner/trainingLog.ts';
 import { createWorkspace, type JobWorkspace, jobWorkspace, removeWorkspace } from './jobWorkspace.ts';
@@ -245,7 +246,11 @@ export class Training {
         script: this.deps.adapter.runnerScript,
         configFile: this.workspace.config,
         cwd: this.workspace.dir,
-        env: runnerEnvironment(this.deps.runnerHelperDir, this.deps.adapter.pythonEnv(this.workspace.dir)),
+        env: runnerEnvironment(
+          process.env,
+          this.deps.runnerHelperDir,
+          this.deps.adapter.pythonEnv(this.workspace.dir),
+        ),
       },
       {
         event: (event) => this.onRunnerEvent(event),
@@ -439,14 +444,4 @@ export class Training {
       event,
     );
   }
-}
-
-/** The runner's environment: ours minus the trainer's secrets, plus the helper module and framework settings. */
-function runnerEnvironment(helperDir: string, frameworkEnv: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (/^(TRAINER_TOKEN|TRAINING_SPEC_JSON|AWS_.*)$/.test(name)) continue;
-    env[name] = value;
-  }
-  return { ...env, ...frameworkEnv, PYTHONPATH: helperDir, PYTHONUNBUFFERED: '1' };
 }

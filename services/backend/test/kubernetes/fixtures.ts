@@ -71,6 +71,7 @@ export function jobSettings(overrides: Partial<TrainingJobSettings> = {}): Train
     deadlineSlackSeconds: 60,
     gpuNodeSelector: { 'nvidia.com/gpu.present': 'true' },
     defaultResources: { cpu: '2', memory: '8Gi' },
+    scratchSizeLimit: '50Gi',
     ...overrides,
   };
 }

@@ -70,9 +70,8 @@ describe('training Job builder', () => {
     });
     const mounts = Object.fromEntries((container?.volumeMounts ?? []).map((m) => [m.mountPath, m.name]));
     expect(mounts).toMatchObject({ '/work': 'work', '/tmp': 'tmp' });
-    for (const name of ['work', 'tmp']) {
-      expect(pod?.volumes?.find((v) => v.name === name)?.emptyDir).toBeDefined();
-    }
+    const sizeLimits = Object.fromEntries((pod?.volumes ?? []).map((v) => [v.name, v.emptyDir?.sizeLimit]));
+    expect(sizeLimits).toEqual({ work: '50Gi', tmp: '2Gi', shm: '1Gi' });
   });
 
   it("runs the framework's trainer image and `run` entry point with the job's spec and storage settings", () => {

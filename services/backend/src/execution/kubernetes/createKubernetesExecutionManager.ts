@@ -55,6 +55,7 @@ export function createKubernetesExecutionManager(
       deadlineSlackSeconds: DEADLINE_SLACK_SECONDS,
       gpuNodeSelector: config.GPU_NODE_SELECTOR,
       defaultResources: { cpu: config.DEFAULT_CPU, memory: config.DEFAULT_MEMORY },
+      scratchSizeLimit: config.SCRATCH_SIZE_LIMIT,
     },
     timing: {
       imagePullGraceMs: config.IMAGE_PULL_GRACE_SECONDS * 1000,

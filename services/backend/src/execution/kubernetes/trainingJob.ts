@@ -22,6 +22,8 @@ export interface TrainingJobSettings {
   deadlineSlackSeconds: number;
   gpuNodeSelector: Record<string, string>;
   defaultResources: { cpu: string; memory: string };
+  /** Size limit of the scratch volume (dataset, checkpoints): past it the kubelet evicts the pod. */
+  scratchSizeLimit: string;
   /** Replaces the trainer's `run` command (tests run small scripts in the very same pod shape). */
   command?: ((spec: TrainingStartRequestBody) => string[]) | undefined;
 }
@@ -35,6 +37,10 @@ export const TRACESTATE_ANNOTATION = 'vtp.dev/tracestate';
 export const PLATFORM_SELECTOR = 'app.kubernetes.io/part-of=vtp,app.kubernetes.io/managed-by=vtp-backend';
 
 const RUN_AS = 10001;
+/** Python, torch and the frameworks' temporary files. */
+const TMP_SIZE_LIMIT = '2Gi';
+/** Shared memory of dataloader workers (counted against the pod's memory). */
+const SHM_SIZE_LIMIT = '1Gi';
 const WORK_DIR = '/work';
 
 /**
@@ -188,9 +194,10 @@ export function buildTrainingJob(
             },
           ],
           volumes: [
-            { name: 'work', emptyDir: {} },
-            { name: 'tmp', emptyDir: {} },
-            { name: 'shm', emptyDir: { medium: 'Memory' } },
+            // Every volume is bounded: one training cannot fill its node's disk or memory.
+            { name: 'work', emptyDir: { sizeLimit: settings.scratchSizeLimit } },
+            { name: 'tmp', emptyDir: { sizeLimit: TMP_SIZE_LIMIT } },
+            { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: SHM_SIZE_LIMIT } },
           ],
         },
       },
