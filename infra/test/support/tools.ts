@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
-import { CHECK_TOOLS_ENV, pythonEnvDir } from '../../../packages/trainer-runtime/src/python-env/index.ts';
+import { testToolPath } from '../../../packages/trainer-runtime/src/python-env/index.ts';
 import { repoRoot } from './repo.ts';
 
 export const run = promisify(execFile);
@@ -27,16 +27,14 @@ export function findExecutable(name: string): string | undefined {
 }
 
 /**
- * A linter from infra/requirements-checks.txt, in the cached environment `npm test` prepares (so the version
- * is the pinned one), else on PATH; a clear error when neither has it.
+ * A linter from config/test-tools-requirements.txt, in the cached environment `npm test` prepares (so the
+ * version is the pinned one), else on PATH; a clear error when neither has it.
  */
 export function checkTool(name: 'hadolint' | 'shellcheck'): string {
-  const found =
-    executableIn(join(pythonEnvDir(repoRoot, process.env, CHECK_TOOLS_ENV), 'bin'), name) ??
-    findExecutable(name);
+  const found = testToolPath(repoRoot, name) ?? findExecutable(name);
   if (!found)
     throw new Error(
-      `${name} is not installed: run \`npm test\` from the repository root (it installs infra/requirements-checks.txt) or \`npm run python:env -- --check-tools\``,
+      `${name} is not installed: run \`npm test\` from the repository root (it installs config/test-tools-requirements.txt) or \`npm run python:env -- --test-tools\``,
     );
   return found;
 }

