@@ -255,6 +255,16 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
     }
   });
 
+  it('bounds what trainings take: a quota for the namespace, defaults and a maximum per container', () => {
+    const objects = objectsOf(overlay);
+    const quota = find(objects, 'ResourceQuota', 'training-quota', 'training');
+    expect(Object.keys(quota.spec.hard)).toEqual(
+      expect.arrayContaining(['pods', 'requests.cpu', 'requests.memory', 'requests.nvidia.com/gpu']),
+    );
+    const limits = find(objects, 'LimitRange', 'training-defaults', 'training');
+    expect(limits.spec.limits[0].max).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) });
+  });
+
   it('fences the training pods: no ingress; egress only to DNS, the backend callback port and object storage', () => {
     const objects = objectsOf(overlay);
     const policies = objects.filter((o) => o.kind === 'NetworkPolicy' && o.metadata.namespace === 'training');

@@ -142,7 +142,13 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       const outcome = await manager.reconcile(() => jobStore.listActive());
       logger.info({ outcome }, 'reconciled trainings with the executor');
     }
-    const jobs = new JobService(jobStore, datasetStore, manager, () => dispatcher?.nudge());
+    const jobs = new JobService(
+      jobStore,
+      datasetStore,
+      manager,
+      { cpu: config.MAX_JOB_CPU, memory: config.MAX_JOB_MEMORY, gpu: config.MAX_JOB_GPUS },
+      () => dispatcher?.nudge(),
+    );
     const ingest = new EventIngest(jobStore, config.BUCKET_NAME, () => dispatcher?.nudge());
 
     const metrics = createHttpMetrics('vtp_backend');

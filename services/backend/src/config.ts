@@ -103,6 +103,10 @@ export const BackendEnv = z.object({
   // CPU and memory (requests = limits) of a training whose job names none.
   DEFAULT_CPU: kubernetesQuantity.default('2'),
   DEFAULT_MEMORY: kubernetesQuantity.default('8Gi'),
+  // The most one job may ask for in `resources` (requests above are refused with 422).
+  MAX_JOB_CPU: kubernetesQuantity.default('32'),
+  MAX_JOB_MEMORY: kubernetesQuantity.default('256Gi'),
+  MAX_JOB_GPUS: z.coerce.number().int().min(0).max(64).default(8),
   // Scratch volume of a training pod (the unpacked dataset and its checkpoints): past it the pod is evicted.
   SCRATCH_SIZE_LIMIT: kubernetesQuantity.default('50Gi'),
 });

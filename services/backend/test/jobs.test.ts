@@ -76,6 +76,9 @@ describe('training jobs', () => {
     ['a wrong type', { hyperparameters: { batch: 'big' } }, 'body.hyperparameters.batch'],
     ['an unknown framework', { framework: 'keras' }, 'body.framework'],
     ['a bad resource quantity', { resources: { memory: 'lots' } }, 'body.resources.memory'],
+    ['more CPU than one job may have', { resources: { cpu: '99999' } }, 'body.resources.cpu'],
+    ['more memory than one job may have', { resources: { memory: '1Ti' } }, 'body.resources.memory'],
+    ['more GPUs than one job may have', { resources: { gpu: 16 } }, 'body.resources.gpu'],
   ])('refuses %s with a 422 naming the field', async (_label, patch, path) => {
     const res = await user.post<ProblemBody>('/v1/jobs', {
       framework: 'ultralytics',

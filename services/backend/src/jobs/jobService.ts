@@ -12,6 +12,7 @@ import type { Principal } from '../auth/principal.ts';
 import type { DatasetStore } from '../datasets/datasetStore.ts';
 import { isFinished } from './jobLifecycle.ts';
 import type { JobRow, JobStore } from './jobStore.ts';
+import { type ResourceLimits, resourceIssues } from './resourceLimits.ts';
 
 /** What the job service needs from whoever runs trainings (local processes or Kubernetes). */
 export interface JobCanceller {
@@ -23,16 +24,19 @@ export class JobService {
   private readonly datasets: DatasetStore;
   private readonly canceller: JobCanceller;
   private readonly onQueued: () => void;
+  private readonly resourceLimits: ResourceLimits;
 
   constructor(
     jobs: JobStore,
     datasets: DatasetStore,
     canceller: JobCanceller,
+    resourceLimits: ResourceLimits,
     onQueued: () => void = () => undefined,
   ) {
     this.jobs = jobs;
     this.datasets = datasets;
     this.canceller = canceller;
+    this.resourceLimits = resourceLimits;
     this.onQueued = onQueued;
   }
 
@@ -41,6 +45,9 @@ export class JobService {
     body: JobCreateRequestBody,
     idempotencyKey: string | undefined,
   ): Promise<{ job: Job; created: boolean }> {
+    const tooMuch = resourceIssues(body.resources, this.resourceLimits);
+    if (tooMuch.length)
+      throw new InputError('The job asks for more resources than one job may have', tooMuch);
     await this.checkReferences(principal, body);
     const requestHash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
     const { row, created } = await this.jobs.insert({
