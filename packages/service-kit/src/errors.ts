@@ -79,3 +79,10 @@ export class UnavailableError extends AppError {
     super(503, code, message, { headers: { 'Retry-After': String(retryAfterSeconds) } });
   }
 }
+
+/** A per-user limit is reached; the client may try again later. */
+export class TooManyRequestsError extends AppError {
+  constructor(message: string, retryAfterSeconds: number, code = 'too_many_requests') {
+    super(429, code, message, { headers: { 'Retry-After': String(retryAfterSeconds) } });
+  }
+}

@@ -22,6 +22,7 @@ import { JobLogs } from './jobs/jobLogs.ts';
 import { JobService } from './jobs/jobService.ts';
 import { JobStore } from './jobs/jobStore.ts';
 import { StoredOutputs } from './jobs/storedOutputs.ts';
+import { StreamSlots } from './jobs/streamSlots.ts';
 import { ObjectStore } from './storage/objectStore.ts';
 
 /** Trainers reach the same object store as the backend, with the same settings. */
@@ -147,6 +148,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       datasetStore,
       manager,
       { cpu: config.MAX_JOB_CPU, memory: config.MAX_JOB_MEMORY, gpu: config.MAX_JOB_GPUS },
+      config.MAX_QUEUED_JOBS_PER_USER,
       () => dispatcher?.nudge(),
     );
     const ingest = new EventIngest(jobStore, config.BUCKET_NAME, () => dispatcher?.nudge());
@@ -166,6 +168,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       ingest,
       notifier,
       stopping: stopping.signal,
+      streams: new StreamSlots(config.MAX_STREAMS_PER_USER),
     });
     const server = await listen(app, config.PORT, config.HOST, config.REQUEST_IDLE_TIMEOUT_SECONDS * 1000);
     lifecycle.addShutdownHook('http-server', () => server.close());

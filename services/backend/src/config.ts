@@ -43,6 +43,10 @@ export const BackendEnv = z.object({
     .transform((value, ctx) => parseTrainerUrls(value, ctx)),
   // Bearer token between backend and trainers; unset = generated per start (only for trainers it spawns).
   TRAINER_TOKEN: z.string().min(24, 'at least 24 characters').optional(),
+  // Jobs one user may have waiting in the queue; one more is refused with 429 until some start.
+  MAX_QUEUED_JOBS_PER_USER: z.coerce.number().int().min(1).max(100_000).default(100),
+  // Live event streams and followed logs one user may hold open on one backend at once (429 past it).
+  MAX_STREAMS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(20),
   // Trainings running at once, per framework and per user.
   MAX_JOBS_PER_FRAMEWORK: z.coerce.number().int().min(1).max(1000).default(2),
   MAX_JOBS_PER_USER: z.coerce.number().int().min(1).max(1000).default(2),

@@ -151,7 +151,7 @@ export function buildBackendDocument() {
     responses: {
       201: json(Job, 'Created'),
       200: json(Job, 'The job an earlier request with this Idempotency-Key created'),
-      ...apiProblems(400, 401, 409, 422),
+      ...apiProblems(400, 401, 409, 422, 429),
     },
   });
   r.registerPath({
@@ -185,7 +185,7 @@ export function buildBackendDocument() {
           'text/event-stream': { schema: z.string() },
         },
       },
-      ...apiProblems(401, 404, 422),
+      ...apiProblems(401, 404, 422, 429),
     },
   });
   r.registerPath({
@@ -197,7 +197,7 @@ export function buildBackendDocument() {
     request: { params: JobIdParams, query: LogsQuery },
     responses: {
       200: { description: 'The log as plain text', content: { 'text/plain': { schema: z.string() } } },
-      ...apiProblems(401, 404, 422),
+      ...apiProblems(401, 404, 422, 429),
     },
   });
   r.registerPath({

@@ -14,6 +14,7 @@ import type { EventIngest } from '../jobs/eventIngest.ts';
 import type { JobEventNotifier } from '../jobs/eventNotifier.ts';
 import type { JobLogs } from '../jobs/jobLogs.ts';
 import type { JobService } from '../jobs/jobService.ts';
+import type { StreamSlots } from '../jobs/streamSlots.ts';
 import type { ObjectStore } from '../storage/objectStore.ts';
 import { databaseErrors } from './databaseErrors.ts';
 import { apiKeyRoutes } from './routes/apiKeys.ts';
@@ -35,6 +36,7 @@ export interface AppDeps {
   notifier: JobEventNotifier;
   /** Aborted when the backend starts to stop: long-lived streams end so the HTTP server can close. */
   stopping: AbortSignal;
+  streams: StreamSlots;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -50,7 +52,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/v1', requireApiKey(deps.users));
   app.use(apiKeyRoutes(deps.users));
   app.use(datasetRoutes(deps.datasets));
-  app.use(jobRoutes(deps.jobs, deps.logs, deps.db, deps.notifier, deps.stopping));
+  app.use(jobRoutes(deps.jobs, deps.logs, deps.db, deps.notifier, deps.stopping, deps.streams));
   app.use(notFoundHandler);
   app.use(databaseErrors);
   app.use(problemHandler(deps.logger));

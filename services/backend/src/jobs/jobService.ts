@@ -1,5 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { ConflictError, currentTraceContext, InputError, NotFoundError } from '@vtp/service-kit';
+import {
+  ConflictError,
+  currentTraceContext,
+  InputError,
+  NotFoundError,
+  TooManyRequestsError,
+} from '@vtp/service-kit';
 import {
   findModel,
   formatForFramework,
@@ -25,18 +31,21 @@ export class JobService {
   private readonly canceller: JobCanceller;
   private readonly onQueued: () => void;
   private readonly resourceLimits: ResourceLimits;
+  private readonly maxQueuedPerUser: number;
 
   constructor(
     jobs: JobStore,
     datasets: DatasetStore,
     canceller: JobCanceller,
     resourceLimits: ResourceLimits,
+    maxQueuedPerUser: number,
     onQueued: () => void = () => undefined,
   ) {
     this.jobs = jobs;
     this.datasets = datasets;
     this.canceller = canceller;
     this.resourceLimits = resourceLimits;
+    this.maxQueuedPerUser = maxQueuedPerUser;
     this.onQueued = onQueued;
   }
 
@@ -49,6 +58,16 @@ export class JobService {
     if (tooMuch.length)
       throw new InputError('The job asks for more resources than one job may have', tooMuch);
     await this.checkReferences(principal, body);
+    // A retried create (same Idempotency-Key) answers with its job whatever the queue holds now.
+    const retried =
+      idempotencyKey && (await this.jobs.findByIdempotencyKey(principal.userId, idempotencyKey));
+    if (!retried && (await this.jobs.countQueued(principal.userId)) >= this.maxQueuedPerUser) {
+      throw new TooManyRequestsError(
+        `At most ${this.maxQueuedPerUser} jobs may wait in your queue; try again once some have started`,
+        60,
+        'queue_quota_exceeded',
+      );
+    }
     const requestHash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
     const { row, created } = await this.jobs.insert({
       id: randomUUID(),

@@ -137,11 +137,22 @@ export class JobStore {
       .ignore()
       .returning<JobRow[]>('*');
     if (row) return { row, created: true };
-    const existing = await this.db('jobs')
-      .where({ user_id: job.user_id, idempotency_key: job.idempotency_key })
-      .first<JobRow | undefined>();
+    const existing = job.idempotency_key
+      ? await this.findByIdempotencyKey(job.user_id, job.idempotency_key)
+      : undefined;
     if (!existing) throw new Error('idempotent insert found neither a new nor an existing row');
     return { row: existing, created: false };
+  }
+
+  async findByIdempotencyKey(userId: string, key: string): Promise<JobRow | undefined> {
+    return this.db('jobs').where({ user_id: userId, idempotency_key: key }).first<JobRow | undefined>();
+  }
+
+  async countQueued(userId: string): Promise<number> {
+    const [row] = await this.db('jobs')
+      .where({ user_id: userId, status: 'queued' })
+      .count<{ count: string }[]>('* as count');
+    return Number(row?.count ?? 0);
   }
 
   async find(id: string, trx: Knex = this.db): Promise<JobRow | undefined> {

@@ -19,6 +19,7 @@ import type { JobEventNotifier } from '../../jobs/eventNotifier.ts';
 import { streamJobEvents } from '../../jobs/eventStream.ts';
 import type { JobLogs } from '../../jobs/jobLogs.ts';
 import type { JobService } from '../../jobs/jobService.ts';
+import type { StreamSlots } from '../../jobs/streamSlots.ts';
 
 const IdempotencyKey = z.string().min(1).max(200).optional();
 
@@ -28,6 +29,7 @@ export function jobRoutes(
   db: Db,
   notifier: JobEventNotifier,
   stopping: AbortSignal,
+  streams: StreamSlots,
 ): Router {
   const router = Router();
   router.get('/v1/models', (_req, res) => {
@@ -59,6 +61,7 @@ export function jobRoutes(
     const query = parseInput(JobEventsQuery, req.query, 'query');
     await jobs.getRow(principalOf(res), id);
     if (req.accepts(['application/json', 'text/event-stream']) === 'text/event-stream') {
+      res.once('close', streams.acquire(principalOf(res).userId));
       streamJobEvents(db, notifier, id, query.after, req, res, stopping);
       return;
     }
@@ -68,8 +71,11 @@ export function jobRoutes(
     const { id } = parseInput(JobIdParams, req.params, 'path');
     const { follow } = parseInput(LogsQuery, req.query, 'query');
     const log = await logs.open(await jobs.getRow(principalOf(res), id), follow);
-    // A followed log may stay quiet for long (an epoch without output): idleness does not end it.
-    if (follow) req.setTimeout(0);
+    if (follow) {
+      res.once('close', streams.acquire(principalOf(res).userId));
+      // A followed log may stay quiet for long (an epoch without output): idleness does not end it.
+      req.setTimeout(0);
+    }
     res.type('text/plain; charset=utf-8');
     // A reader that hangs up mid-stream is normal, not a server error; a backend stopping ends the stream.
     await pipeline(log, res, { signal: stopping }).catch((err: NodeJS.ErrnoException) => {
