@@ -105,6 +105,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     const datasetStore = new DatasetStore(db);
     const datasets = new DatasetService(datasetStore, objects, logger, {
       maxUploadBytes: config.MAX_UPLOAD_BYTES,
+      maxDatasetsPerUser: config.MAX_DATASETS_PER_USER,
       archiveLimits: DEFAULT_ARCHIVE_LIMITS,
     });
     void datasets.sweepOrphans().catch((err) => logger.warn({ err }, 'orphan sweep failed'));

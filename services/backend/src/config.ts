@@ -43,6 +43,8 @@ export const BackendEnv = z.object({
     .transform((value, ctx) => parseTrainerUrls(value, ctx)),
   // Bearer token between backend and trainers; unset = generated per start (only for trainers it spawns).
   TRAINER_TOKEN: z.string().min(24, 'at least 24 characters').optional(),
+  // Datasets one user may keep; one more upload is refused (409) until one is deleted.
+  MAX_DATASETS_PER_USER: z.coerce.number().int().min(1).max(1_000_000).default(1000),
   // Jobs one user may have waiting in the queue; one more is refused with 429 until some start.
   MAX_QUEUED_JOBS_PER_USER: z.coerce.number().int().min(1).max(100_000).default(100),
   // Live event streams and followed logs one user may hold open on one backend at once (429 past it).

@@ -2,11 +2,11 @@ import type { Job } from '@vtp/shared-schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from './support/apiClient.ts';
 import { startTestBackend, type TestBackend } from './support/testBackend.ts';
-import { uploadSample } from './support/uploads.ts';
+import { sampleZip, upload, uploadSample } from './support/uploads.ts';
 
 type ProblemBody = { code: string };
 
-/** One user cannot crowd out the others: bounded queue, bounded live streams (here 2 of each). */
+/** One user cannot crowd out the others: bounded datasets, queue and live streams (here 2 of each). */
 describe('per-user limits', () => {
   let t: TestBackend;
   let ada: ApiClient;
@@ -14,7 +14,11 @@ describe('per-user limits', () => {
   let adaDataset: string;
 
   beforeAll(async () => {
-    t = await startTestBackend({ MAX_QUEUED_JOBS_PER_USER: '2', MAX_STREAMS_PER_USER: '2' });
+    t = await startTestBackend({
+      MAX_QUEUED_JOBS_PER_USER: '2',
+      MAX_STREAMS_PER_USER: '2',
+      MAX_DATASETS_PER_USER: '2',
+    });
     ada = await t.newUser();
     bob = await t.newUser();
     adaDataset = (await uploadSample(ada, 'imagefolder')).id;
@@ -27,6 +31,17 @@ describe('per-user limits', () => {
       { framework: 'timm', model: 'test_resnet', datasetId },
       key ? { headers: { 'Idempotency-Key': key } } : {},
     );
+
+  it('refuses an upload past the dataset quota with 409 before reading it, until one is deleted', async () => {
+    const second = await uploadSample(ada, 'imagefolder', 'second');
+    const third = await upload(ada, { name: 'third', format: 'imagefolder' }, await sampleZip('imagefolder'));
+    expect(third.status).toBe(409);
+    expect((third.body as ProblemBody).code).toBe('dataset_quota_exceeded');
+    expect((await ada.delete(`/v1/datasets/${second.id}`)).status).toBe(204);
+    expect(
+      (await upload(ada, { name: 'third', format: 'imagefolder' }, await sampleZip('imagefolder'))).status,
+    ).toBe(201);
+  });
 
   it('refuses a job past the queue quota with 429 and Retry-After; a retried create and other users are unaffected', async () => {
     expect((await job(ada, adaDataset, 'first')).status).toBe(201);

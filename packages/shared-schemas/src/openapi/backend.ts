@@ -99,7 +99,7 @@ export function buildBackendDocument() {
         },
       },
     },
-    responses: { 201: json(Dataset, 'Accepted'), ...apiProblems(400, 401, 413, 415, 422) },
+    responses: { 201: json(Dataset, 'Accepted'), ...apiProblems(400, 401, 409, 413, 415, 422) },
   });
   r.registerPath({
     method: 'get',

@@ -11,6 +11,8 @@ import { receiveUpload } from './receiveUpload.ts';
 export interface DatasetServiceOptions {
   maxUploadBytes: number;
   archiveLimits: ArchiveLimits;
+  /** Datasets one user may keep; one more is refused before its body is read. */
+  maxDatasetsPerUser: number;
 }
 
 export class DatasetService {
@@ -31,6 +33,13 @@ export class DatasetService {
    * object, so a rejected upload leaves nothing behind.
    */
   async create(principal: Principal, req: Request): Promise<StoredDataset> {
+    const { maxDatasetsPerUser } = this.options;
+    if ((await this.store.countForUser(principal.userId)) >= maxDatasetsPerUser) {
+      throw new ConflictError(
+        `You keep ${maxDatasetsPerUser} datasets, the most allowed: delete one before uploading another`,
+        'dataset_quota_exceeded',
+      );
+    }
     const id = randomUUID();
     const objectKey = `datasets/${principal.userId}/${id}/dataset.zip`;
     let written = false;

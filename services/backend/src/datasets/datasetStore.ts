@@ -107,6 +107,14 @@ export class DatasetStore {
     return { items, nextCursor: last ? encodeCursor(last.created_at, last.id) : null };
   }
 
+  async countForUser(userId: string): Promise<number> {
+    const [row] = await this.db('datasets')
+      .where({ user_id: userId })
+      .whereNull('deleted_at')
+      .count<{ count: string }[]>('* as count');
+    return Number(row?.count ?? 0);
+  }
+
   async delete(id: string): Promise<void> {
     await this.db('datasets').where({ id }).update({ deleted_at: this.db.fn.now() });
   }
