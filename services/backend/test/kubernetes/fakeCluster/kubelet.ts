@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { quantity } from '../../../src/jobs/resourceLimits.ts';
 import { PodLog } from './podLog.ts';
 import type { KubeObject, ResourceStore } from './resourceStore.ts';
 
@@ -37,23 +38,13 @@ const STEP_MS = 30;
 const OOM_AFTER_MS = 300;
 const timestamp = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-const UNITS: Record<string, number> = {
-  '': 1,
-  m: 0.001,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  Ki: 1024,
-  Mi: 1024 ** 2,
-  Gi: 1024 ** 3,
-  Ti: 1024 ** 4,
-};
-
-export function quantityBytes(quantity: string | undefined): number {
-  const match = /^([0-9.]+)([a-zA-Z]*)$/.exec(quantity ?? '');
-  if (!match) return Number.POSITIVE_INFINITY;
-  return Number(match[1]) * (UNITS[match[2] ?? ''] ?? 1);
+/** A quantity in bytes (or cores), with no limit where none is set or it cannot be read. */
+export function quantityBytes(value: string | undefined): number {
+  try {
+    return value ? quantity(value) : Number.POSITIVE_INFINITY;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
 }
 
 /**
