@@ -1,6 +1,4 @@
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { generateYolo, zipBuffer } from '@vtp/sample-data';
-import { createS3Client } from '@vtp/service-kit/s3';
 import type { Dataset } from '@vtp/shared-schemas';
 import knex from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,12 +12,7 @@ type ProblemBody = { code: string; issues?: { path: string; message: string }[] 
 describe('datasets', () => {
   let t: TestBackend;
   let user: ApiClient;
-  const objectKeys = async () => {
-    const s3 = createS3Client({ ...t.s3, region: 'us-east-1', forcePathStyle: true });
-    const out = await s3.send(new ListObjectsV2Command({ Bucket: 'vtp-test', Prefix: 'datasets/' }));
-    s3.destroy();
-    return (out.Contents ?? []).map((o) => o.Key);
-  };
+  const objectKeys = () => t.datasetObjectKeys();
   const rowCount = async () => {
     const db = knex({ client: 'pg', connection: t.database.url });
     const [{ count }] = (await db('datasets').count('* as count')) as [{ count: string }];

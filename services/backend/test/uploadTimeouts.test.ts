@@ -1,7 +1,5 @@
 import { request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { createS3Client } from '@vtp/service-kit/s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from './support/apiClient.ts';
 import { startTestBackend, type TestBackend } from './support/testBackend.ts';
@@ -41,12 +39,7 @@ async function upload(url: string, key: string, pieces: number, gapsMs: number[]
 describe('upload time limits (REQUEST_IDLE_TIMEOUT_SECONDS=1)', () => {
   let t: TestBackend;
   let user: ApiClient;
-  const objectKeys = async () => {
-    const s3 = createS3Client({ ...t.s3, region: 'us-east-1', forcePathStyle: true });
-    const out = await s3.send(new ListObjectsV2Command({ Bucket: 'vtp-test', Prefix: 'datasets/' }));
-    s3.destroy();
-    return (out.Contents ?? []).map((o) => o.Key);
-  };
+  const objectKeys = () => t.datasetObjectKeys();
 
   beforeAll(async () => {
     t = await startTestBackend({ REQUEST_IDLE_TIMEOUT_SECONDS: '1' });

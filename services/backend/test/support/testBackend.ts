@@ -1,8 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { createLogger } from '@vtp/service-kit';
-import { type EmbeddedS3, startEmbeddedS3 } from '@vtp/service-kit/s3';
+import { createS3Client, type EmbeddedS3, startEmbeddedS3 } from '@vtp/service-kit/s3';
 import { type RunningBackend, startBackend } from '../../src/backend.ts';
 import { loadBackendConfig } from '../../src/config.ts';
 import { ApiClient } from './apiClient.ts';
@@ -20,6 +21,8 @@ export interface TestBackend {
   env: Record<string, string>;
   /** A new user with their own key. */
   newUser(name?: string): Promise<ApiClient>;
+  /** The dataset objects in the bucket: a refused upload must leave none. */
+  datasetObjectKeys(): Promise<string[]>;
   restart(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -59,6 +62,17 @@ export async function startTestBackend(extraEnv: Record<string, string> = {}): P
       const res = await harness.admin.post<{ key: string }>('/v1/api-keys', { user: name });
       if (res.status !== 201) throw new Error(`could not create a key: ${res.text}`);
       return new ApiClient(harness.backend.url, res.body.key);
+    },
+    async datasetObjectKeys() {
+      const client = createS3Client({ ...s3, region: 'us-east-1', forcePathStyle: true });
+      try {
+        const out = await client.send(
+          new ListObjectsV2Command({ Bucket: env.BUCKET_NAME, Prefix: 'datasets/' }),
+        );
+        return (out.Contents ?? []).flatMap((o) => (o.Key ? [o.Key] : []));
+      } finally {
+        client.destroy();
+      }
     },
     async restart() {
       await backend.stop();
