@@ -5,6 +5,7 @@ export { DEFAULT_SHUTDOWN_GRACE_MS, EXIT_SHUTDOWN_TIMED_OUT, Lifecycle } from '.
 export { createLogger, type Logger } from './logger.ts';
 export { createHttpMetrics, type HttpMetrics } from './metrics.ts';
 export { notFoundHandler, problemBody, problemHandler } from './problem.ts';
+export { isAlive } from './processes.ts';
 export {
   currentTraceContext,
   inSpan,

@@ -3,18 +3,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { isAlive } from '@vtp/service-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 const entry = join(import.meta.dirname, '..', '..', '..', 'services', 'trainer-timm', 'src', 'main.ts');
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('a trainer started with EXIT_WITH_PARENT', () => {
   let workDir: string | undefined;
@@ -42,8 +35,8 @@ describe('a trainer started with EXIT_WITH_PARENT', () => {
     const pid = Number(stdout.trim());
     expect(pid).toBeGreaterThan(0);
     const deadline = Date.now() + 15_000;
-    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-    const survived = alive(pid);
+    while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    const survived = isAlive(pid);
     if (survived) process.kill(pid, 'SIGKILL');
     expect(survived).toBe(false);
   });

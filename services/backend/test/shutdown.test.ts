@@ -1,17 +1,16 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { freePort } from '@vtp/service-kit';
+import { freePort, isAlive } from '@vtp/service-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startTestBackend } from './support/testBackend.ts';
 import { createThrowawayDatabase } from './support/throwawayDatabase.ts';
-import { datasetForm, sampleZip, uploadSample } from './support/uploads.ts';
+import { rawDatasetUpload, uploadSample } from './support/uploads.ts';
 
 const mainScript = join(import.meta.dirname, '..', 'src', 'main.ts');
 
@@ -44,17 +43,7 @@ async function startMain(dataDir: string, s3Port: number) {
 
 /** A multipart upload whose body is sent in two halves, the second only when `finish` is called. */
 async function startSlowUpload(url: string, key: string) {
-  const form = datasetForm({ name: 'in flight', format: 'imagefolder' }, await sampleZip('imagefolder'));
-  const encoded = new Request(url, { method: 'POST', body: form });
-  const body = Buffer.from(await encoded.arrayBuffer());
-  const req = request(`${url}/v1/datasets`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${key}`,
-      'content-type': encoded.headers.get('content-type') ?? '',
-      'content-length': body.length,
-    },
-  });
+  const { req, body } = await rawDatasetUpload(url, key);
   const response = new Promise<{ status: number; text: string }>((done, fail) => {
     req.once('error', fail);
     req.once('response', (res) => {
@@ -81,15 +70,6 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 describe('SIGTERM on the backend (embedded defaults)', () => {
   let dataDir: string | undefined;
   let child: ChildProcess | undefined;
@@ -107,7 +87,7 @@ describe('SIGTERM on the backend (embedded defaults)', () => {
       await readFile(join(dataDir, 'postgres', 'postmaster.pid'), 'utf8'),
       10,
     );
-    expect(alive(postmasterPid)).toBe(true);
+    expect(isAlive(postmasterPid)).toBe(true);
     expect(await accepts(s3Port)).toBe(true);
 
     const upload = await startSlowUpload(backend.ready.url, backend.ready.adminKey);
@@ -122,7 +102,7 @@ describe('SIGTERM on the backend (embedded defaults)', () => {
 
     const exit = await backend.exited;
     expect(exit, backend.output()).toEqual({ code: 0, signal: null });
-    expect(alive(postmasterPid)).toBe(false);
+    expect(isAlive(postmasterPid)).toBe(false);
     expect(existsSync(join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
     expect(await accepts(s3Port)).toBe(false);
   });
@@ -142,11 +122,11 @@ describe('a backend killed outright (SIGKILL runs no exit hook)', () => {
     const leftover = Number.parseInt(await readFile(join(dataDir, 'postgres', 'postmaster.pid'), 'utf8'), 10);
     first.child.kill('SIGKILL');
     await first.exited;
-    expect(alive(leftover)).toBe(true);
+    expect(isAlive(leftover)).toBe(true);
 
     const second = await startMain(dataDir, await freePort());
     child = second.child;
-    expect(alive(leftover)).toBe(false);
+    expect(isAlive(leftover)).toBe(false);
     expect((await fetch(`${second.ready.url}/readyz`)).status).toBe(200);
     second.child.kill('SIGTERM');
     expect(await second.exited).toEqual({ code: 0, signal: null });
@@ -182,8 +162,8 @@ describe('a backend started with EXIT_WITH_PARENT (as the demo starts it)', () =
       const pid = Number(stdout.trim());
       expect(pid).toBeGreaterThan(0);
       const deadline = Date.now() + 30_000;
-      while (alive(pid) && Date.now() < deadline) await sleep(200);
-      const survived = alive(pid);
+      while (isAlive(pid) && Date.now() < deadline) await sleep(200);
+      const survived = isAlive(pid);
       if (survived) process.kill(pid, 'SIGKILL');
       expect(survived).toBe(false);
     } finally {

@@ -1,24 +1,13 @@
-import { request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from './support/apiClient.ts';
 import { startTestBackend, type TestBackend } from './support/testBackend.ts';
-import { datasetForm, sampleZip } from './support/uploads.ts';
+import { rawDatasetUpload } from './support/uploads.ts';
 
 /** Sends a dataset upload in `pieces`, waiting `gapsMs[i]` before piece i + 1; resolves with the answer or the error. */
 async function upload(url: string, key: string, pieces: number, gapsMs: number[]) {
-  const form = datasetForm({ name: 'slow', format: 'imagefolder' }, await sampleZip('imagefolder'));
-  const encoded = new Request(url, { method: 'POST', body: form });
-  const body = Buffer.from(await encoded.arrayBuffer());
+  const { req, body } = await rawDatasetUpload(url, key);
   return new Promise<{ status: number } | { error: string }>((done) => {
-    const req = request(`${url}/v1/datasets`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${key}`,
-        'content-type': encoded.headers.get('content-type') ?? '',
-        'content-length': body.length,
-      },
-    });
     req.once('response', (res) => {
       res.resume();
       res.once('end', () => done({ status: res.statusCode ?? 0 }));

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
-import { freePort, type Logger } from '@vtp/service-kit';
+import { freePort, isAlive, type Logger } from '@vtp/service-kit';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -46,15 +46,6 @@ function postmasterPid(databaseDir: string): number | undefined {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * A server of this data dir left running by a backend that was killed outright (SIGKILL skips every exit
  * hook) holds the data dir's lock, and a new server would refuse to start: stop it first. Only a process whose
@@ -62,15 +53,15 @@ function alive(pid: number): boolean {
  */
 async function stopLeftoverServer(databaseDir: string, logger: Logger): Promise<void> {
   const pid = postmasterPid(databaseDir);
-  if (!pid || !alive(pid)) return;
+  if (!pid || !isAlive(pid)) return;
   const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
   if (!command.includes(databaseDir)) return;
   logger.warn({ pid, databaseDir }, 'stopping an embedded PostgreSQL left running by an earlier backend');
   signal(pid, 'SIGINT');
   const deadline = Date.now() + STOP_DEADLINE_MS;
-  while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  if (alive(pid)) signal(pid, 'SIGQUIT');
-  while (alive(pid)) await new Promise((r) => setTimeout(r, 100));
+  while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (isAlive(pid)) signal(pid, 'SIGQUIT');
+  while (isAlive(pid)) await new Promise((r) => setTimeout(r, 100));
 }
 
 function signal(pid: number, name: NodeJS.Signals): void {

@@ -1,3 +1,4 @@
+import { type ClientRequest, request } from 'node:http';
 import { generateImagefolder, generateYolo, zipBuffer } from '@vtp/sample-data';
 import type { Dataset } from '@vtp/shared-schemas';
 import type { ApiClient, ApiResponse } from './apiClient.ts';
@@ -38,4 +39,26 @@ export async function uploadSample(
   const res = await upload(client, { name, format }, await sampleZip(format));
   if (res.status !== 201) throw new Error(`upload failed: ${res.status} ${res.text}`);
   return res.body as Dataset;
+}
+
+/**
+ * A dataset upload as a raw HTTP request whose body the caller writes itself (in pieces, slowly, or not at
+ * all): for tests of what the server does while a body is still arriving.
+ */
+export async function rawDatasetUpload(
+  url: string,
+  key: string,
+): Promise<{ req: ClientRequest; body: Buffer }> {
+  const form = datasetForm({ name: 'raw upload', format: 'imagefolder' }, await sampleZip('imagefolder'));
+  const encoded = new Request(url, { method: 'POST', body: form });
+  const body = Buffer.from(await encoded.arrayBuffer());
+  const req = request(`${url}/v1/datasets`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${key}`,
+      'content-type': encoded.headers.get('content-type') ?? '',
+      'content-length': body.length,
+    },
+  });
+  return { req, body };
 }
