@@ -26,7 +26,9 @@ export const Artifact = z
 export type Artifact = z.infer<typeof Artifact>;
 
 const base = {
-  seq: Int32.min(1).openapi({ description: 'Per-job sequence number, increasing from 1' }),
+  seq: Int32.min(1).openapi({
+    description: "Per-job sequence number, increasing from the attempt's firstSeq (1 for the first attempt)",
+  }),
   timestamp: Timestamp,
 };
 
@@ -125,6 +127,11 @@ export const JobEvent = z
   .object({
     jobId: Id,
     seq: z.number().int(),
+    attempt: z.number().int().min(1).openapi({ description: 'The attempt that reported it' }),
+    superseded: z.boolean().openapi({
+      description:
+        'A progress event of an epoch that a later attempt trained again (it resumed from an earlier checkpoint): leave it out of metric histories',
+    }),
     type: z.string(),
     timestamp: Timestamp,
     receivedAt: Timestamp,

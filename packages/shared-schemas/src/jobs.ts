@@ -45,6 +45,14 @@ const jobCreateCommon = {
     .max(7 * 24 * 3600)
     .optional(),
   initialWeights: InitialWeights.optional(),
+  maxRetries: z.number().int().min(0).max(10).default(2).openapi({
+    description:
+      'Automatic retries after an infrastructure failure (lost, stalled, trainer unavailable, killed), each resuming from the last checkpoint; 0 disables them',
+  }),
+  retryOnOutOfMemory: z
+    .boolean()
+    .default(false)
+    .openapi({ description: 'Also retry a training that ran out of memory (it may well run out again)' }),
 };
 
 export const JobCreateRequestBody = z
@@ -75,6 +83,22 @@ export const JobProgress = z
   .openapi('JobProgress');
 export type JobProgress = z.infer<typeof JobProgress>;
 
+export const JobAttempt = z
+  .object({
+    attempt: z.number().int().min(1),
+    status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']).openapi({
+      description: 'queued: waiting for a trainer; running: handed over; the rest as for a job',
+    }),
+    resumedFromEpoch: z.number().int().nullable().openapi({
+      description: 'The checkpoint epoch this attempt continued from; null when it started afresh',
+    }),
+    startedAt: Timestamp.nullable(),
+    endedAt: Timestamp.nullable(),
+    error: JobError.nullable(),
+  })
+  .openapi('JobAttempt');
+export type JobAttempt = z.infer<typeof JobAttempt>;
+
 export const Job = z
   .object({
     id: Id,
@@ -84,7 +108,13 @@ export const Job = z
     datasetId: Id,
     hyperparameters: z.record(z.string(), z.unknown()),
     resources: Resources.nullable(),
-    maxDurationSeconds: z.number().int().nullable(),
+    maxDurationSeconds: z.number().int().nullable().openapi({
+      description: 'Limit on training time, counted over all attempts together',
+    }),
+    maxRetries: z.number().int(),
+    retryOnOutOfMemory: z.boolean(),
+    attempt: z.number().int().min(1).openapi({ description: 'The current (or last) attempt, from 1' }),
+    attempts: z.array(JobAttempt).openapi({ description: 'Every attempt so far, oldest first' }),
     progress: JobProgress,
     latestMetrics: Metrics.nullable(),
     artifacts: z.array(Artifact),

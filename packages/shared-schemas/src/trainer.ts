@@ -1,4 +1,5 @@
-import { Id, Timestamp } from './common.ts';
+import { Id, Int32, Timestamp } from './common.ts';
+import { Metrics } from './events.ts';
 import { JobError } from './failures.ts';
 import { DatasetFormat, Framework, TrainerModel } from './frameworks.ts';
 import { z } from './zod.ts';
@@ -18,6 +19,26 @@ export type TraceContext = z.infer<typeof TraceContext>;
 
 const s3Uri = z.string().regex(/^s3:\/\/[^/]+\/.+/, 'an s3://bucket/key URI');
 
+/** Where an earlier attempt of the job stopped: the training continues from its checkpoint. */
+export const TrainingResume = z
+  .object({
+    epoch: Int32.min(1).openapi({ description: 'The epoch the checkpoint was taken after' }),
+    last: s3Uri.openapi({ description: 'The checkpoint to continue from, with its optimizer state' }),
+    lastSha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional()
+      .openapi({ description: 'What `last` must hash to; a different file is not the reported checkpoint' }),
+    best: s3Uri
+      .optional()
+      .openapi({ description: 'The best checkpoint so far, kept unless the training beats it' }),
+    epochMetrics: z.array(Metrics).max(100_000).openapi({
+      description: 'The metrics of epochs 1..epoch, so the final metrics.json holds every epoch',
+    }),
+  })
+  .openapi('TrainingResume');
+export type TrainingResume = z.infer<typeof TrainingResume>;
+
 export const TrainingStartRequestBody = z
   .object({
     jobId: Id,
@@ -29,9 +50,14 @@ export const TrainingStartRequestBody = z
       uriPrefix: s3Uri.openapi({ description: 'Checkpoints, metrics and the log are written under it' }),
     }),
     initialWeightsUri: s3Uri.optional(),
+    attempt: z.number().int().min(1).default(1).openapi({ description: 'Which attempt of the job this is' }),
+    resume: TrainingResume.optional(),
     callback: z.object({
       url: z.url(),
       token: z.string().min(20).openapi({ description: "Bearer token for the job's callback URL only" }),
+      firstSeq: Int32.min(1).default(1).openapi({
+        description: "This attempt's events are numbered from here (earlier attempts used the seqs below)",
+      }),
     }),
     maxDurationSeconds: z.number().int().positive().optional(),
     traceContext: TraceContext.optional(),
@@ -47,6 +73,7 @@ export type TrainingStatus = z.infer<typeof TrainingStatus>;
 export const Training = z
   .object({
     jobId: Id,
+    attempt: z.number().int().min(1),
     status: TrainingStatus,
     epoch: z.number().int().nonnegative(),
     totalEpochs: z.number().int().nonnegative(),

@@ -147,6 +147,16 @@ class Snapshots:
 
 
 @dataclass(frozen=True)
+class ResumeConfig:
+    """Where an earlier attempt of the job stopped: continue from `last` (weights, optimizer, epoch); `best` is the
+    best checkpoint so far, kept unless the training beats it."""
+
+    epoch: int
+    last: str
+    best: str | None
+
+
+@dataclass(frozen=True)
 class JobConfig:
     job_id: str
     model: str
@@ -157,6 +167,7 @@ class JobConfig:
     hyperparameters: dict[str, Any]
     initial_weights: str | None
     device: str
+    resume: ResumeConfig | None = None
 
 
 class Protocol:
@@ -410,6 +421,15 @@ def load_config(path: str) -> JobConfig:
     device = field("device", (str,))
     if device not in DEVICES:
         raise InvalidConfiguration(f"config field 'device' must be one of {', '.join(DEVICES)}, got {device!r}")
+    resume = None
+    raw_resume = field("resume", (dict,), optional=True)
+    if raw_resume is not None:
+        epoch, last, best = raw_resume.get("epoch"), raw_resume.get("last"), raw_resume.get("best")
+        if not isinstance(epoch, int) or epoch < 1 or not isinstance(last, str) or not os.path.isabs(last):
+            raise InvalidConfiguration("config field 'resume' needs an epoch >= 1 and the absolute path of 'last'")
+        if best is not None and (not isinstance(best, str) or not os.path.isabs(best)):
+            raise InvalidConfiguration("config field 'resume.best' must be an absolute path")
+        resume = ResumeConfig(epoch, last, best)
     return JobConfig(
         job_id=field("jobId", (str,)),
         model=field("model", (str,)),
@@ -420,6 +440,7 @@ def load_config(path: str) -> JobConfig:
         hyperparameters=field("hyperparameters", (dict,)),
         initial_weights=absolute_path("initialWeights", optional=True),
         device=device,
+        resume=resume,
     )
 
 

@@ -99,7 +99,12 @@ export async function startTrainerHarness(adapter: TrainerAdapter): Promise<Trai
           hyperparameters: { ...hyperparameters },
           dataset: { uri: datasetUri, format: adapter.framework === 'ultralytics' ? 'yolo' : 'imagefolder' },
           output: { uriPrefix: `s3://${BUCKET}/jobs/${jobId}/` },
-          callback: { url: callbacks.callbackUrl(jobId), token: 'job-callback-token-0123456789' },
+          attempt: 1,
+          callback: {
+            url: callbacks.callbackUrl(jobId),
+            token: 'job-callback-token-0123456789',
+            firstSeq: 1,
+          },
         };
       },
       async post(path, body) {

@@ -128,9 +128,9 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
           )
           .catch((err) => logger.error({ err }, 'could not fail the jobs of a dead trainer'));
       },
-      onClusterFailure: (jobId, error) => {
+      onClusterFailure: ({ jobId, attempt }, error) => {
         void jobStore
-          .fail(jobId, PLACED, error)
+          .fail(jobId, PLACED, error, undefined, attempt)
           .then((failed) => {
             if (!failed) return;
             logger.warn({ jobId, error }, 'the cluster ended a training');
@@ -181,7 +181,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
         backendBaseUrl: config.BACKEND_BASE_URL ?? server.url,
         bucket: config.BUCKET_NAME,
         pollIntervalMs: 1000,
-        maxAttempts: config.MAX_DISPATCH_ATTEMPTS,
+        maxHandovers: config.MAX_DISPATCH_ATTEMPTS,
       },
     );
     const started = dispatcher;
@@ -198,7 +198,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
         intervalMs: config.MONITOR_INTERVAL_MS,
         dispatchTimeoutMs: config.DISPATCH_TIMEOUT_SECONDS * 1000,
         heartbeatTimeoutMs: config.HEARTBEAT_TIMEOUT_SECONDS * 1000,
-        maxAttempts: config.MAX_DISPATCH_ATTEMPTS,
+        maxHandovers: config.MAX_DISPATCH_ATTEMPTS,
         deadlineGraceMs: 60_000,
         outcomeGraceMs: config.OUTCOME_GRACE_SECONDS * 1000,
       },

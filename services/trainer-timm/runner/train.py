@@ -7,6 +7,7 @@ Writes outputDir/last.pth.tar every epoch and outputDir/best.pth.tar when val to
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,8 @@ def check_config(config: JobConfig) -> dict[str, Any]:
         )
     if config.initial_weights is not None and not os.path.isfile(config.initial_weights):
         raise InvalidConfiguration(f"initialWeights not found: {config.initial_weights}")
+    if config.resume is not None and not os.path.isfile(config.resume.last):
+        raise InvalidConfiguration(f"the checkpoint to resume from is missing: {config.resume.last}")
     return hp
 
 
@@ -167,6 +170,33 @@ def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
     os.replace(partial, path)
 
 
+def resume_state(
+    config: JobConfig, model: Any, optimizer: Any, scheduler: Any, last: Path, best: Path
+) -> tuple[float, dict[str, Any], int]:
+    """Continue an earlier attempt from its last checkpoint: weights, optimizer and scheduler state, the epoch, and
+    the best result so far (whose checkpoint is kept unless a resumed epoch beats it)."""
+    import torch
+
+    assert config.resume is not None
+    try:
+        # The platform wrote this file (an earlier attempt of this job): it carries optimizer state, not only tensors.
+        checkpoint = torch.load(config.resume.last, map_location="cpu", weights_only=False)
+        model.load_state_dict(checkpoint["state_dict"])
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        scheduler.load_state_dict(checkpoint["scheduler"])
+        epoch = int(checkpoint["epoch"])
+    except Exception as e:
+        raise vtp_runner.RunnerError(
+            f"the checkpoint to resume from does not load: {config.resume.last} ({vtp_runner.describe(e)})"
+        ) from e
+    # Checkpoints from before the best result was recorded in them: the resumed epoch's own result stands in.
+    recorded = checkpoint.get("best") or {"top1": checkpoint["metrics"]["val/top1"], "metrics": checkpoint["metrics"]}
+    shutil.copyfile(config.resume.last, last)  # the result as it stands, should no epoch be left to train
+    shutil.copyfile(config.resume.best or config.resume.last, best)
+    vtp_runner.log(f"resuming after epoch {epoch} from {config.resume.last} (best val/top1 {recorded['top1']:.2f})")
+    return float(recorded["top1"]), dict(recorded["metrics"]), epoch + 1
+
+
 def train(runner: Runner, config: JobConfig) -> None:
     hp = check_config(config)
     from imagefolder_dataset import check_imagefolder_dataset
@@ -209,9 +239,11 @@ def train(runner: Runner, config: JobConfig) -> None:
     runner.check_cancelled()
 
     epochs = hp["epochs"]
+    best_top1, best_metrics, first_epoch = -1.0, {}, 1
+    if config.resume is not None:
+        best_top1, best_metrics, first_epoch = resume_state(config, model, optimizer, scheduler, last, best)
     runner.started(epochs, timm.__version__, torch.__version__, device)
-    best_top1, best_metrics = -1.0, {}
-    for epoch in range(1, epochs + 1):
+    for epoch in range(first_epoch, epochs + 1):
         started = time.monotonic()
         lr = optimizer.param_groups[0]["lr"]  # the rate this epoch trains at (the scheduler set it)
         train_loss = train_one_epoch(runner, model, train_loader, loss_fn, optimizer, device)
@@ -234,6 +266,11 @@ def train(runner: Runner, config: JobConfig) -> None:
             "crop_pct": data_config["crop_pct"],
             "crop_mode": data_config["crop_mode"],
             "metrics": metrics,
+            # What a resumed attempt must beat: the best result up to and with this epoch.
+            "best": {
+                "top1": max(best_top1, metrics["val/top1"]),
+                "metrics": metrics if metrics["val/top1"] > best_top1 else best_metrics,
+            },
             "hyperparameters": hp,
             "timm_version": timm.__version__,
         }

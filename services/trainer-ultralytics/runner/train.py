@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
 import vtp_runner
-from vtp_runner import CheckpointFile, InvalidConfiguration, InvalidDataset, JobConfig, Runner
+from vtp_runner import CheckpointFile, InvalidConfiguration, InvalidDataset, JobConfig, Runner, RunnerError
 
 # packages/shared-schemas/src/hyperparameters.ts, UltralyticsHyperparameters
 HYPERPARAMETERS: dict[str, Any] = {
@@ -113,6 +114,8 @@ def check_config(config: JobConfig) -> dict[str, Any]:
         raise InvalidConfiguration("config field 'dataYaml' is required for Ultralytics")
     if config.initial_weights is not None and not os.path.isfile(config.initial_weights):
         raise InvalidConfiguration(f"initialWeights not found: {config.initial_weights}")
+    if config.resume is not None and not os.path.isfile(config.resume.last):
+        raise InvalidConfiguration(f"the checkpoint to resume from is missing: {config.resume.last}")
     return hp
 
 
@@ -134,6 +137,30 @@ def build_model(name: str, initial_weights: str | None) -> Any:
     return model
 
 
+def resumable_model(last: str) -> Any:
+    """The model of an earlier attempt's last.pt, which still holds its optimizer and epoch."""
+    from ultralytics import YOLO
+
+    try:
+        return YOLO(last)
+    except Exception as e:
+        raise RunnerError(f"the checkpoint to resume from does not load: {last} ({vtp_runner.describe(e)})") from e
+
+
+def finish_resumed(runner: Runner, config: JobConfig, reporter: EpochReporter, weights_dir: Path, device: str) -> None:
+    import torch
+    import ultralytics
+    from ultralytics.nn.tasks import load_checkpoint
+
+    assert config.resume is not None
+    weights_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(config.resume.last, weights_dir / "last.pt")
+    shutil.copyfile(config.resume.best or config.resume.last, weights_dir / "best.pt")
+    runner.started(config.resume.epoch, ultralytics.__version__, torch.__version__, device)
+    metrics = load_checkpoint(str(weights_dir / "best.pt"))[1].get("train_metrics") or {}
+    runner.completed(metrics, reporter.final_files(), load=load_checkpoint)
+
+
 def train(runner: Runner, config: JobConfig) -> None:
     hp = check_config(config)
     from ultralytics_offline import disable_online_features, prepare_offline
@@ -149,28 +176,45 @@ def train(runner: Runner, config: JobConfig) -> None:
 
     disable_online_features(settings_dir)
     device = vtp_runner.resolve_device(config.device)
-    model = build_model(config.model, config.initial_weights)
     output_dir = Path(config.output_dir)
-    reporter = EpochReporter(runner, output_dir / "weights")
+    weights_dir = output_dir / "weights"
+    reporter = EpochReporter(runner, weights_dir)
+    resume = config.resume
+    if resume is not None and resume.epoch >= hp["epochs"]:
+        # The earlier attempt trained every epoch and stopped after its last save: its checkpoints are the result.
+        finish_resumed(runner, config, reporter, weights_dir, device)
+        return
+    model = resumable_model(resume.last) if resume is not None else build_model(config.model, config.initial_weights)
+    if resume is not None and resume.best is not None:
+        weights_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(resume.best, weights_dir / "best.pt")  # kept unless a resumed epoch beats it
     for event, callback in reporter.callbacks().items():
         model.add_callback(event, callback)
     runner.check_cancelled()
 
     runner.started(hp["epochs"], ultralytics.__version__, torch.__version__, device)
+    common = {
+        "data": config.data_yaml,
+        "device": "0" if device == "cuda" else "cpu",
+        "workers": 0,  # no dataloader processes: nothing to orphan, and cancellation stays in this process
+        "plots": False,
+        "val": True,
+    }
     try:
-        model.train(
-            data=config.data_yaml,
-            **hp,
-            device="0" if device == "cuda" else "cpu",
-            workers=0,  # no dataloader processes: nothing to orphan, and cancellation stays in this process
-            amp=False,  # the AMP check would fetch yolo26n.pt
-            plots=False,
-            pretrained=config.initial_weights or False,
-            project=str(output_dir.parent),
-            name=output_dir.name,  # weights land in outputDir/weights/
-            exist_ok=True,
-            val=True,
-        )
+        if resume is not None:
+            vtp_runner.log(f"resuming after epoch {resume.epoch} from {resume.last}")
+            # Ultralytics takes every other setting (epochs, optimizer, lr...) from the checkpoint's own arguments.
+            model.train(resume=True, save_dir=str(output_dir), **common)
+        else:
+            model.train(
+                **hp,
+                **common,
+                amp=False,  # the AMP check would fetch yolo26n.pt
+                pretrained=config.initial_weights or False,
+                project=str(output_dir.parent),
+                name=output_dir.name,  # weights land in outputDir/weights/
+                exist_ok=True,
+            )
     except RuntimeError as e:
         if str(e).startswith("Dataset '"):  # BaseTrainer.get_dataset wraps every dataset problem this way
             raise InvalidDataset(str(e), config.data_yaml) from e  # type: ignore[arg-type]

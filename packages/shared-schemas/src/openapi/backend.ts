@@ -214,6 +214,19 @@ export function buildBackendDocument() {
   });
   r.registerPath({
     method: 'post',
+    path: '/v1/jobs/{id}/resume',
+    summary:
+      'Continue a failed or cancelled job from its last checkpoint, as its next attempt; a job still queued or running is returned unchanged',
+    security: bearerAuth,
+    request: { params: JobIdParams },
+    responses: {
+      202: json(Job, 'The next attempt is queued'),
+      200: json(Job, 'The job has not ended: nothing to do'),
+      ...apiProblems(401, 404, 409, 422, 429),
+    },
+  });
+  r.registerPath({
+    method: 'post',
     path: '/v1/jobs/{id}/callback',
     summary: "Trainer -> backend progress events, authenticated by the job's callback token",
     security: [{ callbackToken: [] }],

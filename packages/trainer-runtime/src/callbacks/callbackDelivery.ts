@@ -155,6 +155,7 @@ class JobChannel {
     this.jobId = jobId;
     this.target = target;
     this.deps = deps;
+    this.lastSeq = (target.firstSeq ?? 1) - 1;
   }
 
   get size(): number {

@@ -6,6 +6,8 @@ import { z } from 'zod';
 export interface CallbackTarget {
   url: string;
   token: string;
+  /** The seq of the first event (an attempt after the first continues its job's numbering); 1 when absent. */
+  firstSeq?: number;
   /** W3C trace context of the training, so the backend's handling joins the job's trace. */
   traceHeaders?: Record<string, string>;
 }
@@ -23,6 +25,7 @@ const OutboxRecord = z.union([
     target: z.object({
       url: z.string(),
       token: z.string(),
+      firstSeq: z.number().int().min(1).optional(),
       traceHeaders: z.record(z.string(), z.string()).optional(),
     }),
   }),

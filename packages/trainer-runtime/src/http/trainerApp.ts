@@ -67,7 +67,8 @@ export function createTrainerApp(deps: TrainerAppDeps): Express {
   v1.post('/trainings', (req, res) => {
     const spec = parseTrainingSpec(adapter, req.body);
     const existing = trainings.get(spec.request.jobId);
-    if (existing) {
+    // A repeated start of the same attempt is answered even while not ready; another attempt is a new training.
+    if (existing?.attempt === spec.request.attempt) {
       res.status(200).json(existing.state());
       return;
     }

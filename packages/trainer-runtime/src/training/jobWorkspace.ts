@@ -11,6 +11,8 @@ export interface JobWorkspace {
   output: string;
   /** Checkpoint snapshots the runner takes between two saves, on their way to S3. */
   snapshots: string;
+  /** The checkpoints an earlier attempt reported, which this one continues from. */
+  resume: string;
   config: string;
   log: string;
   metrics: string;
@@ -24,6 +26,7 @@ export function jobWorkspace(workDir: string, jobId: string): JobWorkspace {
     dataset: join(dir, 'dataset'),
     output: join(dir, 'output'),
     snapshots: join(dir, 'snapshots'),
+    resume: join(dir, 'resume'),
     config: join(dir, 'config.json'),
     log: join(dir, 'training.log'),
     metrics: join(dir, 'metrics.json'),

@@ -1,11 +1,15 @@
-import { writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { inSpan, type Logger } from '@vtp/service-kit';
 import type {
   Artifact,
   JobError,
   Metrics,
+  TrainingResume,
   Training as TrainingState,
   TrainingStatus,
 } from '@vtp/shared-schemas';
@@ -47,6 +51,15 @@ const MAX_STRAY_LOG_EVENTS = 100;
 
 class Stopped extends Error {}
 
+/** The checkpoint to resume from is not the one reported: continuing would train on different weights. */
+class ResumeCheckpointError extends Error {}
+
+async function sha256Of(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path), hash);
+  return hash.digest('hex');
+}
+
 /**
  * One training from start request to terminal event: fetch and unpack the dataset, run the framework's runner,
  * turn its protocol into callback events (uploading checkpoints on the way), and clean up. It never waits on
@@ -54,6 +67,9 @@ class Stopped extends Error {}
  */
 export class Training {
   readonly jobId: string;
+  readonly attempt: number;
+  /** The delivery stream of this attempt's events (its token and numbering differ from the earlier ones'). */
+  private readonly stream: string;
   /** Resolves with the final status once the terminal event is queued and the work folder is gone. */
   readonly done: Promise<TrainingStatus>;
   private readonly spec: TrainingSpec;
@@ -85,7 +101,9 @@ export class Training {
     this.spec = spec;
     this.deps = deps;
     this.jobId = spec.request.jobId;
-    this.logger = deps.logger.child({ jobId: this.jobId });
+    this.attempt = spec.request.attempt;
+    this.stream = this.attempt === 1 ? this.jobId : `${this.jobId}-a${this.attempt}`;
+    this.logger = deps.logger.child({ jobId: this.jobId, attempt: this.attempt });
     this.workspace = jobWorkspace(deps.workDir, this.jobId);
     this.progress = new ProgressWatch({ floorMs: deps.stallTimeoutMs });
     this.artifacts = new ArtifactStore(deps.s3, spec.request.output.uriPrefix, {
@@ -94,6 +112,11 @@ export class Training {
       onProgress: () => this.progress.progressed(),
     });
     this.totalEpochs = Number(spec.hyperparameters.epochs ?? 0);
+    const { resume } = spec.request;
+    if (resume) {
+      this.epoch = resume.epoch;
+      this.epochMetrics.push(...resume.epochMetrics);
+    }
     this.done = inSpan(`training ${this.jobId}`, spec.request.traceContext, () => this.run());
   }
 
@@ -104,13 +127,14 @@ export class Training {
   state(): TrainingState {
     return {
       jobId: this.jobId,
+      attempt: this.attempt,
       status: this.status,
       epoch: this.epoch,
       totalEpochs: this.totalEpochs,
       startedAt: this.startedAt.toISOString(),
       finishedAt: this.finishedAt?.toISOString() ?? null,
       error: this.error,
-      pendingEvents: this.deps.delivery.pending(this.jobId),
+      pendingEvents: this.deps.delivery.pending(this.stream),
     };
   }
 
@@ -206,6 +230,7 @@ export class Training {
       this.progress.enter('downloading_dataset');
       await downloadObject(this.deps.s3, request.initialWeightsUri, initialWeights, signal, progressed);
     }
+    const resume = request.resume ? await this.fetchResumePoint(request.resume, signal) : null;
     await writeFile(
       this.workspace.config,
       JSON.stringify(
@@ -218,6 +243,7 @@ export class Training {
           snapshotDir: this.workspace.snapshots,
           hyperparameters: this.spec.hyperparameters,
           initialWeights,
+          resume,
           device: 'auto',
         },
         null,
@@ -235,6 +261,34 @@ export class Training {
       };
     }
     return this.supervise(this.deps.python);
+  }
+
+  /**
+   * Downloads the checkpoints an earlier attempt reported, checking `last` is the very file it reported: the
+   * runner continues from it (weights, optimizer, epoch) and keeps `best` unless it trains a better one.
+   */
+  private async fetchResumePoint(
+    resume: TrainingResume,
+    signal: AbortSignal,
+  ): Promise<{ epoch: number; last: string; best: string | null }> {
+    const names = this.deps.adapter.checkpointFileNames;
+    const progressed = () => this.progress.progressed();
+    await mkdir(this.workspace.resume, { recursive: true });
+    const last = join(this.workspace.resume, names.last);
+    this.note(`downloading the checkpoint of epoch ${resume.epoch} to resume from: ${resume.last}`);
+    this.progress.enter('downloading_dataset');
+    await downloadObject(this.deps.s3, resume.last, last, signal, progressed);
+    if (resume.lastSha256 && (await sha256Of(last)) !== resume.lastSha256) {
+      throw new ResumeCheckpointError(
+        `${resume.last} is not the checkpoint its training reported (sha256 differs)`,
+      );
+    }
+    let best: string | null = null;
+    if (resume.best) {
+      best = join(this.workspace.resume, names.best);
+      await downloadObject(this.deps.s3, resume.best, best, signal, progressed);
+    }
+    return { epoch: resume.epoch, last, best };
   }
 
   private async supervise(python: string): Promise<RunnerOutcome> {
@@ -400,8 +454,16 @@ export class Training {
     }
     if (err instanceof InvalidDatasetError)
       return { type: 'failed', error: { code: 'invalid_dataset', message: err.message } };
+    if (err instanceof ResumeCheckpointError)
+      return { type: 'failed', error: { code: 'internal_error', message: err.message } };
     if (err instanceof MissingObjectError) {
-      const code = err.uri === request.dataset.uri ? 'invalid_dataset' : 'invalid_configuration';
+      // The checkpoints of an earlier attempt are the platform's own: their loss is not the user's error.
+      const code =
+        err.uri === request.dataset.uri
+          ? 'invalid_dataset'
+          : err.uri === request.initialWeightsUri
+            ? 'invalid_configuration'
+            : 'internal_error';
       return { type: 'failed', error: { code, message: err.message } };
     }
     this.logger.error({ err }, 'training failed inside the trainer');
@@ -436,11 +498,11 @@ export class Training {
   }
 
   private emit(event: NewTrainerEvent): void {
-    const { url, token } = this.spec.request.callback;
+    const { url, token, firstSeq } = this.spec.request.callback;
     const trace = this.spec.request.traceContext;
     this.deps.delivery.send(
-      this.jobId,
-      { url, token, ...(trace ? { traceHeaders: { ...trace } } : {}) },
+      this.stream,
+      { url, token, firstSeq, ...(trace ? { traceHeaders: { ...trace } } : {}) },
       event,
     );
   }

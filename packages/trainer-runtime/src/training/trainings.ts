@@ -1,4 +1,4 @@
-import { UnavailableError } from '@vtp/service-kit';
+import { ConflictError, UnavailableError } from '@vtp/service-kit';
 import { Training, type TrainingDeps } from './training.ts';
 import type { TrainingSpec } from './trainingSpec.ts';
 
@@ -6,6 +6,8 @@ import type { TrainingSpec } from './trainingSpec.ts';
 const FINISHED_KEPT = 1000;
 /** What a refused start suggests: roughly how often a slot may free up. */
 const RETRY_AFTER_SECONDS = 30;
+/** An earlier attempt stops within the cancel grace period. */
+const SUPERSEDED_RETRY_AFTER_SECONDS = 2;
 
 /** The trainings of this process: starts them within the concurrency limit, finds and stops them. */
 export class Trainings {
@@ -18,10 +20,29 @@ export class Trainings {
     this.maxConcurrent = maxConcurrent;
   }
 
-  /** Starts a training, or returns the one this job already has (`created` false): a start is idempotent. */
+  /**
+   * Starts a training, or returns the one this job's attempt already has (`created` false): a start is
+   * idempotent. A later attempt replaces an earlier one, which the backend gave up on: one still running is
+   * stopped first, and the start is refused until it has (the backend tries again after Retry-After).
+   */
   start(spec: TrainingSpec): { training: Training; created: boolean } {
-    const existing = this.byJob.get(spec.request.jobId);
-    if (existing) return { training: existing, created: false };
+    const { jobId, attempt } = spec.request;
+    const existing = this.byJob.get(jobId);
+    if (existing?.attempt === attempt) return { training: existing, created: false };
+    if (existing && existing.attempt > attempt) {
+      throw new ConflictError(
+        `Attempt ${attempt} of job ${jobId} is superseded: this trainer runs attempt ${existing.attempt}`,
+        'attempt_superseded',
+      );
+    }
+    if (existing && !existing.finished) {
+      existing.stop('cancel');
+      throw new UnavailableError(
+        `Attempt ${existing.attempt} of job ${jobId} is still stopping on this trainer`,
+        SUPERSEDED_RETRY_AFTER_SECONDS,
+        'trainer_busy',
+      );
+    }
     if (this.active() >= this.maxConcurrent) {
       throw new UnavailableError(
         `This trainer is running ${this.maxConcurrent} training(s), its limit (MAX_CONCURRENT_TRAININGS)`,

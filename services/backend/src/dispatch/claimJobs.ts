@@ -41,8 +41,8 @@ export async function claimQueuedJobs(db: Db, limits: ConcurrencyLimits, max = 2
     const { rows: candidates } = await trx.raw<{ rows: JobRow[] }>(
       `select j.* from jobs j
         where j.status = 'queued'
-          -- a job sent back after a failed hand-over waits 2^attempts seconds (at most a minute)
-          and (j.dispatched_at is null or j.dispatched_at < now() - interval '1 second' * least(60, power(2, j.attempts)))
+          -- a job sent back after a failed hand-over waits 2^handovers seconds (at most a minute)
+          and (j.dispatched_at is null or j.dispatched_at < now() - interval '1 second' * least(60, power(2, j.handovers)))
         order by (select count(*) from jobs a where a.user_id = j.user_id and a.status in (?)),
                  j.created_at, j.id
         limit ?
@@ -63,7 +63,7 @@ export async function claimQueuedJobs(db: Db, limits: ConcurrencyLimits, max = 2
           callback_token_hashes: trx.raw('array_append(callback_token_hashes, ?)', [
             hashSecret(callbackToken),
           ]),
-          attempts: job.attempts + 1,
+          handovers: job.handovers + 1,
           dispatched_at: trx.fn.now(),
           updated_at: trx.fn.now(),
         })

@@ -1,11 +1,15 @@
 import { inSpan, type Logger } from '@vtp/service-kit';
-import type { FailureCode } from '@vtp/shared-schemas';
+import type { TrainingResume } from '@vtp/shared-schemas';
 import type { DatasetStore } from '../datasets/datasetStore.ts';
 import type { Db } from '../db/database.ts';
-import { type ExecutionManager, ExecutorBusyError } from '../execution/executionManager.ts';
+import {
+  type ExecutionManager,
+  ExecutorBusyError,
+  TrainingRejectedError,
+} from '../execution/executionManager.ts';
 import { buildTrainingSpec } from '../execution/trainingSpec.ts';
 import { isFinished } from '../jobs/jobLifecycle.ts';
-import type { JobStore } from '../jobs/jobStore.ts';
+import type { JobRow, JobStore } from '../jobs/jobStore.ts';
 import { type ClaimedJob, type ConcurrencyLimits, claimQueuedJobs } from './claimJobs.ts';
 
 export interface DispatcherOptions {
@@ -13,18 +17,8 @@ export interface DispatcherOptions {
   backendBaseUrl: string;
   bucket: string;
   pollIntervalMs: number;
-  /** Hand-overs that failed for reasons other than a busy executor, before the job fails. */
-  maxAttempts: number;
-}
-
-/** A training that cannot run as asked (refused by the trainer, or no usable trainer): retrying cannot help. */
-export class TrainingRejectedError extends Error {
-  override name = 'TrainingRejectedError';
-  readonly code: FailureCode;
-  constructor(message: string, code: FailureCode = 'invalid_configuration') {
-    super(message);
-    this.code = code;
-  }
+  /** Hand-overs of one attempt that failed for reasons other than a busy executor, before the attempt fails. */
+  maxHandovers: number;
 }
 
 /**
@@ -93,13 +87,18 @@ export class Dispatcher {
         if (!initialWeightsUri)
           throw new TrainingRejectedError('the checkpoint to start from no longer exists');
       }
+      const attempt = await jobs.currentAttempt(row);
+      if (!attempt) throw new Error(`job ${row.id} has no attempt ${row.attempt}`);
       const spec = buildTrainingSpec({
         job: row,
         dataset,
         bucket: this.options.bucket,
         backendBaseUrl: this.options.backendBaseUrl,
         callbackToken,
+        firstSeq: attempt.first_seq,
+        resume: attempt.resumed_from_epoch === null ? undefined : await this.resumeOf(row),
         initialWeightsUri,
+        maxDurationSeconds: remainingTime(row),
         traceContext: row.trace_context ?? undefined,
       });
       const placement = await manager.start(row, spec);
@@ -109,27 +108,41 @@ export class Dispatcher {
       const current = await jobs.find(row.id);
       if (current?.cancel_requested_at && !isFinished(current.status)) await manager.cancel(current);
     } catch (err) {
-      await this.handOverFailed(row.id, row.attempts, err);
+      await this.handOverFailed(row.id, row.handovers, err);
     }
   }
 
-  private async handOverFailed(jobId: string, attempts: number, err: unknown): Promise<void> {
+  /** Where the attempt continues: the latest checkpoints, and the metrics of the epochs they hold. */
+  private async resumeOf(row: JobRow): Promise<TrainingResume | undefined> {
+    const { jobs } = this.deps;
+    const point = await jobs.resumePoint(row.id);
+    if (!point) return undefined;
+    return {
+      epoch: point.epoch,
+      last: point.last.uri,
+      ...(point.last.sha256 ? { lastSha256: point.last.sha256 } : {}),
+      ...(point.best ? { best: point.best.uri } : {}),
+      epochMetrics: await jobs.epochMetrics(row.id, point.epoch),
+    };
+  }
+
+  private async handOverFailed(jobId: string, handovers: number, err: unknown): Promise<void> {
     const { jobs, logger } = this.deps;
     const message = err instanceof Error ? err.message : String(err);
     if (err instanceof ExecutorBusyError) {
       // Busy is not a failed attempt: the job simply waits its turn.
-      await jobs.transition(jobId, ['dispatching'], 'queued', { attempts: Math.max(0, attempts - 1) });
+      await jobs.transition(jobId, ['dispatching'], 'queued', { handovers: Math.max(0, handovers - 1) });
       return;
     }
     if (err instanceof TrainingRejectedError) {
       await jobs.fail(jobId, ['dispatching'], { code: err.code, message });
       return;
     }
-    logger.warn({ err, jobId, attempts }, 'hand-over failed');
-    if (attempts >= this.options.maxAttempts) {
+    logger.warn({ err, jobId, handovers }, 'hand-over failed');
+    if (handovers >= this.options.maxHandovers) {
       await jobs.fail(jobId, ['dispatching'], {
         code: 'trainer_unavailable',
-        message: `The trainer could not take the job after ${attempts} attempts: ${message}`,
+        message: `The trainer could not take the job after ${handovers} hand-overs: ${message}`,
       });
     } else {
       await jobs.transition(jobId, ['dispatching'], 'queued');
@@ -142,4 +155,17 @@ export class Dispatcher {
     await this.ticking;
     await Promise.allSettled([...this.handovers]);
   }
+}
+
+/** The time limit covers every attempt: what the earlier ones trained is taken off this one's. */
+function remainingTime(row: JobRow): number | undefined {
+  if (!row.max_duration_seconds) return undefined;
+  const left = row.max_duration_seconds - row.trained_seconds;
+  if (left < 1) {
+    throw new TrainingRejectedError(
+      `The job's ${row.max_duration_seconds}s time limit is used up by its earlier attempts`,
+      'time_limit_exceeded',
+    );
+  }
+  return left;
 }

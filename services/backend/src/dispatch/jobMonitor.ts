@@ -10,7 +10,7 @@ export interface JobMonitorOptions {
   dispatchTimeoutMs: number;
   /** A running job silent this long is checked with its executor, and failed as lost if it is not there. */
   heartbeatTimeoutMs: number;
-  maxAttempts: number;
+  maxHandovers: number;
   /** Slack past a job's own time limit before the backend stops it (its trainer normally does so first). */
   deadlineGraceMs: number;
   /** How long after its executor says a training ended its own report may still arrive. */
@@ -69,7 +69,7 @@ export class JobMonitor {
     if (state.kind === 'finished') return this.applyOutcome(job, state, now);
     if (state.kind === 'active') return;
     const { jobs, logger } = this.deps;
-    if (job.attempts < this.options.maxAttempts) {
+    if (job.handovers < this.options.maxHandovers) {
       if (await jobs.transition(job.id, ['dispatching'], 'queued')) {
         logger.warn({ jobId: job.id, state }, 'hand-over never confirmed; job queued again');
         this.deps.onChange();
@@ -78,16 +78,17 @@ export class JobMonitor {
     }
     await jobs.fail(job.id, ['dispatching'], {
       code: 'dispatch_timeout',
-      message: `No trainer confirmed the job after ${job.attempts} hand-overs (${describe(state)})`,
+      message: `No trainer confirmed the job after ${job.handovers} hand-overs (${describe(state)})`,
     });
     this.deps.onChange();
   }
 
   private async checkRunning(job: JobRow, now: number): Promise<void> {
     const { jobs, manager, logger } = this.deps;
-    if (job.max_duration_seconds && job.started_at) {
-      const deadline =
-        job.started_at.getTime() + job.max_duration_seconds * 1000 + this.options.deadlineGraceMs;
+    if (job.max_duration_seconds && job.attempt_started_at) {
+      // The limit covers all attempts: this one has what the earlier ones left.
+      const left = job.max_duration_seconds - job.trained_seconds;
+      const deadline = job.attempt_started_at.getTime() + left * 1000 + this.options.deadlineGraceMs;
       if (now > deadline) {
         await manager
           .cancel(job)
@@ -103,7 +104,7 @@ export class JobMonitor {
     if (await this.stopStalled(job, now)) return;
     const lastSign = Math.max(
       job.last_heartbeat_at?.getTime() ?? 0,
-      job.started_at?.getTime() ?? 0,
+      job.attempt_started_at?.getTime() ?? 0,
       this.startedAt,
     );
     if (now - lastSign < this.options.heartbeatTimeoutMs) return;
@@ -148,7 +149,7 @@ export class JobMonitor {
   private async applyOutcome(job: JobRow, state: Finished, now: number): Promise<void> {
     const endedAt = Math.max(state.at?.getTime() ?? now, this.startedAt);
     if (now - endedAt < this.options.outcomeGraceMs) return;
-    const { artifacts, metrics, epochs } = await this.deps.outputs.find(job.id);
+    const { artifacts, metrics, epochs } = await this.deps.outputs.find(job.id, job.attempt);
     const outcome: JobOutcome =
       state.outcome === 'succeeded'
         ? { status: 'succeeded', artifacts, metrics, epochs }

@@ -19,7 +19,7 @@ export interface ExecutionContext {
   /** A trainer service died: its in-flight jobs cannot finish. */
   onTrainerLost(framework: Framework, instance: string, reason: string): void;
   /** Kubernetes mode: the cluster ended a training its trainer could not report on (OOM, image, deadline...). */
-  onClusterFailure?(jobId: string, error: JobError): void;
+  onClusterFailure?(training: { jobId: string; attempt: number }, error: JobError): void;
 }
 
 /** Picks the executor once, from EXECUTION_MODE; nothing else in the backend knows which one runs. */

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { JobError, TrainingStartRequestBody } from '@vtp/shared-schemas';
+import type { FailureCode, JobError, TrainingStartRequestBody } from '@vtp/shared-schemas';
 import type { JobRow } from '../jobs/jobStore.ts';
 
 /** Where a training was placed; stored with the job so any replica can reach it later. */
@@ -20,6 +20,16 @@ export class ExecutorBusyError extends Error {
     super(message);
     this.name = 'ExecutorBusyError';
     this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** A training that cannot run as asked (refused by the trainer, or no usable trainer): retrying cannot help. */
+export class TrainingRejectedError extends Error {
+  override name = 'TrainingRejectedError';
+  readonly code: FailureCode;
+  constructor(message: string, code: FailureCode = 'invalid_configuration') {
+    super(message);
+    this.code = code;
   }
 }
 

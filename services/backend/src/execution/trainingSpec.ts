@@ -1,4 +1,4 @@
-import type { TraceContext, TrainingStartRequestBody } from '@vtp/shared-schemas';
+import type { TraceContext, TrainingResume, TrainingStartRequestBody } from '@vtp/shared-schemas';
 import type { StoredDataset } from '../datasets/datasetStore.ts';
 import { jobOutputPrefix } from '../jobs/jobOutputs.ts';
 import type { JobRow } from '../jobs/jobStore.ts';
@@ -9,7 +9,12 @@ export interface SpecInputs {
   bucket: string;
   backendBaseUrl: string;
   callbackToken: string;
+  /** The attempt's events are numbered from here. */
+  firstSeq: number;
+  resume?: TrainingResume | undefined;
   initialWeightsUri?: string | undefined;
+  /** What is left of the job's time limit. */
+  maxDurationSeconds?: number | undefined;
   traceContext?: TraceContext | undefined;
 }
 
@@ -21,13 +26,16 @@ export function buildTrainingSpec(i: SpecInputs): TrainingStartRequestBody {
     model: i.job.model,
     hyperparameters: i.job.hyperparameters,
     dataset: { uri: `s3://${i.bucket}/${i.dataset.objectKey}`, format: i.dataset.format },
-    output: { uriPrefix: jobOutputPrefix(i.bucket, i.job.id) },
+    output: { uriPrefix: jobOutputPrefix(i.bucket, i.job.id, i.job.attempt) },
+    attempt: i.job.attempt,
     callback: {
       url: `${i.backendBaseUrl.replace(/\/$/, '')}/v1/jobs/${i.job.id}/callback`,
       token: i.callbackToken,
+      firstSeq: i.firstSeq,
     },
+    ...(i.resume ? { resume: i.resume } : {}),
     ...(i.initialWeightsUri ? { initialWeightsUri: i.initialWeightsUri } : {}),
-    ...(i.job.max_duration_seconds ? { maxDurationSeconds: i.job.max_duration_seconds } : {}),
+    ...(i.maxDurationSeconds ? { maxDurationSeconds: i.maxDurationSeconds } : {}),
     ...(i.traceContext ? { traceContext: i.traceContext } : {}),
   };
 }

@@ -45,7 +45,14 @@ export class EventIngest {
       this.checkArtifacts(jobId, event);
       const { seq, type, timestamp, ...payload } = event;
       const inserted = await trx('job_events')
-        .insert({ job_id: jobId, seq, type, timestamp, payload: JSON.stringify(payload) })
+        .insert({
+          job_id: jobId,
+          seq,
+          attempt: job.attempt,
+          type,
+          timestamp,
+          payload: JSON.stringify(payload),
+        })
         .onConflict(['job_id', 'seq'])
         .ignore()
         .returning('seq');
@@ -80,15 +87,10 @@ export class EventIngest {
     const heartbeat = { last_heartbeat_at: now };
     switch (event.type) {
       case 'started':
-        await this.jobs.transition(
-          job.id,
+        await this.jobs.started(
+          job,
           ['queued', 'dispatching'],
-          'running',
-          {
-            ...heartbeat,
-            started_at: job.started_at ?? now,
-            total_epochs: event.totalEpochs,
-          },
+          { ...heartbeat, total_epochs: event.totalEpochs },
           trx,
         );
         if (job.status === 'running')
@@ -96,8 +98,7 @@ export class EventIngest {
         return;
       case 'progress': {
         // A progress report proves the training runs, even if its `started` event was lost.
-        if (job.status !== 'running')
-          await this.jobs.transition(job.id, ['queued', 'dispatching'], 'running', { started_at: now }, trx);
+        if (job.status !== 'running') await this.jobs.started(job, ['queued', 'dispatching'], {}, trx);
         const newer = event.epoch >= job.epoch;
         await this.jobs.update(
           job.id,

@@ -4,6 +4,8 @@ import type { Db } from '../db/database.ts';
 interface EventRow {
   job_id: string;
   seq: number;
+  attempt: number;
+  superseded: boolean;
   type: string;
   timestamp: Date;
   received_at: Date;
@@ -25,6 +27,8 @@ export async function listJobEvents(
   return rows.map((r) => ({
     jobId: r.job_id,
     seq: r.seq,
+    attempt: r.attempt,
+    superseded: r.superseded,
     type: r.type,
     timestamp: r.timestamp.toISOString(),
     receivedAt: r.received_at.toISOString(),

@@ -7,14 +7,17 @@ import { JobStatus, terminalStatuses } from '@vtp/shared-schemas';
  * A trainer's report carrying the job's valid callback token is the truth about its training: a job the backend
  * had sent back to the queue (its hand-over looked lost) moves on to `running` or to its outcome when its
  * trainer reports in.
+ *
+ * A move to `queued` from an unfinished state is a hand-over tried again or, with a new attempt, a retry after
+ * an infrastructure failure; from `failed` or `cancelled` it is the user resuming the job. `succeeded` is final.
  */
 const allowedTransitions: Record<JobStatus, readonly JobStatus[]> = {
-  queued: ['dispatching', 'running', 'succeeded', 'failed', 'cancelled'],
+  queued: ['queued', 'dispatching', 'running', 'succeeded', 'failed', 'cancelled'],
   dispatching: ['queued', 'running', 'succeeded', 'failed', 'cancelled'],
-  running: ['succeeded', 'failed', 'cancelled'],
+  running: ['queued', 'succeeded', 'failed', 'cancelled'],
   succeeded: [],
-  failed: [],
-  cancelled: [],
+  failed: ['queued'],
+  cancelled: ['queued'],
 };
 
 /** Not ended: the job still waits for, or holds, a trainer. */

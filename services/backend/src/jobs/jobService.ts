@@ -61,13 +61,7 @@ export class JobService {
     // A retried create (same Idempotency-Key) answers with its job whatever the queue holds now.
     const retried =
       idempotencyKey && (await this.jobs.findByIdempotencyKey(principal.userId, idempotencyKey));
-    if (!retried && (await this.jobs.countQueued(principal.userId)) >= this.maxQueuedPerUser) {
-      throw new TooManyRequestsError(
-        `At most ${this.maxQueuedPerUser} jobs may wait in your queue; try again once some have started`,
-        60,
-        'queue_quota_exceeded',
-      );
-    }
+    if (!retried) await this.checkQueueRoom(principal);
     const requestHash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
     const { row, created } = await this.jobs.insert({
       id: randomUUID(),
@@ -79,6 +73,8 @@ export class JobService {
       resources: body.resources ?? null,
       max_duration_seconds: body.maxDurationSeconds ?? null,
       initial_weights: body.initialWeights ?? null,
+      max_retries: body.maxRetries,
+      retry_on_out_of_memory: body.retryOnOutOfMemory,
       idempotency_key: idempotencyKey ?? null,
       request_hash: requestHash,
       trace_context: currentTraceContext() ?? null,
@@ -92,6 +88,16 @@ export class JobService {
     if (created) this.onQueued();
     const [job] = await this.jobs.toJobs([row]);
     return { job: job as Job, created };
+  }
+
+  private async checkQueueRoom(principal: Principal): Promise<void> {
+    if ((await this.jobs.countQueued(principal.userId)) >= this.maxQueuedPerUser) {
+      throw new TooManyRequestsError(
+        `At most ${this.maxQueuedPerUser} jobs may wait in your queue; try again once some have started`,
+        60,
+        'queue_quota_exceeded',
+      );
+    }
   }
 
   private async checkReferences(principal: Principal, body: JobCreateRequestBody): Promise<void> {
@@ -162,18 +168,48 @@ export class JobService {
   }
 
   /**
+   * Continues a failed or cancelled job from its last checkpoint, as its next attempt. Refused (409) when there
+   * is nothing to continue from or no time left; a job that still runs, or succeeded, is answered as it is.
+   */
+  async resume(principal: Principal, id: string): Promise<{ job: Job; accepted: boolean }> {
+    const row = await this.getRow(principal, id);
+    if (row.status !== 'failed' && row.status !== 'cancelled') {
+      if (row.status === 'succeeded')
+        throw new ConflictError(`Job ${id} succeeded: there is nothing to resume`, 'nothing_to_resume');
+      return { job: await this.get(principal, id), accepted: false };
+    }
+    const point = await this.jobs.resumePoint(id);
+    if (!point) {
+      throw new ConflictError(
+        `Job ${id} has no checkpoint to resume from (it ended before its first epoch was saved); create a new job instead`,
+        'nothing_to_resume',
+      );
+    }
+    if (row.max_duration_seconds && row.trained_seconds >= row.max_duration_seconds) {
+      throw new ConflictError(
+        `Job ${id} used up its ${row.max_duration_seconds}s time limit (maxDurationSeconds); create a new job with initialWeights from it instead`,
+        'time_limit_used_up',
+      );
+    }
+    await this.checkQueueRoom(principal);
+    const resumed = await this.jobs.resume(id);
+    if (resumed) this.onQueued();
+    return { job: await this.get(principal, id), accepted: Boolean(resumed) };
+  }
+
+  /**
    * A queued job is cancelled at once. A job already handed to a trainer is asked to stop; it turns
    * `cancelled` when the trainer confirms (its partial checkpoints come with that event).
    */
   async cancel(principal: Principal, id: string): Promise<{ job: Job; accepted: boolean }> {
     const row = await this.getRow(principal, id);
     if (isFinished(row.status)) return { job: await this.get(principal, id), accepted: false };
-    const cancelledWhileQueued = await this.jobs.transition(id, ['queued'], 'cancelled', {
-      finished_at: new Date(),
-      cancel_requested_at: new Date(),
+    await this.jobs.update(id, { cancel_requested_at: new Date() });
+    const cancelledWhileQueued = await this.jobs.finish(id, ['queued'], {
+      status: 'cancelled',
+      artifacts: [],
     });
     if (!cancelledWhileQueued) {
-      await this.jobs.update(id, { cancel_requested_at: new Date() });
       const current = await this.jobs.find(id);
       if (current && !isFinished(current.status)) await this.canceller.cancel(current);
     }

@@ -2,6 +2,7 @@ import type {
   Artifact,
   Framework,
   Job,
+  JobAttempt,
   JobError,
   JobStatus,
   Metrics,
@@ -13,6 +14,7 @@ import type { Knex } from 'knex';
 import type { Db } from '../db/database.ts';
 import { decodeCursor, encodeCursor } from '../http/cursor.ts';
 import { assertTransitions, isFinished, PLACED } from './jobLifecycle.ts';
+import { isRetried } from './retryPolicy.ts';
 
 export interface JobRow {
   id: string;
@@ -34,7 +36,15 @@ export interface JobRow {
   latest_metrics: Metrics | null;
   error_code: JobError['code'] | null;
   error_message: string | null;
-  attempts: number;
+  /** Hand-overs of the current attempt (each may time out and be tried again). */
+  handovers: number;
+  /** The current attempt, from 1; each retry or resume starts the next. */
+  attempt: number;
+  max_retries: number;
+  retry_on_out_of_memory: boolean;
+  /** Training time of the ended attempts: the time limit covers all of them. */
+  trained_seconds: number;
+  attempt_started_at: Date | null;
   placement: Record<string, unknown> | null;
   trace_context: TraceContext | null;
   created_at: Date;
@@ -47,6 +57,18 @@ export interface JobRow {
   phase: TrainingPhase | null;
   last_progress_at: Date | null;
   stall_limit_seconds: number | null;
+}
+
+interface AttemptRow {
+  job_id: string;
+  attempt: number;
+  first_seq: number;
+  resumed_from_epoch: number | null;
+  status: JobAttempt['status'];
+  started_at: Date | null;
+  ended_at: Date | null;
+  error_code: JobError['code'] | null;
+  error_message: string | null;
 }
 
 interface ArtifactRow {
@@ -69,6 +91,8 @@ export type NewJob = Pick<
   | 'resources'
   | 'max_duration_seconds'
   | 'initial_weights'
+  | 'max_retries'
+  | 'retry_on_out_of_memory'
   | 'idempotency_key'
   | 'request_hash'
   | 'trace_context'
@@ -78,7 +102,18 @@ function iso(d: Date | null): string | null {
   return d ? d.toISOString() : null;
 }
 
-export function toJob(row: JobRow, artifacts: ArtifactRow[]): Job {
+function toAttempt(row: AttemptRow): JobAttempt {
+  return {
+    attempt: row.attempt,
+    status: row.status,
+    resumedFromEpoch: row.resumed_from_epoch,
+    startedAt: iso(row.started_at),
+    endedAt: iso(row.ended_at),
+    error: row.error_code ? { code: row.error_code, message: row.error_message ?? '' } : null,
+  };
+}
+
+export function toJob(row: JobRow, artifacts: ArtifactRow[], attempts: AttemptRow[]): Job {
   return {
     id: row.id,
     status: row.status,
@@ -88,6 +123,10 @@ export function toJob(row: JobRow, artifacts: ArtifactRow[]): Job {
     hyperparameters: row.hyperparameters,
     resources: row.resources,
     maxDurationSeconds: row.max_duration_seconds,
+    maxRetries: row.max_retries,
+    retryOnOutOfMemory: row.retry_on_out_of_memory,
+    attempt: row.attempt,
+    attempts: attempts.map(toAttempt),
     progress: {
       epoch: row.epoch,
       totalEpochs: row.total_epochs,
@@ -116,6 +155,16 @@ export type JobOutcome =
   | { status: 'failed'; error: JobError; artifacts: Artifact[] }
   | { status: 'cancelled'; artifacts: Artifact[] };
 
+/** What ending an attempt did: the job ended, or (an infrastructure failure with retries left) it queued again. */
+export type AttemptEnd = 'ended' | 'retrying';
+
+/** Where a job can continue from: its latest reported checkpoints. */
+export interface ResumePoint {
+  epoch: number;
+  last: ArtifactRow;
+  best: ArtifactRow | undefined;
+}
+
 export class JobStore {
   readonly db: Db;
   constructor(db: Db) {
@@ -124,24 +173,31 @@ export class JobStore {
 
   /** Inserts the job unless the user already used this idempotency key; returns the row and whether it is new. */
   async insert(job: NewJob): Promise<{ row: JobRow; created: boolean }> {
-    const [row] = await this.db('jobs')
-      .insert({
-        ...job,
-        hyperparameters: JSON.stringify(job.hyperparameters),
-        resources: job.resources ? JSON.stringify(job.resources) : null,
-        initial_weights: job.initial_weights ? JSON.stringify(job.initial_weights) : null,
-        trace_context: job.trace_context ? JSON.stringify(job.trace_context) : null,
-        status: 'queued',
-      })
-      .onConflict(['user_id', 'idempotency_key'])
-      .ignore()
-      .returning<JobRow[]>('*');
-    if (row) return { row, created: true };
-    const existing = job.idempotency_key
-      ? await this.findByIdempotencyKey(job.user_id, job.idempotency_key)
-      : undefined;
-    if (!existing) throw new Error('idempotent insert found neither a new nor an existing row');
-    return { row: existing, created: false };
+    return this.db.transaction(async (trx) => {
+      const [row] = await trx('jobs')
+        .insert({
+          ...job,
+          hyperparameters: JSON.stringify(job.hyperparameters),
+          resources: job.resources ? JSON.stringify(job.resources) : null,
+          initial_weights: job.initial_weights ? JSON.stringify(job.initial_weights) : null,
+          trace_context: job.trace_context ? JSON.stringify(job.trace_context) : null,
+          status: 'queued',
+        })
+        .onConflict(['user_id', 'idempotency_key'])
+        .ignore()
+        .returning<JobRow[]>('*');
+      if (row) {
+        await trx('job_attempts').insert({ job_id: row.id, attempt: 1, first_seq: 1, status: 'queued' });
+        return { row, created: true };
+      }
+      const existing = job.idempotency_key
+        ? await trx('jobs')
+            .where({ user_id: job.user_id, idempotency_key: job.idempotency_key })
+            .first<JobRow>()
+        : undefined;
+      if (!existing) throw new Error('idempotent insert found neither a new nor an existing row');
+      return { row: existing, created: false };
+    });
   }
 
   async findByIdempotencyKey(userId: string, key: string): Promise<JobRow | undefined> {
@@ -172,9 +228,50 @@ export class JobStore {
     return byJob;
   }
 
+  async attempts(jobIds: string[]): Promise<Map<string, AttemptRow[]>> {
+    const rows = jobIds.length
+      ? await this.db('job_attempts').whereIn('job_id', jobIds).orderBy('attempt').select<AttemptRow[]>('*')
+      : [];
+    const byJob = new Map<string, AttemptRow[]>();
+    for (const r of rows) byJob.set(r.job_id, [...(byJob.get(r.job_id) ?? []), r]);
+    return byJob;
+  }
+
+  /** The job's current attempt (its events are numbered from `first_seq`). */
+  async currentAttempt(job: Pick<JobRow, 'id' | 'attempt'>): Promise<AttemptRow | undefined> {
+    return this.db('job_attempts').where({ job_id: job.id, attempt: job.attempt }).first<AttemptRow>();
+  }
+
   async toJobs(rows: JobRow[]): Promise<Job[]> {
-    const artifacts = await this.artifacts(rows.map((r) => r.id));
-    return rows.map((r) => toJob(r, artifacts.get(r.id) ?? []));
+    const ids = rows.map((r) => r.id);
+    const [artifacts, attempts] = await Promise.all([this.artifacts(ids), this.attempts(ids)]);
+    return rows.map((r) => toJob(r, artifacts.get(r.id) ?? [], attempts.get(r.id) ?? []));
+  }
+
+  /** The latest checkpoints a training reported, if it reported a resumable one. */
+  async resumePoint(jobId: string, trx: Knex = this.db): Promise<ResumePoint | undefined> {
+    const rows = await trx('artifacts')
+      .where({ job_id: jobId })
+      .whereIn('kind', ['last', 'best'])
+      .select<ArtifactRow[]>('*');
+    const last = rows.find((r) => r.kind === 'last');
+    if (!last?.epoch) return undefined;
+    return { epoch: last.epoch, last, best: rows.find((r) => r.kind === 'best') };
+  }
+
+  /**
+   * The metrics of epochs 1..`upTo` as the job's attempts reported them, one entry per epoch: a resumed training
+   * writes the whole history into its metrics.json.
+   */
+  async epochMetrics(jobId: string, upTo: number): Promise<Metrics[]> {
+    const rows = await this.db('job_events')
+      .where({ job_id: jobId, type: 'progress', superseded: false })
+      .whereRaw("(payload->>'epoch')::int <= ?", [upTo])
+      .orderBy('seq')
+      .select<{ payload: { epoch: number; metrics: Metrics } }[]>('payload');
+    const byEpoch = new Map<number, Metrics>();
+    for (const { payload } of rows) byEpoch.set(payload.epoch, payload.metrics);
+    return [...byEpoch.entries()].sort(([a], [b]) => a - b).map(([, metrics]) => metrics);
   }
 
   async list(
@@ -241,16 +338,75 @@ export class JobStore {
   }
 
   /**
-   * Ends a job still in one of `from` with its outcome, storing the artifacts that come with it; a job that
-   * already ended keeps its outcome (and its artifacts). Returns whether this call ended it.
+   * The trainer of the job's current attempt confirmed it runs: the job is `running` and the attempt's clock
+   * starts (the time limit counts training, not waiting).
    */
-  async finish(id: string, from: readonly JobStatus[], outcome: JobOutcome, trx?: Knex): Promise<boolean> {
-    if (!trx) return this.db.transaction((own) => this.finish(id, from, outcome, own));
-    const finishedAt = { finished_at: new Date() };
+  async started(
+    job: Pick<JobRow, 'id' | 'attempt'>,
+    from: readonly JobStatus[],
+    patch: Partial<JobRow>,
+    trx: Knex,
+  ): Promise<boolean> {
+    const now = new Date();
+    const row = await this.transition(
+      job.id,
+      from,
+      'running',
+      {
+        started_at: trx.raw('coalesce(started_at, now())'),
+        ...patch,
+        attempt_started_at: now,
+      } as Partial<JobRow>,
+      trx,
+    );
+    if (!row) return false;
+    await trx('job_attempts')
+      .where({ job_id: job.id, attempt: row.attempt })
+      .update({ status: 'running', started_at: now });
+    return true;
+  }
+
+  /**
+   * Ends the current attempt of a job still in one of `from` with its outcome, storing the artifacts that come
+   * with it. A failure the retry policy retries queues the job's next attempt, which continues from the latest
+   * checkpoint; anything else ends the job. A job that already ended keeps its outcome (and its artifacts).
+   * Returns what happened, or undefined when the job was not in `from`.
+   */
+  async finish(
+    id: string,
+    from: readonly JobStatus[],
+    outcome: JobOutcome,
+    trx?: Knex,
+    onlyAttempt?: number,
+  ): Promise<AttemptEnd | undefined> {
+    if (!trx) return this.db.transaction((own) => this.finish(id, from, outcome, own, onlyAttempt));
+    const job = await trx('jobs')
+      .where({ id })
+      .whereIn('status', from)
+      .forUpdate()
+      .first<JobRow | undefined>();
+    // The word of an attempt that already ended (a cluster reporting an old Job) is not about the current one.
+    if (!job || (onlyAttempt !== undefined && job.attempt !== onlyAttempt)) return undefined;
+    await this.upsertArtifacts(id, outcome.artifacts, trx);
+    const error = outcome.status === 'failed' ? outcome.error : undefined;
+    await trx('job_attempts')
+      .where({ job_id: id, attempt: job.attempt })
+      .update({
+        status: outcome.status,
+        ended_at: trx.fn.now(),
+        error_code: error?.code ?? null,
+        error_message: error?.message.slice(0, 4000) ?? null,
+      });
+    const trained = trx.raw(
+      'trained_seconds + coalesce(extract(epoch from now() - attempt_started_at)::int, 0)',
+    ) as unknown as number;
+    if (error && isRetried(job, error)) {
+      await this.beginAttempt(job, from, { type: 'retrying', error }, trx, { trained_seconds: trained });
+      return 'retrying';
+    }
     const patch: Partial<JobRow> | Record<string, unknown> =
       outcome.status === 'succeeded'
         ? {
-            ...finishedAt,
             // Every epoch ran; a count from storage also fills in a job whose progress reports never came.
             epoch: trx.raw('greatest(epoch, total_epochs, ?::int)', [outcome.epochs ?? 0]),
             total_epochs: trx.raw('greatest(total_epochs, ?::int)', [outcome.epochs ?? 0]),
@@ -258,46 +414,123 @@ export class JobStore {
               ? { latest_metrics: JSON.stringify(outcome.metrics) }
               : {}),
           }
-        : outcome.status === 'failed'
-          ? {
-              ...finishedAt,
-              error_code: outcome.error.code,
-              error_message: outcome.error.message.slice(0, 4000),
-            }
-          : finishedAt;
-    const row = await this.transition(id, from, outcome.status, patch as Partial<JobRow>, trx);
-    if (row) await this.upsertArtifacts(id, outcome.artifacts, trx);
-    return Boolean(row);
-  }
-
-  /** Fails a job still in one of `from`; a job that already ended keeps its outcome. */
-  async fail(id: string, from: readonly JobStatus[], error: JobError, trx: Knex = this.db): Promise<boolean> {
-    const row = await this.transition(
+        : error
+          ? { error_code: error.code, error_message: error.message.slice(0, 4000) }
+          : {};
+    await this.transition(
       id,
       from,
-      'failed',
-      { finished_at: new Date(), error_code: error.code, error_message: error.message.slice(0, 4000) },
+      outcome.status,
+      { ...patch, finished_at: new Date(), trained_seconds: trained } as Partial<JobRow>,
       trx,
     );
-    return Boolean(row);
+    return 'ended';
   }
 
-  /** Fails every unfinished job placed on one executor instance (which died); returns their ids. */
+  /** Fails a job still in one of `from` (or retries it, as `finish`); a job that already ended keeps its outcome. */
+  async fail(
+    id: string,
+    from: readonly JobStatus[],
+    error: JobError,
+    trx?: Knex,
+    onlyAttempt?: number,
+  ): Promise<AttemptEnd | undefined> {
+    return this.finish(id, from, { status: 'failed', error, artifacts: [] }, trx, onlyAttempt);
+  }
+
+  /** Fails (or retries) every unfinished job placed on one executor instance, which died; returns their ids. */
   async failActiveAt(placementKey: string, value: string, error: JobError): Promise<string[]> {
-    assertTransitions(PLACED, 'failed');
     const rows = await this.db('jobs')
       .whereIn('status', PLACED)
       .whereRaw('placement ->> ? = ?', [placementKey, value])
-      .update({
-        status: 'failed',
-        finished_at: this.db.fn.now(),
-        updated_at: this.db.fn.now(),
-        error_code: error.code,
-        error_message: error.message,
+      .select<{ id: string }[]>('id');
+    const ended: string[] = [];
+    for (const { id } of rows) if (await this.fail(id, PLACED, error)) ended.push(id);
+    return ended;
+  }
+
+  /**
+   * The user resumes a failed or cancelled job from its last checkpoint: its next attempt is queued. Returns the
+   * queued row, or undefined when the job is no longer failed or cancelled.
+   */
+  async resume(id: string): Promise<JobRow | undefined> {
+    return this.db.transaction(async (trx) => {
+      const from: JobStatus[] = ['failed', 'cancelled'];
+      const job = await trx('jobs').where({ id }).whereIn('status', from).forUpdate().first<JobRow>();
+      if (!job) return undefined;
+      return this.beginAttempt(job, from, { type: 'resumed' }, trx, {
+        error_code: null,
+        error_message: null,
+        finished_at: null,
+        cancel_requested_at: null,
+      });
+    });
+  }
+
+  /**
+   * Queues the job's next attempt, continuing from its latest checkpoint: a backend event says so (numbered after
+   * every event stored so far; the next attempt's events follow it), the tokens of earlier attempts are revoked,
+   * and progress events of epochs the next attempt trains again are marked superseded.
+   */
+  private async beginAttempt(
+    job: JobRow,
+    from: readonly JobStatus[],
+    reason: { type: 'retrying'; error: JobError } | { type: 'resumed' },
+    trx: Knex,
+    patch: Partial<JobRow> | Record<string, unknown>,
+  ): Promise<JobRow> {
+    const next = job.attempt + 1;
+    const resume = await this.resumePoint(job.id, trx);
+    const fromEpoch = resume?.epoch ?? 0;
+    const [{ seq }] = (await trx('job_events')
+      .where({ job_id: job.id })
+      .max<{ seq: number | null }[]>('seq as seq')) as [{ seq: number | null }];
+    const eventSeq = (seq ?? 0) + 1;
+    await trx('job_events').insert({
+      job_id: job.id,
+      seq: eventSeq,
+      attempt: job.attempt,
+      type: reason.type,
+      timestamp: new Date(),
+      payload: JSON.stringify({
+        nextAttempt: next,
+        resumeFromEpoch: resume ? fromEpoch : null,
+        ...(reason.type === 'retrying' ? { error: reason.error } : {}),
+      }),
+    });
+    await trx('job_events')
+      .where({ job_id: job.id, type: 'progress' })
+      .whereRaw("(payload->>'epoch')::int > ?", [fromEpoch])
+      .update({ superseded: true });
+    await trx('job_attempts').insert({
+      job_id: job.id,
+      attempt: next,
+      first_seq: eventSeq + 1,
+      resumed_from_epoch: resume ? fromEpoch : null,
+      status: 'queued',
+    });
+    const row = await this.transition(
+      job.id,
+      from,
+      'queued',
+      {
+        ...patch,
+        attempt: next,
+        handovers: 0,
         callback_token_hashes: [],
-      })
-      .returning<{ id: string }[]>('id');
-    return rows.map((r) => r.id);
+        epoch: fromEpoch,
+        placement: null,
+        dispatched_at: null,
+        attempt_started_at: null,
+        last_heartbeat_at: null,
+        phase: null,
+        last_progress_at: null,
+        stall_limit_seconds: null,
+      } as Partial<JobRow>,
+      trx,
+    );
+    if (!row) throw new Error(`job ${job.id} left ${from.join('/')} while its row was locked`);
+    return row;
   }
 
   async listByStatus(

@@ -35,8 +35,9 @@ export class StoredOutputs {
     this.objects = objects;
   }
 
-  async find(jobId: string): Promise<StoredOutcome> {
-    const prefix = jobOutputKeyPrefix(jobId);
+  /** What the job's `attempt` left (each attempt writes under its own prefix). */
+  async find(jobId: string, attempt: number): Promise<StoredOutcome> {
+    const prefix = jobOutputKeyPrefix(jobId, attempt);
     const artifacts: Artifact[] = [];
     let metricsKey: string | undefined;
     for (const object of await this.objects.list(prefix)) {

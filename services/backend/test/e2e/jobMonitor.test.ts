@@ -1,6 +1,6 @@
 import { createLogger } from '@vtp/service-kit';
 import { createS3Client } from '@vtp/service-kit/s3';
-import type { Job } from '@vtp/shared-schemas';
+import type { Job, JobEvent } from '@vtp/shared-schemas';
 import knex from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSecret } from '../../src/auth/secrets.ts';
@@ -71,24 +71,26 @@ describe('job monitor', () => {
         intervalMs: 1000,
         dispatchTimeoutMs: MINUTE,
         heartbeatTimeoutMs: MINUTE,
-        maxAttempts: 2,
+        maxHandovers: 2,
         deadlineGraceMs: MINUTE,
         outcomeGraceMs: 2 * MINUTE,
       },
     );
   };
-  const newJob = async (status: 'dispatching' | 'running', attempts = 1) => {
-    const job = (await user.post<Job>('/v1/jobs', { framework: 'timm', model: 'test_resnet', datasetId }))
-      .body;
+  const newJob = async (status: 'dispatching' | 'running', handovers = 1, maxRetries = 0) => {
+    const job = (
+      await user.post<Job>('/v1/jobs', { framework: 'timm', model: 'test_resnet', datasetId, maxRetries })
+    ).body;
     await dispatchByHand(t.database.url, job.id);
     const longAgo = new Date(Date.now() - 10 * MINUTE);
     await db('jobs')
       .where({ id: job.id })
       .update({
         status,
-        attempts,
+        handovers,
         dispatched_at: longAgo,
         started_at: status === 'running' ? longAgo : null,
+        attempt_started_at: status === 'running' ? longAgo : null,
         last_heartbeat_at: status === 'running' ? longAgo : null,
         placement: JSON.stringify({ mode: 'subprocess', trainerUrl, instance: trainerUrl }),
       });
@@ -111,6 +113,31 @@ describe('job monitor', () => {
     expect(job.status).toBe('failed');
     expect(job.error?.code).toBe('lost');
     expect(job.error?.message).toContain('unknown');
+  });
+
+  it('retries a lost job as its next attempt while it has retries left, and says why in its attempts', async () => {
+    const id = await newJob('running', 1, 1);
+    await monitor().check(Date.now() + 2 * MINUTE);
+    const retried = await state(id);
+    expect(retried.status).toBe('queued');
+    expect(retried.attempt).toBe(2);
+    expect(retried.error).toBeNull();
+    expect(retried.attempts.map((a) => [a.attempt, a.status, a.error?.code ?? null])).toEqual([
+      [1, 'failed', 'lost'],
+      [2, 'queued', null],
+    ]);
+    const events = (await user.get<{ items: JobEvent[] }>(`/v1/jobs/${id}/events`)).body.items;
+    expect(events.at(-1)).toMatchObject({ type: 'retrying', attempt: 1, payload: { nextAttempt: 2 } });
+
+    // The second attempt is lost too: no retries left, so the job fails with the reason.
+    await db('jobs')
+      .where({ id })
+      .update({ status: 'running', attempt_started_at: new Date(Date.now() - 10 * MINUTE) });
+    await monitor().check(Date.now() + 2 * MINUTE);
+    const failed = await state(id);
+    expect(failed.status).toBe('failed');
+    expect(failed.error?.code).toBe('lost');
+    expect(failed.attempts.map((a) => a.status)).toEqual(['failed', 'failed']);
   });
 
   it('queues an unconfirmed hand-over again, and fails it as dispatch_timeout after the last attempt', async () => {
@@ -142,6 +169,7 @@ describe('job monitor', () => {
       bucket: 'vtp-test',
       backendBaseUrl: t.backend.url,
       callbackToken: generateSecret('vtpcb'),
+      firstSeq: 1,
     });
     await waitFor(
       'the trainer to be ready',
@@ -155,6 +183,7 @@ describe('job monitor', () => {
       .update({
         status: 'running',
         started_at: longAgo,
+        attempt_started_at: longAgo,
         last_heartbeat_at: longAgo,
         placement: JSON.stringify(placement),
       });

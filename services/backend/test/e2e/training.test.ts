@@ -137,6 +137,72 @@ describe('training end to end (EXECUTION_MODE=subprocess)', () => {
     expect(job.error?.message).toContain('SIGKILL');
   });
 
+  it.each([
+    ['ultralytics', 'yolo11n', () => yolo.id, { epochs: 30, imgsz: 64, batch: 4 }, 'metrics/mAP50(B)'],
+    ['timm', 'test_resnet', () => images.id, { epochs: 40, imgsz: 64, batch: 2 }, 'val/top1'],
+  ] as const)(
+    '%s: a runner killed mid-training is retried, resuming from its last checkpoint: every epoch trained once',
+    async (framework, model, dataset, hyperparameters, metric) => {
+      const created = await user.post<Job>('/v1/jobs', {
+        framework,
+        model,
+        datasetId: dataset(),
+        hyperparameters,
+        // A SIGKILL with no last word is taken for the out-of-memory killer: ask for that to be retried too.
+        retryOnOutOfMemory: true,
+      });
+      const id = created.body.id;
+      // Killed as soon as its first checkpoint is stored: with this many epochs, well before the end.
+      await waitForJob(
+        user,
+        id,
+        (j) => j.artifacts.some((a) => a.kind === 'last' && (a.epoch ?? 0) >= 1),
+        180_000,
+        20,
+      );
+      for (const pid of await pidsMatching(`${id}/config.json`)) process.kill(pid, 'SIGKILL');
+
+      const job = await waitForJob(user, id, finished, 240_000);
+      expect(job.status).toBe('succeeded');
+      expect(job.attempt).toBe(2);
+      expect(job.attempts.map((a) => [a.attempt, a.status, a.error?.code ?? null])).toEqual([
+        [1, 'failed', 'out_of_memory'],
+        [2, 'succeeded', null],
+      ]);
+      const from = job.attempts[1]?.resumedFromEpoch ?? 0;
+      expect(from).toBeGreaterThanOrEqual(1);
+      expect(from).toBeLessThan(hyperparameters.epochs);
+      expect(job.progress.epoch).toBe(hyperparameters.epochs);
+
+      const history = await events(user, id);
+      expect(history.map((e) => e.seq)).toEqual(history.map((_, i) => i + 1));
+      expect(history.find((e) => e.type === 'retrying')).toMatchObject({
+        attempt: 1,
+        payload: { nextAttempt: 2, resumeFromEpoch: from, error: { code: 'out_of_memory' } },
+      });
+      const epochs = history.filter((e) => e.type === 'progress' && !e.superseded);
+      const all = Array.from({ length: hyperparameters.epochs }, (_, i) => i + 1);
+      expect(epochs.map((e) => e.payload.epoch)).toEqual(all);
+      expect(epochs.filter((e) => e.attempt === 2).map((e) => e.payload.epoch)[0]).toBe(from + 1);
+
+      const client = s3();
+      for (const artifact of job.artifacts) {
+        const { bucket, key } = parseS3Uri(artifact.uri);
+        const stored = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        const bytes = await stored.Body!.transformToByteArray();
+        if (artifact.sha256) expect(createHash('sha256').update(bytes).digest('hex')).toBe(artifact.sha256);
+        if (artifact.kind === 'metrics') {
+          const file = JSON.parse(Buffer.from(bytes).toString()) as { epochs: Record<string, number>[] };
+          expect(file.epochs).toHaveLength(hyperparameters.epochs);
+          for (const e of file.epochs) expect(e[metric]).toEqual(expect.any(Number));
+        }
+      }
+      expect(job.artifacts.find((a) => a.kind === 'metrics')?.uri).toContain(`jobs/${id}/attempts/2/`);
+      await waitFor('the runners to be gone', async () => (await pidsMatching(id)).length === 0, 15_000);
+    },
+    360_000,
+  );
+
   it('kill -9 of the trainer service: the job fails with a reason, the service comes back, no runner outlives it', async () => {
     const id = await startLongTraining(user, images.id);
     const [service] = await childPids(process.pid, 'trainer-timm/src/main.ts');

@@ -5,8 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '@vtp/service-kit';
 import type { JobError } from '@vtp/shared-schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TrainingRejectedError } from '../../src/dispatch/dispatcher.ts';
-import { ExecutorBusyError } from '../../src/execution/executionManager.ts';
+import { ExecutorBusyError, TrainingRejectedError } from '../../src/execution/executionManager.ts';
 import { KubernetesExecutionManager } from '../../src/execution/kubernetes/kubernetesExecutionManager.ts';
 import type { TrainingJobSettings } from '../../src/execution/kubernetes/trainingJob.ts';
 import type { JobRow } from '../../src/jobs/jobStore.ts';
@@ -36,7 +35,7 @@ async function newManager(
     // Conditions carry whole seconds, as in a real cluster: the scheduling timeout is longer than that.
     timing: { imagePullGraceMs: 300, unschedulableTimeoutMs: 1500, outcomeGraceMs: 300 },
     logger,
-    onClusterFailure: (jobId, error) => failures.push({ jobId, error }),
+    onClusterFailure: ({ jobId }, error) => failures.push({ jobId, error }),
     recheckIntervalMs: 100,
   });
   managers.push(manager);

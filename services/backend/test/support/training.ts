@@ -23,6 +23,7 @@ export async function waitForJob(
   jobId: string,
   until: (job: Job) => boolean,
   timeoutMs = 180_000,
+  pollMs = 250,
 ): Promise<Job> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -30,24 +31,27 @@ export async function waitForJob(
     if (until(job)) return job;
     if (Date.now() > deadline)
       throw new Error(`job ${jobId} still ${job.status} after ${timeoutMs} ms: ${JSON.stringify(job)}`);
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, pollMs));
   }
 }
 
 /**
  * Starts a timm training far longer than any test waits for, and returns its id once its first epoch is
- * reported: a training that is really running, to cancel or kill.
+ * reported: a training that is really running, to cancel or kill. It is not retried (a test that kills it wants
+ * to see it end), unless `maxRetries` says so.
  */
 export async function startLongTraining(
   client: ApiClient,
   datasetId: string,
   timeoutMs = 180_000,
+  maxRetries = 0,
 ): Promise<string> {
   const created = await client.post<Job>('/v1/jobs', {
     framework: 'timm',
     model: 'test_resnet',
     datasetId,
     hyperparameters: { epochs: 500, imgsz: 64, batch: 2 },
+    maxRetries,
   });
   if (created.status !== 201) throw new Error(`could not create the job: ${created.text}`);
   await waitForJob(client, created.body.id, (j) => j.progress.epoch >= 1, timeoutMs);

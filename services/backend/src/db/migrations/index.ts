@@ -4,6 +4,7 @@ import * as jobTraceContext from './20261123010000_job_trace_context.ts';
 import * as artifactSha256 from './20261201000000_artifact_sha256.ts';
 import * as jobProgressWatch from './20261201010000_job_progress_watch.ts';
 import * as callbackTokenPerHandover from './20261201020000_callback_token_per_handover.ts';
+import * as jobAttempts from './20261201030000_job_attempts.ts';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '20261201000000_artifact_sha256': artifactSha256,
   '20261201010000_job_progress_watch': jobProgressWatch,
   '20261201020000_callback_token_per_handover': callbackTokenPerHandover,
+  '20261201030000_job_attempts': jobAttempts,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -31,7 +31,7 @@ export interface KubernetesExecutionContext {
   logger: Logger;
   /** Storage settings of the backend; only the non-secret ones reach the pods. */
   s3Env: Record<string, string>;
-  onClusterFailure(jobId: string, error: JobError): void;
+  onClusterFailure(training: { jobId: string; attempt: number }, error: JobError): void;
 }
 
 /** Builds the manager from the backend's configuration and starts its watch on the training namespace. */

@@ -11,16 +11,18 @@ import {
 } from '@kubernetes/client-node';
 import type { Logger } from '@vtp/service-kit';
 import type { JobError, TrainingStartRequestBody } from '@vtp/shared-schemas';
-import { TrainingRejectedError } from '../../dispatch/dispatcher.ts';
 import type { JobRow } from '../../jobs/jobStore.ts';
 import {
   type ExecutionManager,
   type ExecutionState,
   ExecutorBusyError,
   type Placement,
+  TrainingRejectedError,
 } from '../executionManager.ts';
 import type { ClusterFailure, FailureTiming } from './clusterFailures.ts';
 import {
+  ATTEMPT_LABEL,
+  attemptOf,
   buildCallbackSecret,
   buildTrainingJob,
   CONTAINER_NAME,
@@ -38,7 +40,7 @@ export interface KubernetesExecutionOptions {
   timing: FailureTiming;
   logger: Logger;
   /** The cluster ended a training its trainer could not report on; the backend fails the job with it. */
-  onClusterFailure(jobId: string, error: JobError): void;
+  onClusterFailure(training: { jobId: string; attempt: number }, error: JobError): void;
   recheckIntervalMs?: number;
 }
 
@@ -110,7 +112,7 @@ export class KubernetesExecutionManager implements ExecutionManager {
       timing: options.timing,
       logger: options.logger,
       recheckIntervalMs: options.recheckIntervalMs,
-      onFailure: (jobId, jobName, failure) => this.clusterFailed(jobId, jobName, failure),
+      onFailure: (training, jobName, failure) => this.clusterFailed(training, jobName, failure),
     });
   }
 
@@ -186,7 +188,7 @@ export class KubernetesExecutionManager implements ExecutionManager {
 
   private jobName(job: JobRow): string {
     const placed = job.placement?.jobName;
-    return typeof placed === 'string' ? placed : trainingJobName(job.id);
+    return typeof placed === 'string' ? placed : trainingJobName(job.id, job.attempt);
   }
 
   /** Deleting the Job stops its pod (SIGTERM, then the grace period): the trainer reports `cancelled`. */
@@ -220,7 +222,7 @@ export class KubernetesExecutionManager implements ExecutionManager {
   async logs(job: JobRow, options: { follow: boolean }): Promise<Readable | undefined> {
     const pods = await this.core.listNamespacedPod({
       namespace: this.namespace,
-      labelSelector: `${JOB_ID_LABEL}=${job.id}`,
+      labelSelector: `${JOB_ID_LABEL}=${job.id},${ATTEMPT_LABEL}=${job.attempt}`,
     });
     const newest = pods.items
       .filter((p) => p.metadata?.name)
@@ -273,14 +275,21 @@ export class KubernetesExecutionManager implements ExecutionManager {
     }
   }
 
-  private clusterFailed(jobId: string, jobName: string, failure: ClusterFailure): void {
+  private clusterFailed(
+    training: { jobId: string; attempt: number },
+    jobName: string,
+    failure: ClusterFailure,
+  ): void {
     // Often the trainer has already reported (it always does before exiting): the backend's guarded update
     // then changes nothing, so this is no news yet.
-    this.options.logger.debug({ jobId, jobName, error: failure.error }, 'cluster outcome of a training');
-    this.options.onClusterFailure(jobId, failure.error);
+    this.options.logger.debug(
+      { ...training, jobName, error: failure.error },
+      'cluster outcome of a training',
+    );
+    this.options.onClusterFailure(training, failure.error);
     if (failure.release) {
       this.deleteJob(jobName).catch((err) =>
-        this.options.logger.error({ err, jobId, jobName }, 'could not delete a Job that cannot start'),
+        this.options.logger.error({ err, ...training, jobName }, 'could not delete a Job that cannot start'),
       );
     }
   }
@@ -298,23 +307,29 @@ export class KubernetesExecutionManager implements ExecutionManager {
     });
     const active = await listActiveJobs();
     const activeIds = new Set(active.map((j) => j.id));
-    const inCluster = new Set(jobs.items.map((j) => j.metadata?.labels?.[JOB_ID_LABEL]));
+    const current = new Set(active.map((j) => `${j.id}#${j.attempt}`));
+    const trainingOf = (job: V1Job) => `${job.metadata?.labels?.[JOB_ID_LABEL]}#${attemptOf(job)}`;
+    const inCluster = new Set(jobs.items.map(trainingOf));
     const report: ReconcileReport = { adopted: [], lost: [], deleted: [] };
     for (const job of active) {
-      if (inCluster.has(job.id)) report.adopted.push(job.id);
+      if (inCluster.has(`${job.id}#${job.attempt}`)) report.adopted.push(job.id);
       // A job still being handed over may not have its Job yet; the job monitor re-queues it if it never comes.
       else if (job.status === 'running') {
         report.lost.push(job.id);
-        this.options.onClusterFailure(job.id, {
-          code: 'lost',
-          message:
-            'The Kubernetes Job of the training is gone (deleted, or expired while the backend was down)',
-        });
+        this.options.onClusterFailure(
+          { jobId: job.id, attempt: job.attempt },
+          {
+            code: 'lost',
+            message:
+              'The Kubernetes Job of the training is gone (deleted, or expired while the backend was down)',
+          },
+        );
       }
     }
     for (const job of jobs.items) {
       const name = job.metadata?.name;
-      if (!name || activeIds.has(job.metadata?.labels?.[JOB_ID_LABEL] ?? '')) continue;
+      // The Jobs of ended platform jobs, and of earlier attempts of running ones, go.
+      if (!name || current.has(trainingOf(job))) continue;
       await this.deleteJob(name);
       report.deleted.push(name);
     }

@@ -31,6 +31,8 @@ export interface TrainingJobSettings {
 export const CONTAINER_NAME = 'trainer';
 export const CALLBACK_TOKEN_KEY = 'token';
 export const JOB_ID_LABEL = 'vtp.dev/job-id';
+/** Each attempt of a job runs as its own Job (a retry never adopts the Job of the attempt that failed). */
+export const ATTEMPT_LABEL = 'vtp.dev/attempt';
 export const TRACEPARENT_ANNOTATION = 'vtp.dev/traceparent';
 export const TRACESTATE_ANNOTATION = 'vtp.dev/tracestate';
 /** Selects every object this backend creates in the training namespace. */
@@ -47,12 +49,15 @@ const WORK_DIR = '/work';
  * A DNS-1123 name that is stable for a job id (so a repeated start finds the same Job) and short enough that the
  * pod names the Job controller derives from it stay within 63 characters.
  */
-export function trainingJobName(jobId: string): string {
+export function trainingJobName(jobId: string, attempt = 1): string {
   const readable = jobId
     .toLowerCase()
     .replace(/[^a-z0-9]/g, '')
     .slice(0, 8);
-  const hash = createHash('sha256').update(jobId).digest('hex').slice(0, 10);
+  const hash = createHash('sha256')
+    .update(attempt === 1 ? jobId : `${jobId}#${attempt}`)
+    .digest('hex')
+    .slice(0, 10);
   return `vtp-train-${readable}-${hash}`;
 }
 
@@ -60,14 +65,15 @@ export function callbackSecretName(jobName: string): string {
   return `${jobName}-callback`;
 }
 
-function platformLabels(jobId: string, framework: Framework): Record<string, string> {
+function platformLabels(spec: TrainingStartRequestBody): Record<string, string> {
   return {
     'app.kubernetes.io/name': 'vtp-trainer',
     'app.kubernetes.io/component': 'training',
     'app.kubernetes.io/part-of': 'vtp',
     'app.kubernetes.io/managed-by': 'vtp-backend',
-    [JOB_ID_LABEL]: jobId,
-    'vtp.dev/framework': framework,
+    [JOB_ID_LABEL]: spec.jobId,
+    [ATTEMPT_LABEL]: String(spec.attempt),
+    'vtp.dev/framework': spec.framework,
   };
 }
 
@@ -124,8 +130,8 @@ export function buildTrainingJob(
   job: JobRow,
   settings: TrainingJobSettings,
 ): V1Job {
-  const name = trainingJobName(spec.jobId);
-  const labels = platformLabels(spec.jobId, spec.framework);
+  const name = trainingJobName(spec.jobId, spec.attempt);
+  const labels = platformLabels(spec);
   const resources = resourceRequirements(job.resources, settings);
   const wantsGpu = Boolean(resources.limits?.['nvidia.com/gpu']);
   const annotations = spec.traceContext
@@ -217,7 +223,7 @@ export function buildCallbackSecret(
     metadata: {
       name: callbackSecretName(jobName),
       namespace: settings.namespace,
-      labels: platformLabels(spec.jobId, spec.framework),
+      labels: platformLabels(spec),
     },
     type: 'Opaque',
     data: { [CALLBACK_TOKEN_KEY]: Buffer.from(spec.callback.token).toString('base64') },
@@ -232,4 +238,9 @@ export function ownedByJob(job: V1Job): { metadata: { ownerReferences: V1OwnerRe
   const { name, uid } = job.metadata ?? {};
   if (!name || !uid) throw new Error('a Job without name or uid cannot own anything');
   return { metadata: { ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name, uid }] } };
+}
+
+/** The attempt a platform Job runs, from its label (Jobs created before attempts existed ran the first). */
+export function attemptOf(job: V1Job): number {
+  return Number(job.metadata?.labels?.[ATTEMPT_LABEL] ?? 1) || 1;
 }

@@ -10,7 +10,7 @@ import {
 } from '@kubernetes/client-node';
 import type { Logger } from '@vtp/service-kit';
 import { type ClusterFailure, clusterFailure, type FailureTiming, pullFailureOf } from './clusterFailures.ts';
-import { JOB_ID_LABEL, PLATFORM_SELECTOR } from './trainingJob.ts';
+import { attemptOf, JOB_ID_LABEL, PLATFORM_SELECTOR } from './trainingJob.ts';
 
 export interface TrainingWatchOptions {
   kubeConfig: KubeConfig;
@@ -18,7 +18,7 @@ export interface TrainingWatchOptions {
   timing: FailureTiming;
   logger: Logger;
   /** Called once per Job with what the cluster says about the training. */
-  onFailure(jobId: string, jobName: string, failure: ClusterFailure): void;
+  onFailure(training: { jobId: string; attempt: number }, jobName: string, failure: ClusterFailure): void;
   /** How often the trainings are looked at again: grace periods run out without any event. */
   recheckIntervalMs?: number;
 }
@@ -120,6 +120,6 @@ export class TrainingWatch {
     );
     if (!failure) return;
     this.reported.add(uid);
-    this.options.onFailure(jobId, name, failure);
+    this.options.onFailure({ jobId, attempt: attemptOf(job) }, name, failure);
   }
 }

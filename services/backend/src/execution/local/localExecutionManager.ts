@@ -1,13 +1,13 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from '@vtp/service-kit';
 import type { Framework, TrainingStartRequestBody } from '@vtp/shared-schemas';
-import { TrainingRejectedError } from '../../dispatch/dispatcher.ts';
 import type { JobRow } from '../../jobs/jobStore.ts';
 import {
   type ExecutionManager,
   type ExecutionState,
   ExecutorBusyError,
   type Placement,
+  TrainingRejectedError,
 } from '../executionManager.ts';
 import type { TrainerClient } from '../trainerClient.ts';
 import type { TrainerProcess } from './trainerProcess.ts';
@@ -81,6 +81,8 @@ export class LocalExecutionManager implements ExecutionManager {
       if (res.status === 404) return { kind: 'unknown' };
       if (!res.body) return { kind: 'unreachable', reason: `HTTP ${res.status}` };
       const training = res.body;
+      // An earlier attempt of the job, still known to the trainer, says nothing about the current one.
+      if (training.attempt !== job.attempt) return { kind: 'unknown' };
       if (training.status === 'starting' || training.status === 'running') return { kind: 'active' };
       return {
         kind: 'finished',

@@ -88,5 +88,10 @@ export function jobRoutes(
     const { job, accepted } = await jobs.cancel(principalOf(res), id);
     res.status(accepted ? 202 : 200).json(job);
   });
+  router.post('/v1/jobs/:id/resume', async (req, res) => {
+    const { id } = parseInput(JobIdParams, req.params, 'path');
+    const { job, accepted } = await jobs.resume(principalOf(res), id);
+    res.status(accepted ? 202 : 200).json(job);
+  });
   return router;
 }
