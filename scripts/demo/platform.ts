@@ -6,19 +6,24 @@ import { freePort } from '@vtp/service-kit';
 export interface RunningPlatform {
   url: string;
   adminKey: string;
+  pid: number;
+  /** Resolves once the backend process has exited, however it ended. */
+  exited: Promise<number | null>;
   stop(): Promise<void>;
 }
 
 /**
- * Starts the backend exactly as `npm start` does (embedded PostgreSQL and S3 under `dataDir`), on a free port,
- * and waits until it is ready. Its log goes to `logFile`-like sink `onLog`.
+ * Starts the backend exactly as `npm start` does (embedded PostgreSQL and S3 under `dataDir` unless `env` names
+ * others), on `port` or a free one, and waits until it is ready. Its log goes to the sink `onLog`.
  */
 export async function startPlatform(
   repoRoot: string,
   dataDir: string,
   onLog: (line: string) => void,
+  env: Record<string, string> = {},
+  port?: number,
 ): Promise<RunningPlatform> {
-  const port = await freePort();
+  port ??= await freePort();
   const child: ChildProcess = spawn(process.execPath, [join(repoRoot, 'services/backend/src/main.ts')], {
     env: {
       ...process.env,
@@ -27,6 +32,7 @@ export async function startPlatform(
       // The demo killed outright must not leave the platform running.
       EXIT_WITH_PARENT: 'true',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -55,6 +61,8 @@ export async function startPlatform(
   return {
     url,
     adminKey,
+    pid: child.pid as number,
+    exited,
     stop: () => {
       stopping ??= (async () => {
         if (child.exitCode === null) child.kill('SIGTERM');

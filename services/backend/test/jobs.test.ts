@@ -184,6 +184,133 @@ describe('training jobs', () => {
     expect(again.body.status).toBe('cancelled');
   });
 
+  describe('attempts: automatic retries and resume', () => {
+    const progress = (seq: number, epoch: number) => ({
+      seq,
+      type: 'progress',
+      epoch,
+      totalEpochs: 3,
+      metrics: { 'train/loss': 1 / epoch },
+    });
+    const checkpoint = (jobId: string, seq: number, epoch: number) => ({
+      seq,
+      type: 'checkpoint',
+      epoch,
+      artifacts: [{ kind: 'last', uri: `s3://vtp-test/jobs/${jobId}/weights/last.pt`, bytes: 10, epoch }],
+    });
+    const history = async (id: string) =>
+      (await user.get<{ items: JobEvent[] }>(`/v1/jobs/${id}/events`)).body.items;
+
+    it('an infrastructure failure queues the next attempt: old tokens revoked, its events follow on, retrained epochs superseded', async () => {
+      const job = await createJob({ hyperparameters: { epochs: 3 } });
+      expect(job).toMatchObject({ maxRetries: 2, retryOnOutOfMemory: false, attempt: 1 });
+      const first = await dispatchByHand(t.database.url, job.id);
+      await callback(job.id, first, { seq: 1, type: 'started', totalEpochs: 3 });
+      await callback(job.id, first, progress(2, 1));
+      await callback(job.id, first, checkpoint(job.id, 3, 1));
+      await callback(job.id, first, progress(4, 2)); // its checkpoint never made it
+      const stall = { code: 'stalled', message: 'No progress while training for 600s' };
+      expect((await callback(job.id, first, { seq: 5, type: 'failed', error: stall })).body.accepted).toBe(
+        true,
+      );
+
+      const retried = (await user.get<Job>(`/v1/jobs/${job.id}`)).body;
+      expect(retried).toMatchObject({ status: 'queued', attempt: 2, error: null, finishedAt: null });
+      expect(retried.progress.epoch).toBe(1);
+      expect(retried.attempts).toMatchObject([
+        { attempt: 1, status: 'failed', resumedFromEpoch: null, error: stall },
+        { attempt: 2, status: 'queued', resumedFromEpoch: 1, error: null, startedAt: null },
+      ]);
+      expect((await callback(job.id, first, { seq: 6, type: 'heartbeat' })).status).toBe(401);
+      const before = await history(job.id);
+      expect(before.at(-1)).toMatchObject({
+        seq: 6,
+        attempt: 1,
+        type: 'retrying',
+        payload: { nextAttempt: 2, resumeFromEpoch: 1, error: stall },
+      });
+      expect(before.filter((e) => e.superseded).map((e) => e.payload.epoch)).toEqual([2]);
+
+      const second = await dispatchByHand(t.database.url, job.id);
+      await callback(job.id, second, { seq: 7, type: 'started', totalEpochs: 3 });
+      await callback(job.id, second, progress(8, 2));
+      await callback(job.id, second, progress(9, 3));
+      await callback(job.id, second, { seq: 10, type: 'completed', metrics: {}, artifacts: [] });
+      const done = (await user.get<Job>(`/v1/jobs/${job.id}`)).body;
+      expect(done.status).toBe('succeeded');
+      expect(done.attempts.map((a) => [a.attempt, a.status])).toEqual([
+        [1, 'failed'],
+        [2, 'succeeded'],
+      ]);
+      const after = await history(job.id);
+      expect(after.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      expect(
+        after.filter((e) => e.type === 'progress' && !e.superseded).map((e) => [e.attempt, e.payload.epoch]),
+      ).toEqual([
+        [1, 1],
+        [2, 2],
+        [2, 3],
+      ]);
+    });
+
+    it("never retries the user's errors, nor any failure when maxRetries is 0", async () => {
+      for (const [body, code] of [
+        [{}, 'invalid_dataset'],
+        [{}, 'framework_error'],
+        [{}, 'out_of_memory'],
+        [{ maxRetries: 0 }, 'lost'],
+      ] as const) {
+        const job = await createJob(body);
+        const token = await dispatchByHand(t.database.url, job.id);
+        await callback(job.id, token, { seq: 1, type: 'failed', error: { code, message: 'no' } });
+        const state = (await user.get<Job>(`/v1/jobs/${job.id}`)).body;
+        expect([code, state.status, state.attempt]).toEqual([code, 'failed', 1]);
+      }
+      const oom = await createJob({ retryOnOutOfMemory: true });
+      const token = await dispatchByHand(t.database.url, oom.id);
+      await callback(oom.id, token, {
+        seq: 1,
+        type: 'failed',
+        error: { code: 'out_of_memory', message: 'no' },
+      });
+      expect((await user.get<Job>(`/v1/jobs/${oom.id}`)).body).toMatchObject({
+        status: 'queued',
+        attempt: 2,
+      });
+    });
+
+    it('POST /resume continues a failed or cancelled job from its checkpoint, and says 409 when there is none', async () => {
+      const job = await createJob({ hyperparameters: { epochs: 3 } });
+      const token = await dispatchByHand(t.database.url, job.id);
+      await callback(job.id, token, { seq: 1, type: 'started', totalEpochs: 3 });
+      await callback(job.id, token, progress(2, 1));
+      await callback(job.id, token, checkpoint(job.id, 3, 1));
+      await callback(job.id, token, {
+        seq: 4,
+        type: 'failed',
+        error: { code: 'framework_error', message: 'loss is NaN' },
+      });
+      expect((await user.get<Job>(`/v1/jobs/${job.id}`)).body.status).toBe('failed');
+      const resumed = await user.post<Job>(`/v1/jobs/${job.id}/resume`);
+      expect(resumed.status).toBe(202);
+      expect(resumed.body).toMatchObject({ status: 'queued', attempt: 2, error: null, finishedAt: null });
+      expect(resumed.body.attempts[1]).toMatchObject({ attempt: 2, status: 'queued', resumedFromEpoch: 1 });
+      expect((await history(job.id)).at(-1)).toMatchObject({ type: 'resumed', payload: { nextAttempt: 2 } });
+      const again = await user.post<Job>(`/v1/jobs/${job.id}/resume`);
+      expect([again.status, again.body.status]).toEqual([200, 'queued']);
+
+      const nothing = await createJob();
+      await user.post(`/v1/jobs/${nothing.id}/cancel`);
+      const refused = await user.post<ProblemBody>(`/v1/jobs/${nothing.id}/resume`);
+      expect(refused.status).toBe(409);
+      expect(refused.body.code).toBe('nothing_to_resume');
+      expect(refused.headers.get('content-type')).toContain('application/problem+json');
+
+      const other = await t.newUser();
+      expect((await other.post(`/v1/jobs/${job.id}/resume`)).status).toBe(404);
+    });
+  });
+
   describe('trainer callbacks', () => {
     it('moves a job through running to succeeded with metrics and artifacts', async () => {
       const job = await createJob({ hyperparameters: { epochs: 2 } });

@@ -92,6 +92,7 @@ describe('training Job builder', () => {
       'app.kubernetes.io/part-of': 'vtp',
       'app.kubernetes.io/managed-by': 'vtp-backend',
       'vtp.dev/job-id': job.id,
+      'vtp.dev/attempt': '1',
       'vtp.dev/framework': 'ultralytics',
     });
     expect(built.spec?.template.metadata?.labels).toEqual(built.metadata?.labels);
@@ -112,6 +113,9 @@ describe('training Job builder', () => {
     expect(`${name}-abcde`.length).toBeLessThanOrEqual(63);
     expect(trainingJobName(job.id)).toBe(name);
     expect(trainingJobName(jobRow().id)).not.toBe(name);
+    // A retry runs as a Job of its own, never adopting the one of the attempt that failed.
+    expect(trainingJobName(job.id, 2)).not.toBe(name);
+    expect(trainingJobName(job.id, 2)).toMatch(/^vtp-train-[0-9a-f]{8}-[0-9a-f]{10}$/);
   });
 
   it('never retries, deletes itself after the TTL, and stops at the time limit plus slack', () => {
