@@ -121,13 +121,14 @@ describe('training end to end (EXECUTION_MODE=kubernetes)', () => {
     expect(trainingJob(job)).toBeUndefined();
   });
 
-  it('a restarted backend adopts the Jobs still running and fails the ones that vanished as lost', async () => {
+  it('a restarted backend adopts the Jobs still running, and retries the ones that vanished (lost) in a Job of their own', async () => {
     const start = (epochs: number) =>
       user.post<Job>('/v1/jobs', {
         framework: 'timm',
         model: 'test_resnet',
         datasetId: images.id,
         hyperparameters: { epochs, imgsz: 64, batch: 2 },
+        maxRetries: 1,
       });
     const adopted = (await start(4)).body;
     const vanished = (await start(200)).body;
@@ -139,11 +140,16 @@ describe('training end to end (EXECUTION_MODE=kubernetes)', () => {
     cluster.delete('jobs', 'training', gone?.metadata.name as string, 'Orphan');
     await t.restart();
 
-    const lost = await waitForJob(user, vanished.id, finished, 30_000);
-    expect(lost.status).toBe('failed');
-    expect(lost.error?.code).toBe('lost');
-    for (const pod of cluster.list('pods', 'training', `vtp.dev/job-id=${vanished.id}`))
+    const lost = await waitForJob(user, vanished.id, (j) => j.attempt === 2, 30_000);
+    expect(lost.attempts[0]).toMatchObject({ attempt: 1, status: 'failed', error: { code: 'lost' } });
+    for (const pod of cluster.list('pods', 'training', `vtp.dev/job-id=${vanished.id},vtp.dev/attempt=1`))
       cluster.delete('pods', 'training', pod.metadata.name);
+    const retried = await waitForJob(user, vanished.id, (j) => j.status === 'running', 120_000);
+    expect(retried.attempts[1]).toMatchObject({ attempt: 2, status: 'running' });
+    const [retryJob] = cluster.list('jobs', 'training', `vtp.dev/job-id=${vanished.id},vtp.dev/attempt=2`);
+    expect(retryJob?.metadata.name).not.toBe(gone?.metadata.name);
+    expect((await user.post(`/v1/jobs/${vanished.id}/cancel`)).status).toBe(202);
+    expect((await waitForJob(user, vanished.id, finished, 60_000)).status).toBe('cancelled');
 
     const job = await waitForJob(user, adopted.id, finished, 120_000);
     expect(job.error).toBeNull();
