@@ -3,8 +3,8 @@
 // then the invariants every job must keep. Exits 1 when one fails. Options: --jobs N (20), --seed N,
 // --faults runner,trainer,backend,storage,database, --no-contention, --minutes N (time limit, 40).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { mkdir, rm } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateImagefolder, generateYolo, zipBuffer } from '@vtp/sample-data';
@@ -45,6 +45,13 @@ const started = Date.now();
 const say = (line: string) =>
   process.stdout.write(`[soak ${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// Stopped early: exiting runs the embedded PostgreSQL's exit hook, and every child of the soak (object store,
+// backend, busy loops) exits when its parent is gone.
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const)
+  process.once(signal, () => process.exit(code));
 
 /** Busy loops on every core, so that timing races show up; each exits when the soak is gone. */
 function contention(): ChildProcess[] {
@@ -58,11 +65,24 @@ function contention(): ChildProcess[] {
 async function main(): Promise<number> {
   say(`seed ${options.seed}, ${jobCount} jobs, faults: ${faults.join(', ') || 'none'}`);
   await preparePythonEnv(repoRoot, { onProgress: ({ message }) => say(`python-env: ${message}`) });
-  const dataDir = await mkdtemp(join(tmpdir(), 'vtp-soak-'));
+  // Under the repository, as the demo's: the embedded PostgreSQL's user must be able to reach it.
+  const dataDir = join(repoRoot, '.data', `soak-${Date.now()}`);
+  await mkdir(dataDir, { recursive: true });
   const busy = options['no-contention'] ? [] : contention();
   say(`data under ${dataDir}; ${busy.length} busy processes on ${availableParallelism()} cores`);
+  try {
+    return await soak(dataDir);
+  } finally {
+    for (const child of busy) child.kill();
+  }
+}
+
+async function soak(dataDir: string): Promise<number> {
   const db = await startInterruptibleDatabase(join(dataDir, 'database'));
-  const s3 = await startPausableS3(join(dataDir, 's3'));
+  const s3 = await startPausableS3(join(dataDir, 's3')).catch(async (err) => {
+    await db.stop();
+    throw err;
+  });
   const port = await freePort();
   const env = {
     DATABASE_URL: db.url,
@@ -78,14 +98,16 @@ async function main(): Promise<number> {
   };
   const backendLog: string[] = [];
   const start = () => startPlatform(repoRoot, join(dataDir, 'backend'), (l) => backendLog.push(l), env, port);
-  let platform: RunningPlatform = await start();
+  let platform: RunningPlatform | undefined;
   const injected = new Map<Fault, number>();
   try {
-    const admin = { authorization: `Bearer ${platform.adminKey}`, 'content-type': 'application/json' };
+    platform = await start();
+    const running = () => platform as RunningPlatform;
+    const admin = { authorization: `Bearer ${running().adminKey}`, 'content-type': 'application/json' };
     const call = async <T>(path: string, init: RequestInit = {}): Promise<T> => {
       // The backend may be down (a fault): try again until it answers.
       for (;;) {
-        const res = await fetch(`${platform.url}${path}`, init).catch(() => undefined);
+        const res = await fetch(`${running().url}${path}`, init).catch(() => undefined);
         if (res && res.status < 500) {
           const body = await res.text();
           if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${path} -> ${res.status}: ${body}`);
@@ -144,8 +166,8 @@ async function main(): Promise<number> {
       db,
       pick,
       crashBackend: async (downMs: number) => {
-        process.kill(platform.pid, 'SIGKILL');
-        await platform.exited;
+        process.kill(running().pid, 'SIGKILL');
+        await running().exited;
         await sleep(downMs);
         platform = await start();
       },
@@ -180,10 +202,9 @@ async function main(): Promise<number> {
     const invariants = await checkJobs(final, eventsOf, s3Client);
 
     say('stopping the platform');
-    await platform.stop();
+    await running().stop();
     await s3.stop();
     await db.stop();
-    for (const child of busy) child.kill();
     await sleep(2000);
     const left = await processesMentioning(dataDir);
     invariants.push({
@@ -196,8 +217,7 @@ async function main(): Promise<number> {
     else await rm(dataDir, { recursive: true, force: true });
     return ok ? 0 : 1;
   } finally {
-    for (const child of busy) child.kill();
-    await platform.stop().catch(() => undefined);
+    await platform?.stop().catch(() => undefined);
     await s3.stop().catch(() => undefined);
     await db.stop().catch(() => undefined);
   }

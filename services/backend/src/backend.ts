@@ -17,6 +17,7 @@ import { createExecutionManager } from './execution/createExecutionManager.ts';
 import { createApp } from './http/app.ts';
 import { EventIngest } from './jobs/eventIngest.ts';
 import { JobEventNotifier } from './jobs/eventNotifier.ts';
+import { JobEventStore } from './jobs/jobEventStore.ts';
 import { PLACED } from './jobs/jobLifecycle.ts';
 import { JobLogs } from './jobs/jobLogs.ts';
 import { JobService } from './jobs/jobService.ts';
@@ -103,13 +104,14 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     lifecycle.addShutdownHook('event-notifier', () => notifier.stop());
 
     const datasetStore = new DatasetStore(db);
-    const datasets = new DatasetService(datasetStore, objects, logger, {
+    const jobEvents = new JobEventStore(db);
+    const jobStore = new JobStore(db, jobEvents);
+    const datasets = new DatasetService(datasetStore, jobStore, objects, logger, {
       maxUploadBytes: config.MAX_UPLOAD_BYTES,
       maxDatasetsPerUser: config.MAX_DATASETS_PER_USER,
       archiveLimits: DEFAULT_ARCHIVE_LIMITS,
     });
     void datasets.sweepOrphans().catch((err) => logger.warn({ err }, 'orphan sweep failed'));
-    const jobStore = new JobStore(db);
     // Declared before the manager: cluster reports can arrive while it reconciles.
     let dispatcher: Dispatcher | undefined;
     const manager = createExecutionManager({
@@ -152,7 +154,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       config.MAX_QUEUED_JOBS_PER_USER,
       () => dispatcher?.nudge(),
     );
-    const ingest = new EventIngest(jobStore, config.BUCKET_NAME, () => dispatcher?.nudge());
+    const ingest = new EventIngest(jobStore, jobEvents, config.BUCKET_NAME, () => dispatcher?.nudge());
 
     const metrics = createHttpMetrics('vtp_backend');
     const stopping = new AbortController();
@@ -165,6 +167,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       users,
       datasets,
       jobs,
+      eventSources: { jobs: jobStore, events: jobEvents },
       logs,
       ingest,
       notifier,
@@ -175,7 +178,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     lifecycle.addShutdownHook('http-server', () => server.close());
 
     dispatcher = new Dispatcher(
-      { db, jobs: jobStore, datasets: datasetStore, manager, logger },
+      { jobs: jobStore, events: jobEvents, datasets: datasetStore, manager, logger },
       {
         limits: { perFramework: config.MAX_JOBS_PER_FRAMEWORK, perUser: config.MAX_JOBS_PER_USER },
         backendBaseUrl: config.BACKEND_BASE_URL ?? server.url,

@@ -3,6 +3,7 @@ import { ConflictError, type Logger, NotFoundError, parseInput } from '@vtp/serv
 import { DatasetCreateFields } from '@vtp/shared-schemas';
 import type { Request } from 'express';
 import type { Principal } from '../auth/principal.ts';
+import type { JobStore } from '../jobs/jobStore.ts';
 import type { ObjectStore } from '../storage/objectStore.ts';
 import { type ArchiveLimits, inspectArchive, openZipFromS3 } from './archive/index.ts';
 import type { DatasetStore, StoredDataset } from './datasetStore.ts';
@@ -17,12 +18,20 @@ export interface DatasetServiceOptions {
 
 export class DatasetService {
   private readonly store: DatasetStore;
+  private readonly jobs: Pick<JobStore, 'hasUnfinishedForDataset'>;
   private readonly objects: ObjectStore;
   private readonly logger: Logger;
   private readonly options: DatasetServiceOptions;
 
-  constructor(store: DatasetStore, objects: ObjectStore, logger: Logger, options: DatasetServiceOptions) {
+  constructor(
+    store: DatasetStore,
+    jobs: Pick<JobStore, 'hasUnfinishedForDataset'>,
+    objects: ObjectStore,
+    logger: Logger,
+    options: DatasetServiceOptions,
+  ) {
     this.store = store;
+    this.jobs = jobs;
     this.objects = objects;
     this.logger = logger;
     this.options = options;
@@ -85,7 +94,7 @@ export class DatasetService {
 
   async delete(principal: Principal, id: string): Promise<void> {
     const dataset = await this.get(principal, id);
-    if (await this.store.isInUseByUnfinishedJob(id)) {
+    if (await this.jobs.hasUnfinishedForDataset(id)) {
       throw new ConflictError(
         `Dataset ${id} is used by an unfinished job; cancel it first`,
         'dataset_in_use',

@@ -1,7 +1,6 @@
 import type { Dataset, DatasetFormat, ImageCounts } from '@vtp/shared-schemas';
 import type { Db } from '../db/database.ts';
-import { decodeCursor, encodeCursor } from '../http/cursor.ts';
-import { UNFINISHED } from '../jobs/jobLifecycle.ts';
+import { decodeCursor, encodeCursor } from '../db/pageCursor.ts';
 
 interface DatasetRow {
   id: string;
@@ -117,11 +116,6 @@ export class DatasetStore {
 
   async delete(id: string): Promise<void> {
     await this.db('datasets').where({ id }).update({ deleted_at: this.db.fn.now() });
-  }
-
-  async isInUseByUnfinishedJob(id: string): Promise<boolean> {
-    const row = await this.db('jobs').where({ dataset_id: id }).whereIn('status', UNFINISHED).first('id');
-    return Boolean(row);
   }
 
   async knownObjectKeys(keys: string[]): Promise<Set<string>> {

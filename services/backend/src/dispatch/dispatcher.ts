@@ -1,16 +1,15 @@
 import { inSpan, type Logger } from '@vtp/service-kit';
 import type { TrainingResume } from '@vtp/shared-schemas';
 import type { DatasetStore } from '../datasets/datasetStore.ts';
-import type { Db } from '../db/database.ts';
 import {
   type ExecutionManager,
   ExecutorBusyError,
   TrainingRejectedError,
 } from '../execution/executionManager.ts';
 import { buildTrainingSpec } from '../execution/trainingSpec.ts';
+import type { JobEventStore } from '../jobs/jobEventStore.ts';
 import { isFinished } from '../jobs/jobLifecycle.ts';
-import type { JobRow, JobStore } from '../jobs/jobStore.ts';
-import { type ClaimedJob, type ConcurrencyLimits, claimQueuedJobs } from './claimJobs.ts';
+import type { ClaimedJob, ConcurrencyLimits, JobRow, JobStore } from '../jobs/jobStore.ts';
 
 export interface DispatcherOptions {
   limits: ConcurrencyLimits;
@@ -31,8 +30,8 @@ export class Dispatcher {
   private ticking: Promise<void> | undefined;
   private readonly handovers = new Set<Promise<void>>();
   private readonly deps: {
-    db: Db;
     jobs: JobStore;
+    events: JobEventStore;
     datasets: DatasetStore;
     manager: ExecutionManager;
     logger: Logger;
@@ -40,7 +39,13 @@ export class Dispatcher {
   private readonly options: DispatcherOptions;
 
   constructor(
-    deps: { db: Db; jobs: JobStore; datasets: DatasetStore; manager: ExecutionManager; logger: Logger },
+    deps: {
+      jobs: JobStore;
+      events: JobEventStore;
+      datasets: DatasetStore;
+      manager: ExecutionManager;
+      logger: Logger;
+    },
     options: DispatcherOptions,
   ) {
     this.deps = deps;
@@ -64,7 +69,7 @@ export class Dispatcher {
   }
 
   private async tick(): Promise<void> {
-    const claimed = await claimQueuedJobs(this.deps.db, this.options.limits);
+    const claimed = await this.deps.jobs.claimQueued(this.options.limits);
     for (const job of claimed) {
       // The hand-over continues the trace of the request that created the job.
       const handover = inSpan('dispatch job', job.row.trace_context ?? undefined, () =>
@@ -122,7 +127,7 @@ export class Dispatcher {
       last: point.last.uri,
       ...(point.last.sha256 ? { lastSha256: point.last.sha256 } : {}),
       ...(point.best ? { best: point.best.uri } : {}),
-      epochMetrics: await jobs.epochMetrics(row.id, point.epoch),
+      epochMetrics: await this.deps.events.epochMetrics(row.id, point.epoch),
     };
   }
 

@@ -12,8 +12,10 @@ import type { DatasetService } from '../datasets/datasetService.ts';
 import type { Db } from '../db/database.ts';
 import type { EventIngest } from '../jobs/eventIngest.ts';
 import type { JobEventNotifier } from '../jobs/eventNotifier.ts';
+import type { JobEventStore } from '../jobs/jobEventStore.ts';
 import type { JobLogs } from '../jobs/jobLogs.ts';
 import type { JobService } from '../jobs/jobService.ts';
+import type { JobStore } from '../jobs/jobStore.ts';
 import type { StreamSlots } from '../jobs/streamSlots.ts';
 import type { ObjectStore } from '../storage/objectStore.ts';
 import { databaseErrors } from './databaseErrors.ts';
@@ -31,6 +33,8 @@ export interface AppDeps {
   users: UserStore;
   datasets: DatasetService;
   jobs: JobService;
+  /** What event listings and streams read. */
+  eventSources: { jobs: JobStore; events: JobEventStore };
   logs: JobLogs;
   ingest: EventIngest;
   notifier: JobEventNotifier;
@@ -52,7 +56,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/v1', requireApiKey(deps.users));
   app.use(apiKeyRoutes(deps.users));
   app.use(datasetRoutes(deps.datasets));
-  app.use(jobRoutes(deps.jobs, deps.logs, deps.db, deps.notifier, deps.stopping, deps.streams));
+  app.use(jobRoutes(deps.jobs, deps.logs, deps.eventSources, deps.notifier, deps.stopping, deps.streams));
   app.use(notFoundHandler);
   app.use(databaseErrors);
   app.use(problemHandler(deps.logger));

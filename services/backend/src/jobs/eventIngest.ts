@@ -2,6 +2,7 @@ import { InputError, UnauthorizedError } from '@vtp/service-kit';
 import type { TrainerEvent } from '@vtp/shared-schemas';
 import type { Knex } from 'knex';
 import { secretMatchesHash } from '../auth/secrets.ts';
+import type { JobEventStore } from './jobEventStore.ts';
 import { isFinished, UNFINISHED } from './jobLifecycle.ts';
 import { jobOutputPrefix } from './jobOutputs.ts';
 import type { JobRow, JobStore } from './jobStore.ts';
@@ -23,10 +24,17 @@ function checkToken(job: JobRow | undefined, token: string): JobRow {
  */
 export class EventIngest {
   private readonly jobs: JobStore;
+  private readonly events: JobEventStore;
   private readonly bucket: string;
   private readonly onJobEnded: () => void;
-  constructor(jobs: JobStore, bucket: string, onJobEnded: () => void = () => undefined) {
+  constructor(
+    jobs: JobStore,
+    events: JobEventStore,
+    bucket: string,
+    onJobEnded: () => void = () => undefined,
+  ) {
     this.jobs = jobs;
+    this.events = events;
     this.bucket = bucket;
     this.onJobEnded = onJobEnded;
   }
@@ -38,25 +46,9 @@ export class EventIngest {
 
   async ingest(jobId: string, token: string, event: TrainerEvent): Promise<{ accepted: boolean }> {
     const result = await this.jobs.db.transaction(async (trx) => {
-      const job = checkToken(
-        await trx('jobs').where({ id: jobId }).forUpdate().first<JobRow | undefined>(),
-        token,
-      );
+      const job = checkToken(await this.jobs.lockForReport(jobId, trx), token);
       this.checkArtifacts(jobId, event);
-      const { seq, type, timestamp, ...payload } = event;
-      const inserted = await trx('job_events')
-        .insert({
-          job_id: jobId,
-          seq,
-          attempt: job.attempt,
-          type,
-          timestamp,
-          payload: JSON.stringify(payload),
-        })
-        .onConflict(['job_id', 'seq'])
-        .ignore()
-        .returning('seq');
-      if (inserted.length === 0) return { accepted: false };
+      if (!(await this.events.insertReported(jobId, job.attempt, event, trx))) return { accepted: false };
       if (isFinished(job.status)) return { accepted: false };
       await this.apply(trx, job, event);
       return { accepted: true };

@@ -1,9 +1,8 @@
-import type { JobStatus } from '@vtp/shared-schemas';
 import type { Request, Response } from 'express';
-import type { Db } from '../db/database.ts';
-import { listJobEvents } from './eventLog.ts';
 import type { JobEventNotifier } from './eventNotifier.ts';
+import type { JobEventStore } from './jobEventStore.ts';
 import { isFinished } from './jobLifecycle.ts';
+import type { JobStore } from './jobStore.ts';
 
 const KEEPALIVE_MS = 15_000;
 
@@ -13,7 +12,7 @@ const KEEPALIVE_MS = 15_000;
  * stops (the client reconnects with its Last-Event-ID, to this backend or another replica).
  */
 export function streamJobEvents(
-  db: Db,
+  stores: { jobs: JobStore; events: JobEventStore },
   notifier: JobEventNotifier,
   jobId: string,
   afterSeq: number,
@@ -53,9 +52,9 @@ export function streamJobEvents(
       do {
         again = false;
         // Read the status before the events: if it is terminal here, every event up to the end is stored.
-        const job = await db('jobs').where({ id: jobId }).first<{ status: JobStatus } | undefined>('status');
+        const status = await stores.jobs.status(jobId);
         for (;;) {
-          const events = await listJobEvents(db, jobId, last, 500);
+          const events = await stores.events.list(jobId, last, 500);
           for (const event of events) {
             if (closed) return;
             res.write(`id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
@@ -63,8 +62,8 @@ export function streamJobEvents(
           }
           if (events.length < 500) break;
         }
-        if (!job || isFinished(job.status)) {
-          res.write(`event: end\ndata: ${JSON.stringify({ status: job?.status ?? null })}\n\n`);
+        if (!status || isFinished(status)) {
+          res.write(`event: end\ndata: ${JSON.stringify({ status: status ?? null })}\n\n`);
           close();
           return;
         }

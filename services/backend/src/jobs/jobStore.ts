@@ -11,9 +11,11 @@ import type {
   TrainingPhase,
 } from '@vtp/shared-schemas';
 import type { Knex } from 'knex';
+import { generateSecret, hashSecret } from '../auth/secrets.ts';
 import type { Db } from '../db/database.ts';
-import { decodeCursor, encodeCursor } from '../http/cursor.ts';
-import { assertTransitions, isFinished, PLACED } from './jobLifecycle.ts';
+import { decodeCursor, encodeCursor } from '../db/pageCursor.ts';
+import type { JobEventStore } from './jobEventStore.ts';
+import { assertTransitions, isFinished, PLACED, UNFINISHED } from './jobLifecycle.ts';
 import { isRetried } from './retryPolicy.ts';
 
 export interface JobRow {
@@ -155,6 +157,18 @@ export type JobOutcome =
   | { status: 'failed'; error: JobError; artifacts: Artifact[] }
   | { status: 'cancelled'; artifacts: Artifact[] };
 
+export interface ConcurrencyLimits {
+  perFramework: number;
+  perUser: number;
+}
+
+export interface ClaimedJob {
+  row: JobRow;
+  /** Issued fresh at every hand-over; only its hash is stored. A trainer still holding an earlier one of the
+   * attempt's tokens keeps reporting with it until the attempt ends. */
+  callbackToken: string;
+}
+
 /** What ending an attempt did: the job ended, or (an infrastructure failure with retries left) it queued again. */
 export type AttemptEnd = 'ended' | 'retrying';
 
@@ -167,8 +181,10 @@ export interface ResumePoint {
 
 export class JobStore {
   readonly db: Db;
-  constructor(db: Db) {
+  private readonly events: JobEventStore;
+  constructor(db: Db, events: JobEventStore) {
     this.db = db;
+    this.events = events;
   }
 
   /** Inserts the job unless the user already used this idempotency key; returns the row and whether it is new. */
@@ -259,21 +275,6 @@ export class JobStore {
     return { epoch: last.epoch, last, best: rows.find((r) => r.kind === 'best') };
   }
 
-  /**
-   * The metrics of epochs 1..`upTo` as the job's attempts reported them, one entry per epoch: a resumed training
-   * writes the whole history into its metrics.json.
-   */
-  async epochMetrics(jobId: string, upTo: number): Promise<Metrics[]> {
-    const rows = await this.db('job_events')
-      .where({ job_id: jobId, type: 'progress', superseded: false })
-      .whereRaw("(payload->>'epoch')::int <= ?", [upTo])
-      .orderBy('seq')
-      .select<{ payload: { epoch: number; metrics: Metrics } }[]>('payload');
-    const byEpoch = new Map<number, Metrics>();
-    for (const { payload } of rows) byEpoch.set(payload.epoch, payload.metrics);
-    return [...byEpoch.entries()].sort(([a], [b]) => a - b).map(([, metrics]) => metrics);
-  }
-
   async list(
     userId: string,
     filters: { status?: JobStatus | undefined; framework?: Framework | undefined },
@@ -299,6 +300,82 @@ export class JobStore {
       .limit(limit + 1)) as JobRow[];
     const last = rows.length > limit ? rows[limit - 1] : undefined;
     return { rows: rows.slice(0, limit), nextCursor: last ? encodeCursor(last.created_at, last.id) : null };
+  }
+
+  /**
+   * Claims queued jobs for hand-over within the concurrency limits. The advisory lock serialises claimers across
+   * backend replicas, so two of them can never both see room for the same slot; SKIP LOCKED leaves rows that
+   * another transaction holds. Users with fewer active jobs go first, so one user's burst cannot starve others.
+   */
+  async claimQueued(limits: ConcurrencyLimits, max = 20): Promise<ClaimedJob[]> {
+    return this.db.transaction(async (trx) => {
+      await trx.raw("select pg_advisory_xact_lock(hashtext('vtp_dispatch'))");
+      const active = await trx('jobs')
+        .whereIn('status', PLACED)
+        .select<{ framework: Framework; user_id: string; n: string }[]>(
+          'framework',
+          'user_id',
+          trx.raw('count(*) as n'),
+        )
+        .groupBy('framework', 'user_id');
+      const perFramework = new Map<string, number>();
+      const perUser = new Map<string, number>();
+      for (const a of active) {
+        perFramework.set(a.framework, (perFramework.get(a.framework) ?? 0) + Number(a.n));
+        perUser.set(a.user_id, (perUser.get(a.user_id) ?? 0) + Number(a.n));
+      }
+      const { rows: candidates } = await trx.raw<{ rows: JobRow[] }>(
+        `select j.* from jobs j
+          where j.status = 'queued'
+            -- a job sent back after a failed hand-over waits 2^handovers seconds (at most a minute)
+            and (j.dispatched_at is null or j.dispatched_at < now() - interval '1 second' * least(60, power(2, j.handovers)))
+          order by (select count(*) from jobs a where a.user_id = j.user_id and a.status in (?)),
+                   j.created_at, j.id
+          limit ?
+          for update of j skip locked`,
+        [[...PLACED], max * 5],
+      );
+      const claimed: ClaimedJob[] = [];
+      for (const job of candidates) {
+        if (claimed.length >= max) break;
+        const fw = perFramework.get(job.framework) ?? 0;
+        const user = perUser.get(job.user_id) ?? 0;
+        if (fw >= limits.perFramework || user >= limits.perUser) continue;
+        const callbackToken = generateSecret('vtpcb');
+        const [row] = await trx('jobs')
+          .where({ id: job.id, status: 'queued' })
+          .update({
+            status: 'dispatching',
+            callback_token_hashes: trx.raw('array_append(callback_token_hashes, ?)', [
+              hashSecret(callbackToken),
+            ]),
+            handovers: job.handovers + 1,
+            dispatched_at: trx.fn.now(),
+            updated_at: trx.fn.now(),
+          })
+          .returning<JobRow[]>('*');
+        if (!row) continue;
+        perFramework.set(job.framework, fw + 1);
+        perUser.set(job.user_id, user + 1);
+        claimed.push({ row, callbackToken });
+      }
+      return claimed;
+    });
+  }
+
+  /** Locks the job's row for the transaction: its reports are applied one at a time. */
+  async lockForReport(id: string, trx: Knex): Promise<JobRow | undefined> {
+    return trx('jobs').where({ id }).forUpdate().first<JobRow | undefined>();
+  }
+
+  async status(id: string): Promise<JobStatus | undefined> {
+    return (await this.db('jobs').where({ id }).first<{ status: JobStatus } | undefined>('status'))?.status;
+  }
+
+  async hasUnfinishedForDataset(datasetId: string): Promise<boolean> {
+    return Boolean(
+      await this.db('jobs').where({ dataset_id: datasetId }).whereIn('status', UNFINISHED).first('id'),
+    );
   }
 
   /**
@@ -482,26 +559,18 @@ export class JobStore {
     const next = job.attempt + 1;
     const resume = await this.resumePoint(job.id, trx);
     const fromEpoch = resume?.epoch ?? 0;
-    const [{ seq }] = (await trx('job_events')
-      .where({ job_id: job.id })
-      .max<{ seq: number | null }[]>('seq as seq')) as [{ seq: number | null }];
-    const eventSeq = (seq ?? 0) + 1;
-    await trx('job_events').insert({
-      job_id: job.id,
-      seq: eventSeq,
-      attempt: job.attempt,
-      type: reason.type,
-      timestamp: new Date(),
-      payload: JSON.stringify({
+    const eventSeq = await this.events.append(
+      job.id,
+      job.attempt,
+      reason.type,
+      {
         nextAttempt: next,
         resumeFromEpoch: resume ? fromEpoch : null,
         ...(reason.type === 'retrying' ? { error: reason.error } : {}),
-      }),
-    });
-    await trx('job_events')
-      .where({ job_id: job.id, type: 'progress' })
-      .whereRaw("(payload->>'epoch')::int > ?", [fromEpoch])
-      .update({ superseded: true });
+      },
+      trx,
+    );
+    await this.events.supersedeEpochsAfter(job.id, fromEpoch, trx);
     await trx('job_attempts').insert({
       job_id: job.id,
       attempt: next,

@@ -10,6 +10,7 @@ import { LocalExecutionManager } from '../../src/execution/local/localExecutionM
 import type { TrainerProcess } from '../../src/execution/local/trainerProcess.ts';
 import { TrainerClient } from '../../src/execution/trainerClient.ts';
 import { buildTrainingSpec } from '../../src/execution/trainingSpec.ts';
+import { JobEventStore } from '../../src/jobs/jobEventStore.ts';
 import { JobStore } from '../../src/jobs/jobStore.ts';
 import { StoredOutputs } from '../../src/jobs/storedOutputs.ts';
 import { ObjectStore } from '../../src/storage/objectStore.ts';
@@ -43,7 +44,7 @@ describe('job monitor', () => {
     datasetId = (await uploadSample(user, 'imagefolder')).id;
     ({ trainer, url: trainerUrl } = await startTimmTrainer(t, TOKEN));
     db = knex({ client: 'pg', connection: t.database.url });
-    jobs = new JobStore(db);
+    jobs = new JobStore(db, new JobEventStore(db));
   });
   afterAll(async () => {
     await db?.destroy();

@@ -13,12 +13,12 @@ import {
 import { Router } from 'express';
 import { z } from 'zod';
 import { principalOf } from '../../auth/principal.ts';
-import type { Db } from '../../db/database.ts';
-import { listJobEvents } from '../../jobs/eventLog.ts';
 import type { JobEventNotifier } from '../../jobs/eventNotifier.ts';
 import { streamJobEvents } from '../../jobs/eventStream.ts';
+import type { JobEventStore } from '../../jobs/jobEventStore.ts';
 import type { JobLogs } from '../../jobs/jobLogs.ts';
 import type { JobService } from '../../jobs/jobService.ts';
+import type { JobStore } from '../../jobs/jobStore.ts';
 import type { StreamSlots } from '../../jobs/streamSlots.ts';
 
 const IdempotencyKey = z.string().min(1).max(200).optional();
@@ -26,7 +26,7 @@ const IdempotencyKey = z.string().min(1).max(200).optional();
 export function jobRoutes(
   jobs: JobService,
   logs: JobLogs,
-  db: Db,
+  eventSources: { jobs: JobStore; events: JobEventStore },
   notifier: JobEventNotifier,
   stopping: AbortSignal,
   streams: StreamSlots,
@@ -62,10 +62,10 @@ export function jobRoutes(
     await jobs.getRow(principalOf(res), id);
     if (req.accepts(['application/json', 'text/event-stream']) === 'text/event-stream') {
       res.once('close', streams.acquire(principalOf(res).userId));
-      streamJobEvents(db, notifier, id, query.after, req, res, stopping);
+      streamJobEvents(eventSources, notifier, id, query.after, req, res, stopping);
       return;
     }
-    res.json({ items: await listJobEvents(db, id, query.after, query.limit) });
+    res.json({ items: await eventSources.events.list(id, query.after, query.limit) });
   });
   router.get('/v1/jobs/:id/logs', async (req, res) => {
     const { id } = parseInput(JobIdParams, req.params, 'path');
