@@ -364,6 +364,53 @@ describe('trainer HTTP API with a fake runner, real S3 and a real callback serve
     expect(await vanished(-pgid)).toBe(true);
   });
 
+  it('runs a later attempt of a job as a training of its own: the earlier one stops first, its events start at firstSeq, an older attempt is refused', async () => {
+    const first = spec({}, { epochs: 1000, epochSeconds: 0.2 });
+    expect((await call('POST', '/v1/trainings', first)).status).toBe(202);
+    await callbacks.waitFor('the first attempt to train', () =>
+      callbacks.events(first.jobId).some((e) => e.type === 'progress'),
+    );
+    const second = {
+      ...first,
+      attempt: 2,
+      hyperparameters: { epochs: 1, epochSeconds: 0.2 },
+      callback: { ...first.callback, token: 'job-callback-token-attempt-2', firstSeq: 100 },
+    };
+    // The backend gave up on the first attempt: the trainer stops it before it starts the second.
+    const refused = await call('POST', '/v1/trainings', second);
+    expect(refused.status).toBe(503);
+    await callbacks.waitFor('the first attempt to end', ended(first.jobId));
+    const deadline = Date.now() + 20_000;
+    let started = await call('POST', '/v1/trainings', second);
+    while (started.status === 503 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      started = await call('POST', '/v1/trainings', second);
+    }
+    expect(started.status).toBe(202);
+    await callbacks.waitFor('the second attempt to end', () =>
+      callbacks.events(first.jobId).some((e) => e.seq >= 100 && e.type === 'completed'),
+    );
+    const secondEvents = callbacks.events(first.jobId).filter((e) => e.seq >= 100);
+    expect(secondEvents.map((e) => e.seq)).toEqual(secondEvents.map((_, i) => 100 + i));
+    expect(secondEvents.filter((e) => e.type !== 'heartbeat').map((e) => e.type)).toEqual([
+      'started',
+      'progress',
+      'checkpoint',
+      'completed',
+    ]);
+    expect(
+      callbacks
+        .events(first.jobId)
+        .filter((e) => e.seq < 100)
+        .at(-1)?.type,
+    ).toBe('cancelled');
+    expect((await call('GET', `/v1/trainings/${first.jobId}`)).body).toMatchObject({
+      attempt: 2,
+      status: 'succeeded',
+    });
+    expect((await call('POST', '/v1/trainings', first)).status).toBe(409);
+  });
+
   it('stops a training that runs past maxDurationSeconds', async () => {
     const body = spec({ maxDurationSeconds: 1 }, { epochs: 1000, epochSeconds: 0.2 });
     expect((await call('POST', '/v1/trainings', body)).status).toBe(202);

@@ -1,9 +1,26 @@
 import type { Readable } from 'node:stream';
-import type { FailureCode, JobError, TrainingStartRequestBody } from '@vtp/shared-schemas';
-import type { JobRow } from '../jobs/jobStore.ts';
+import type {
+  FailureCode,
+  Framework,
+  JobError,
+  JobStatus,
+  Resources,
+  TrainingStartRequestBody,
+} from '@vtp/shared-schemas';
 
 /** Where a training was placed; stored with the job so any replica can reach it later. */
 export type Placement = Record<string, string | number>;
+
+/** What an executor knows of a platform job: which training it is, where it went, what it asks for. */
+export interface PlacedJob {
+  id: string;
+  framework: Framework;
+  /** Each attempt is a training of its own. */
+  attempt: number;
+  status: JobStatus;
+  placement: Record<string, unknown> | null;
+  resources: Resources | null;
+}
 
 /** What the executor knows of a training right now. */
 export type ExecutionState =
@@ -39,19 +56,19 @@ export class TrainingRejectedError extends Error {
  */
 export interface ExecutionManager {
   /** Hands one training over; resolves once the executor has accepted it. */
-  start(job: JobRow, spec: TrainingStartRequestBody): Promise<Placement>;
+  start(job: PlacedJob, spec: TrainingStartRequestBody): Promise<Placement>;
   /** Asks a running training to stop; its trainer reports `cancelled` with partial checkpoints. */
-  cancel(job: JobRow): Promise<void>;
-  status(job: JobRow): Promise<ExecutionState>;
+  cancel(job: PlacedJob): Promise<void>;
+  status(job: PlacedJob): Promise<ExecutionState>;
   /** The training's log as it is now; with `follow`, a stream that goes on until the training ends. */
-  logs(job: JobRow, options: { follow: boolean }): Promise<Readable | undefined>;
+  logs(job: PlacedJob, options: { follow: boolean }): Promise<Readable | undefined>;
   /**
    * At start-up, squares the executor's view with the database's: adopts trainings still running, fails jobs
    * whose training vanished, removes what belongs to ended jobs. Executors whose trainings report for
    * themselves need none (the job monitor covers them).
    */
-  reconcile?(listActiveJobs: () => Promise<JobRow[]>): Promise<unknown>;
+  reconcile?(listActiveJobs: () => Promise<PlacedJob[]>): Promise<unknown>;
   /** Releases what the executor kept for a finished job. */
-  cleanup(job: JobRow): Promise<void>;
+  cleanup(job: PlacedJob): Promise<void>;
   stop(): Promise<void>;
 }

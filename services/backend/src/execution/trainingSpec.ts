@@ -1,10 +1,15 @@
-import type { TraceContext, TrainingResume, TrainingStartRequestBody } from '@vtp/shared-schemas';
+import type { Framework, TraceContext, TrainingResume, TrainingStartRequestBody } from '@vtp/shared-schemas';
 import type { StoredDataset } from '../datasets/datasetStore.ts';
 import { jobOutputPrefix } from '../jobs/jobOutputs.ts';
-import type { JobRow } from '../jobs/jobStore.ts';
 
 export interface SpecInputs {
-  job: JobRow;
+  job: {
+    id: string;
+    framework: Framework;
+    model: string;
+    hyperparameters: Record<string, unknown>;
+    attempt: number;
+  };
   dataset: StoredDataset;
   bucket: string;
   backendBaseUrl: string;

@@ -11,11 +11,11 @@ import {
 } from '@kubernetes/client-node';
 import type { Logger } from '@vtp/service-kit';
 import type { JobError, TrainingStartRequestBody } from '@vtp/shared-schemas';
-import type { JobRow } from '../../jobs/jobStore.ts';
 import {
   type ExecutionManager,
   type ExecutionState,
   ExecutorBusyError,
+  type PlacedJob,
   type Placement,
   TrainingRejectedError,
 } from '../executionManager.ts';
@@ -125,7 +125,7 @@ export class KubernetesExecutionManager implements ExecutionManager {
     return this.watcher.start();
   }
 
-  async start(job: JobRow, spec: TrainingStartRequestBody): Promise<Placement> {
+  async start(job: PlacedJob, spec: TrainingStartRequestBody): Promise<Placement> {
     const body = buildTrainingJob(spec, job, this.options.settings);
     const jobName = body.metadata?.name as string;
     const secret = buildCallbackSecret(jobName, spec, this.options.settings);
@@ -186,17 +186,17 @@ export class KubernetesExecutionManager implements ExecutionManager {
     return undefined;
   }
 
-  private jobName(job: JobRow): string {
+  private jobName(job: PlacedJob): string {
     const placed = job.placement?.jobName;
     return typeof placed === 'string' ? placed : trainingJobName(job.id, job.attempt);
   }
 
   /** Deleting the Job stops its pod (SIGTERM, then the grace period): the trainer reports `cancelled`. */
-  async cancel(job: JobRow): Promise<void> {
+  async cancel(job: PlacedJob): Promise<void> {
     await this.deleteJob(this.jobName(job));
   }
 
-  async status(job: JobRow): Promise<ExecutionState> {
+  async status(job: PlacedJob): Promise<ExecutionState> {
     let found: V1Job;
     try {
       found = await this.batch.readNamespacedJob({ name: this.jobName(job), namespace: this.namespace });
@@ -219,7 +219,7 @@ export class KubernetesExecutionManager implements ExecutionManager {
     };
   }
 
-  async logs(job: JobRow, options: { follow: boolean }): Promise<Readable | undefined> {
+  async logs(job: PlacedJob, options: { follow: boolean }): Promise<Readable | undefined> {
     const pods = await this.core.listNamespacedPod({
       namespace: this.namespace,
       labelSelector: `${JOB_ID_LABEL}=${job.id},${ATTEMPT_LABEL}=${job.attempt}`,
@@ -258,7 +258,7 @@ export class KubernetesExecutionManager implements ExecutionManager {
   }
 
   /** The Job (and with it its pod and callback Secret) is deleted; its log is kept in object storage. */
-  async cleanup(job: JobRow): Promise<void> {
+  async cleanup(job: PlacedJob): Promise<void> {
     await this.deleteJob(this.jobName(job));
   }
 
@@ -298,7 +298,7 @@ export class KubernetesExecutionManager implements ExecutionManager {
    * Start-up: matches the cluster with the database. The cluster is listed BEFORE the active jobs are read, so a
    * Job another replica creates meanwhile is never taken for a leftover.
    */
-  async reconcile(listActiveJobs: () => Promise<JobRow[]>): Promise<ReconcileReport> {
+  async reconcile(listActiveJobs: () => Promise<PlacedJob[]>): Promise<ReconcileReport> {
     const [jobs, secrets] = await Promise.all([
       this.batch.listNamespacedJob({ namespace: this.namespace, labelSelector: PLATFORM_SELECTOR }),
       this.core.listNamespacedSecret({ namespace: this.namespace, labelSelector: PLATFORM_SELECTOR }),

@@ -7,7 +7,7 @@ import type {
   V1Secret,
 } from '@kubernetes/client-node';
 import type { Framework, Resources, TrainingStartRequestBody } from '@vtp/shared-schemas';
-import type { JobRow } from '../../jobs/jobStore.ts';
+import type { PlacedJob } from '../executionManager.ts';
 
 /** Everything about a training Job that comes from configuration rather than from the job. */
 export interface TrainingJobSettings {
@@ -127,7 +127,7 @@ function trainerEnv(
 /** One batch/v1 Job per training: one hardened pod, never restarted, gone `ttlSecondsAfterFinished` after it ends. */
 export function buildTrainingJob(
   spec: TrainingStartRequestBody,
-  job: JobRow,
+  job: PlacedJob,
   settings: TrainingJobSettings,
 ): V1Job {
   const name = trainingJobName(spec.jobId, spec.attempt);

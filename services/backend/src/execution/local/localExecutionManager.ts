@@ -1,11 +1,11 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from '@vtp/service-kit';
 import type { Framework, TrainingStartRequestBody } from '@vtp/shared-schemas';
-import type { JobRow } from '../../jobs/jobStore.ts';
 import {
   type ExecutionManager,
   type ExecutionState,
   ExecutorBusyError,
+  type PlacedJob,
   type Placement,
   TrainingRejectedError,
 } from '../executionManager.ts';
@@ -32,7 +32,7 @@ export class LocalExecutionManager implements ExecutionManager {
     return e.kind === 'url' ? { url: e.url, instance: e.url } : e.process.ensure();
   }
 
-  async start(job: JobRow, spec: TrainingStartRequestBody): Promise<Placement> {
+  async start(job: PlacedJob, spec: TrainingStartRequestBody): Promise<Placement> {
     const { url, instance } = await this.endpoint(job.framework);
     const readiness = await this.client.readiness(url);
     // Not ready with a fix to apply is a real problem; not ready without one is a trainer still starting up.
@@ -60,12 +60,12 @@ export class LocalExecutionManager implements ExecutionManager {
     throw new Error(`${job.framework} trainer answered HTTP ${res.status}`);
   }
 
-  private placedAt(job: JobRow): string | undefined {
+  private placedAt(job: PlacedJob): string | undefined {
     const url = job.placement?.trainerUrl;
     return typeof url === 'string' ? url : undefined;
   }
 
-  async cancel(job: JobRow): Promise<void> {
+  async cancel(job: PlacedJob): Promise<void> {
     const url = this.placedAt(job);
     if (!url) return;
     const res = await this.client.cancel(url, job.id);
@@ -73,7 +73,7 @@ export class LocalExecutionManager implements ExecutionManager {
       this.logger.warn({ jobId: job.id, status: res.status }, 'trainer refused cancel');
   }
 
-  async status(job: JobRow): Promise<ExecutionState> {
+  async status(job: PlacedJob): Promise<ExecutionState> {
     const url = this.placedAt(job) ?? (await this.endpoint(job.framework).catch(() => undefined))?.url;
     if (!url) return { kind: 'unreachable', reason: `no ${job.framework} trainer running` };
     try {
@@ -95,7 +95,7 @@ export class LocalExecutionManager implements ExecutionManager {
     }
   }
 
-  async logs(job: JobRow, options: { follow: boolean }): Promise<Readable | undefined> {
+  async logs(job: PlacedJob, options: { follow: boolean }): Promise<Readable | undefined> {
     const url = this.placedAt(job);
     if (!url) return undefined;
     const res = await this.client.logs(url, job.id, options.follow).catch(() => undefined);
