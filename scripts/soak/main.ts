@@ -3,6 +3,7 @@
 // then the invariants every job must keep. Exits 1 when one fails. Options: --jobs N (20), --seed N,
 // --faults runner,trainer,backend,storage,database, --no-contention, --minutes N (time limit, 40).
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -96,17 +97,28 @@ async function soak(dataDir: string): Promise<number> {
     MAX_JOBS_PER_FRAMEWORK: '2',
     LOG_LEVEL: 'warn',
   };
-  const backendLog: string[] = [];
-  const start = () => startPlatform(repoRoot, join(dataDir, 'backend'), (l) => backendLog.push(l), env, port);
+  // Every line the backend writes, across its restarts, is kept in one file for the post-mortem.
+  const backendLog = createWriteStream(join(dataDir, 'backend.log'), { flags: 'a' });
+  const start = () =>
+    startPlatform(repoRoot, join(dataDir, 'backend'), (l) => backendLog.write(`${l}\n`), env, port);
   let platform: RunningPlatform | undefined;
   const injected = new Map<Fault, number>();
   try {
+    // A backend that exits without being told to is a finding, not something to wait out.
+    let expectedExit = false;
+    let crashed: string | undefined;
+    const watch = (started: RunningPlatform) =>
+      void started.exited.then((code) => {
+        if (!expectedExit && platform === started) crashed = `the backend exited by itself (code ${code})`;
+      });
     platform = await start();
+    watch(platform);
     const running = () => platform as RunningPlatform;
     const admin = { authorization: `Bearer ${running().adminKey}`, 'content-type': 'application/json' };
     const call = async <T>(path: string, init: RequestInit = {}): Promise<T> => {
       // The backend may be down (a fault): try again until it answers.
       for (;;) {
+        if (crashed) throw new Error(crashed);
         const res = await fetch(`${running().url}${path}`, init).catch(() => undefined);
         if (res && res.status < 500) {
           const body = await res.text();
@@ -149,7 +161,7 @@ async function soak(dataDir: string): Promise<number> {
           datasetId: datasets[framework].id,
           hyperparameters: { epochs, imgsz: 64, batch: 4 },
           maxRetries: 3,
-          // A runner killed with SIGKILL looks like the out-of-memory killer's work.
+          // Where the kernel cannot tell a kill -9 from the out-of-memory killer's, the runner faults look like it.
           retryOnOutOfMemory: true,
         }),
       });
@@ -166,10 +178,13 @@ async function soak(dataDir: string): Promise<number> {
       db,
       pick,
       crashBackend: async (downMs: number) => {
+        expectedExit = true;
         process.kill(running().pid, 'SIGKILL');
         await running().exited;
         await sleep(downMs);
         platform = await start();
+        expectedExit = false;
+        watch(platform);
       },
     };
     // Each fault in turn, in a shuffled order, at a random moment while jobs still run.
@@ -202,6 +217,7 @@ async function soak(dataDir: string): Promise<number> {
     const invariants = await checkJobs(final, eventsOf, s3Client);
 
     say('stopping the platform');
+    expectedExit = true;
     await running().stop();
     await s3.stop();
     await db.stop();
@@ -213,8 +229,8 @@ async function soak(dataDir: string): Promise<number> {
     });
     report(final, injected, invariants);
     const ok = invariants.every((i) => i.violations.length === 0);
-    if (!ok) for (const line of backendLog.slice(-30)) process.stdout.write(`  backend: ${line}\n`);
-    else await rm(dataDir, { recursive: true, force: true });
+    if (ok) await rm(dataDir, { recursive: true, force: true });
+    else say(`kept ${dataDir} for the post-mortem: backend.log, backend/logs/ (trainers)`);
     return ok ? 0 : 1;
   } finally {
     await platform?.stop().catch(() => undefined);

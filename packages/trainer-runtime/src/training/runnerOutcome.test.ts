@@ -32,10 +32,17 @@ describe('runnerOutcome', () => {
     });
   });
 
-  it('reports SIGKILL without a word as out of memory, another signal as killed, quoting the log', () => {
+  it('reports SIGKILL without a word as out of memory unless the kernel counted no OOM kill, another signal as killed, quoting the log', () => {
     const oom = runnerOutcome(ending({ exit: { code: null, signal: 'SIGKILL' } }));
     expect(oom).toMatchObject({ type: 'failed', error: { code: 'out_of_memory' } });
     expect(oom.type === 'failed' && oom.error.message).toContain('epoch 3/10');
+    const counted = runnerOutcome(ending({ exit: { code: null, signal: 'SIGKILL' }, oomKilled: true }));
+    expect(counted.type === 'failed' && counted.error.message).toContain(
+      'out-of-memory killer: give the job',
+    );
+    const killed = runnerOutcome(ending({ exit: { code: null, signal: 'SIGKILL' }, oomKilled: false }));
+    expect(killed).toMatchObject({ type: 'failed', error: { code: 'killed' } });
+    expect(killed.type === 'failed' && killed.error.message).toContain('not by the out-of-memory killer');
     expect(runnerOutcome(ending({ exit: { code: null, signal: 'SIGSEGV' } }))).toMatchObject({
       error: { code: 'killed' },
     });

@@ -23,6 +23,8 @@ export interface RunnerEnding {
   stall: string | undefined;
   /** The last lines of the training log, quoted when the runner died without a word. */
   logTail: string;
+  /** Whether the out-of-memory killer killed a process while the runner ran; undefined when unknown. */
+  oomKilled?: boolean | undefined;
 }
 
 const MAX_MESSAGE = 4000;
@@ -35,6 +37,7 @@ export function runnerOutcome({
   maxDurationSeconds,
   stall,
   logTail,
+  oomKilled,
 }: RunnerEnding): RunnerOutcome {
   if (exit.spawnError) {
     return failed('internal_error', `Cannot start the Python runner: ${exit.spawnError.message}`);
@@ -59,11 +62,22 @@ export function runnerOutcome({
       : { type: 'cancelled', files: undefined };
   }
   if (terminal?.type === 'error') return failed(terminal.code, terminal.message);
+  if (exit.signal === 'SIGKILL' && oomKilled === false) {
+    return failed(
+      'killed',
+      withLog(
+        'The runner was killed (SIGKILL) without reporting an error, not by the out-of-memory killer (the kernel counted no OOM kill)',
+        logTail,
+      ),
+    );
+  }
   if (exit.signal === 'SIGKILL') {
     return failed(
       'out_of_memory',
       withLog(
-        'The runner was killed (SIGKILL) without reporting an error: most likely the out-of-memory killer',
+        oomKilled
+          ? 'The runner was killed by the out-of-memory killer: give the job more memory, or lower batch or imgsz'
+          : 'The runner was killed (SIGKILL) without reporting an error: most likely the out-of-memory killer',
         logTail,
       ),
     );

@@ -19,6 +19,7 @@ import type { CallbackDelivery, NewTrainerEvent } from '../callbacks/callbackDel
 import { findDatasetRoot } from '../dataset/datasetRoot.ts';
 import { downloadObject, MissingObjectError } from '../dataset/downloadObject.ts';
 import { extractZip } from '../dataset/extractZip.ts';
+import { oomKillCount } from '../runner/oomKills.ts';
 import type { RunnerEvent, RunnerFile } from '../runner/protocol.ts';
 import { runnerEnvironment } from '../runner/runnerEnvironment.ts';
 import { RunnerProcess } from '../runner/runnerProcess.ts';
@@ -294,6 +295,7 @@ export class Training {
   private async supervise(python: string): Promise<RunnerOutcome> {
     const log = this.log!;
     this.progress.enter('starting_runner');
+    const oomKillsBefore = await oomKillCount();
     const runner = new RunnerProcess(
       {
         python,
@@ -327,7 +329,13 @@ export class Training {
       maxDurationSeconds: this.spec.request.maxDurationSeconds,
       stall: this.stall,
       logTail: log.tail(),
+      oomKilled: await this.oomKilledSince(oomKillsBefore),
     });
+  }
+
+  private async oomKilledSince(before: number | undefined): Promise<boolean | undefined> {
+    const after = await oomKillCount();
+    return before === undefined || after === undefined ? undefined : after > before;
   }
 
   private onRunnerEvent(event: RunnerEvent): void {
