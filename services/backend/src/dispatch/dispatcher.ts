@@ -72,9 +72,13 @@ export class Dispatcher {
     const claimed = await this.deps.jobs.claimQueued(this.options.limits);
     for (const job of claimed) {
       // The hand-over continues the trace of the request that created the job.
-      const handover = inSpan('dispatch job', job.row.trace_context ?? undefined, () =>
-        this.handOver(job),
-      ).finally(() => this.handovers.delete(handover));
+      const handover = inSpan('dispatch job', job.row.trace_context ?? undefined, () => this.handOver(job))
+        // The outcome could not be stored (the database is away): the job stays `dispatching`, and the job
+        // monitor asks the executor about it once the database is back.
+        .catch((err) =>
+          this.deps.logger.error({ err, jobId: job.row.id }, 'could not record the outcome of a hand-over'),
+        )
+        .finally(() => this.handovers.delete(handover));
       this.handovers.add(handover);
     }
   }

@@ -89,7 +89,8 @@ export class TrainingWatch {
       if (this.stopped) return;
       this.options.logger.warn({ err, informer: name }, 'kubernetes watch failed; restarting it');
       setTimeout(() => {
-        if (!this.stopped) void informer.start();
+        // A failed start emits 'error' again, which schedules the next try.
+        if (!this.stopped) informer.start().catch(() => undefined);
       }, RESTART_DELAY_MS).unref();
     });
   }
