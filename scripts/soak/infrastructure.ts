@@ -1,8 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { createLogger } from '@vtp/service-kit';
-import { startEmbeddedPostgres } from '../../services/backend/src/embedded/postgres.ts';
 import { TcpProxy } from '../../services/backend/test/support/tcpProxy.ts';
 
 /** The object store as a separate process the soak can pause, as a storage outage. */
@@ -14,30 +12,39 @@ export interface PausableS3 {
 }
 
 export async function startPausableS3(directory: string): Promise<PausableS3> {
-  const child: ChildProcess = spawn(process.execPath, [join(import.meta.dirname, 's3server.ts'), directory], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const [line] = await Promise.race([
-    createInterface({ input: child.stdout! })
-      [Symbol.asyncIterator]()
-      .next()
-      .then((r) => [r.value as string]),
-    new Promise<never>((_, reject) =>
-      child.once('exit', (code) => reject(new Error(`s3 server exited ${code}`))),
-    ),
-  ]);
-  const { endpoint } = JSON.parse(line as string) as { endpoint: string };
-  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const { child, line } = await startChild('s3server.ts', directory);
+  const { endpoint } = JSON.parse(line) as { endpoint: string };
   return {
     endpoint,
     pause: () => child.kill('SIGSTOP'),
     resume: () => child.kill('SIGCONT'),
     stop: async () => {
       child.kill('SIGCONT');
-      child.kill('SIGTERM');
-      await exited;
+      await stopChild(child);
     },
   };
+}
+
+/** Runs one of the soak's helper scripts and waits for its first line (what it tells its parent). */
+async function startChild(script: string, argument: string): Promise<{ child: ChildProcess; line: string }> {
+  const child = spawn(process.execPath, [join(import.meta.dirname, script), argument], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const line = await Promise.race([
+    lines.next().then((r) => r.value as string),
+    new Promise<never>((_, reject) =>
+      child.once('exit', (code) => reject(new Error(`${script} exited with code ${code} while starting`))),
+    ),
+  ]);
+  return { child, line };
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
 }
 
 /**
@@ -51,8 +58,8 @@ export interface InterruptibleDatabase {
 }
 
 export async function startInterruptibleDatabase(directory: string): Promise<InterruptibleDatabase> {
-  const db = await startEmbeddedPostgres(directory, createLogger('soak-postgres', 'warn'));
-  const target = new URL(db.url);
+  const { child, line } = await startChild('postgres.ts', directory);
+  const target = new URL((JSON.parse(line) as { url: string }).url);
   const proxy = new TcpProxy({ host: target.hostname, port: Number(target.port) });
   const port = await proxy.start();
   target.port = String(port);
@@ -66,7 +73,7 @@ export async function startInterruptibleDatabase(directory: string): Promise<Int
     },
     async stop() {
       await proxy.stop();
-      await db.stop();
+      await stopChild(child);
     },
   };
 }

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { createHttpMetrics, Lifecycle, type Logger, listen } from '@vtp/service-kit';
 import type { S3Settings } from '@vtp/service-kit/s3';
-import { createS3Client, ensureBucket, startEmbeddedS3 } from '@vtp/service-kit/s3';
+import { createS3Client, ensureBucket, parseS3Uri, startEmbeddedS3 } from '@vtp/service-kit/s3';
 import { generateSecret } from './auth/secrets.ts';
 import { UserStore } from './auth/userStore.ts';
 import type { BackendConfig } from './config.ts';
@@ -154,7 +154,17 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       config.MAX_QUEUED_JOBS_PER_USER,
       () => dispatcher?.nudge(),
     );
-    const ingest = new EventIngest(jobStore, jobEvents, config.BUCKET_NAME, () => dispatcher?.nudge());
+    const ingest = new EventIngest(jobStore, jobEvents, config.BUCKET_NAME, {
+      onJobEnded: () => dispatcher?.nudge(),
+      // Checkpoint snapshots no artifact refers to any more: storage keeps the current ones only.
+      onUnreferenced: (uris) => {
+        for (const uri of uris) {
+          void objects
+            .delete(parseS3Uri(uri).key)
+            .catch((err) => logger.warn({ err, uri }, 'could not delete a superseded checkpoint'));
+        }
+      },
+    });
 
     const metrics = createHttpMetrics('vtp_backend');
     const stopping = new AbortController();

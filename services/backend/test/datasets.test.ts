@@ -12,7 +12,7 @@ type ProblemBody = { code: string; issues?: { path: string; message: string }[] 
 describe('datasets', () => {
   let t: TestBackend;
   let user: ApiClient;
-  const objectKeys = () => t.datasetObjectKeys();
+  const objectKeys = () => t.objectKeys('datasets/');
   const rowCount = async () => {
     const db = knex({ client: 'pg', connection: t.database.url });
     const [{ count }] = (await db('datasets').count('* as count')) as [{ count: string }];

@@ -1,9 +1,12 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { createS3Client } from '@vtp/service-kit/s3';
 import type { Dataset, Job, JobEvent } from '@vtp/shared-schemas';
 import knex from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from './support/apiClient.ts';
 import { dispatchByHand } from './support/dispatchByHand.ts';
 import { startTestBackend, type TestBackend } from './support/testBackend.ts';
+import { waitFor } from './support/training.ts';
 import { uploadSample } from './support/uploads.ts';
 
 type ProblemBody = { code: string; issues?: { path: string; message: string }[] };
@@ -406,6 +409,30 @@ describe('training jobs', () => {
       expect(page.body.issues?.[0]?.path).toBe('query.cursor');
       const key = await t.admin.post<ProblemBody>('/v1/api-keys', { user: 'ada\u0000@example.com' });
       expect(key.status).toBe(422);
+    });
+
+    it('deletes a checkpoint snapshot once a newer one replaces it, and a late older one at once', async () => {
+      const job = await createJob({ hyperparameters: { epochs: 3 } });
+      const token = await dispatchByHand(t.database.url, job.id);
+      const s3 = createS3Client({ ...t.s3, region: 'us-east-1', forcePathStyle: true });
+      const snapshot = async (seq: number, epoch: number) => {
+        const key = `jobs/${job.id}/weights/epoch-${epoch}/last.pt`;
+        await s3.send(new PutObjectCommand({ Bucket: 'vtp-test', Key: key, Body: `epoch ${epoch}` }));
+        const artifact = { kind: 'last', uri: `s3://vtp-test/${key}`, bytes: 7, epoch };
+        expect(
+          (await callback(job.id, token, { seq, type: 'checkpoint', epoch, artifacts: [artifact] })).status,
+        ).toBe(200);
+      };
+      await snapshot(1, 1);
+      await snapshot(2, 2);
+      await snapshot(3, 1); // late: an older epoch than the one recorded
+      const keys = async () => (await t.objectKeys(`jobs/${job.id}/`)).sort();
+      await waitFor('the superseded snapshots to go', async () => (await keys()).length === 1, 10_000);
+      expect(await keys()).toEqual([`jobs/${job.id}/weights/epoch-2/last.pt`]);
+      expect((await user.get<Job>(`/v1/jobs/${job.id}`)).body.artifacts).toMatchObject([
+        { kind: 'last', epoch: 2 },
+      ]);
+      s3.destroy();
     });
 
     it("refuses artifacts outside the job's own output prefix: a job's token reaches no other object", async () => {

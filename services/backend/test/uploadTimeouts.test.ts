@@ -28,7 +28,7 @@ async function upload(url: string, key: string, pieces: number, gapsMs: number[]
 describe('upload time limits (REQUEST_IDLE_TIMEOUT_SECONDS=1)', () => {
   let t: TestBackend;
   let user: ApiClient;
-  const objectKeys = () => t.datasetObjectKeys();
+  const objectKeys = () => t.objectKeys('datasets/');
 
   beforeAll(async () => {
     t = await startTestBackend({ REQUEST_IDLE_TIMEOUT_SECONDS: '1' });

@@ -366,7 +366,7 @@ export class Training {
       case 'checkpoint': {
         this.inTurn(async () => {
           try {
-            const artifacts = await this.upload(event.files);
+            const artifacts = await this.upload(event.files, 'checkpoint');
             if (artifacts.length === 0) return;
             this.lastCheckpoint = artifacts;
             this.emit({ type: 'checkpoint', epoch: event.epoch, artifacts });
@@ -420,7 +420,7 @@ export class Training {
   private async terminalEvent(outcome: RunnerOutcome): Promise<NewTrainerEvent> {
     switch (outcome.type) {
       case 'completed': {
-        const checkpoints = await this.upload(outcome.files);
+        const checkpoints = await this.upload(outcome.files, 'final');
         await writeFile(
           this.workspace.metrics,
           JSON.stringify({ jobId: this.jobId, metrics: outcome.metrics, epochs: this.epochMetrics }, null, 2),
@@ -433,7 +433,7 @@ export class Training {
         };
       }
       case 'cancelled': {
-        const checkpoints = outcome.files ? await this.upload(outcome.files) : this.lastCheckpoint;
+        const checkpoints = outcome.files ? await this.upload(outcome.files, 'final') : this.lastCheckpoint;
         return { type: 'cancelled', artifacts: [...checkpoints, await this.uploadLog()] };
       }
       case 'failed': {
@@ -481,11 +481,18 @@ export class Training {
     };
   }
 
-  private async upload(files: readonly RunnerFile[]): Promise<Artifact[]> {
+  /**
+   * Each checkpoint snapshot goes to a key of its own (`weights/epoch-<n>/`), the final files to `weights/`: an
+   * object the backend recorded is never overwritten by a later upload whose report may never arrive (the
+   * backend deletes a snapshot once a newer one replaces it).
+   */
+  private async upload(files: readonly RunnerFile[], stage: 'checkpoint' | 'final'): Promise<Artifact[]> {
     const names = this.deps.adapter.checkpointFileNames;
     const artifacts: Artifact[] = [];
-    for (const file of files)
-      artifacts.push(await this.artifacts.uploadSnapshot(file, `weights/${names[file.kind]}`, file.kind));
+    for (const file of files) {
+      const folder = stage === 'checkpoint' ? `weights/epoch-${file.epoch}` : 'weights';
+      artifacts.push(await this.artifacts.uploadSnapshot(file, `${folder}/${names[file.kind]}`, file.kind));
+    }
     return artifacts;
   }
 

@@ -5,7 +5,7 @@ import { secretMatchesHash } from '../auth/secrets.ts';
 import type { JobEventStore } from './jobEventStore.ts';
 import { isFinished, UNFINISHED } from './jobLifecycle.ts';
 import { jobOutputPrefix } from './jobOutputs.ts';
-import type { JobRow, JobStore } from './jobStore.ts';
+import type { AttemptEnd, JobRow, JobStore } from './jobStore.ts';
 
 /**
  * Same answer for an unknown job, a wrong token and a job that ended (its tokens are revoked): a token must not
@@ -27,16 +27,18 @@ export class EventIngest {
   private readonly events: JobEventStore;
   private readonly bucket: string;
   private readonly onJobEnded: () => void;
+  private readonly onUnreferenced: (uris: string[]) => void;
   constructor(
     jobs: JobStore,
     events: JobEventStore,
     bucket: string,
-    onJobEnded: () => void = () => undefined,
+    hooks: { onJobEnded?: () => void; onUnreferenced?: (uris: string[]) => void } = {},
   ) {
     this.jobs = jobs;
     this.events = events;
     this.bucket = bucket;
-    this.onJobEnded = onJobEnded;
+    this.onJobEnded = hooks.onJobEnded ?? (() => undefined);
+    this.onUnreferenced = hooks.onUnreferenced ?? (() => undefined);
   }
 
   /** Throws unless `token` is one of the unfinished job's callback tokens. */
@@ -45,21 +47,24 @@ export class EventIngest {
   }
 
   async ingest(jobId: string, token: string, event: TrainerEvent): Promise<{ accepted: boolean }> {
-    const result = await this.jobs.db.transaction(async (trx) => {
-      const job = checkToken(await this.jobs.lockForReport(jobId, trx), token);
-      this.checkArtifacts(jobId, event);
-      if (!(await this.events.insertReported(jobId, job.attempt, event, trx))) return { accepted: false };
-      if (isFinished(job.status)) return { accepted: false };
-      await this.apply(trx, job, event);
-      return { accepted: true };
-    });
+    const result: { accepted: boolean; unreferenced?: string[] } = await this.jobs.db.transaction(
+      async (trx) => {
+        const job = checkToken(await this.jobs.lockForReport(jobId, trx), token);
+        this.checkArtifacts(jobId, event);
+        if (!(await this.events.insertReported(jobId, job.attempt, event, trx))) return { accepted: false };
+        if (isFinished(job.status)) return { accepted: false };
+        return { accepted: true, unreferenced: await this.apply(trx, job, event) };
+      },
+    );
+    // Only once the transaction has committed: a rolled-back report must not take an object with it.
+    if (result.unreferenced?.length) this.onUnreferenced(result.unreferenced);
     if (
       result.accepted &&
       (event.type === 'completed' || event.type === 'failed' || event.type === 'cancelled')
     ) {
       this.onJobEnded();
     }
-    return result;
+    return { accepted: result.accepted };
   }
 
   /** A trainer reports only what it wrote under its job's prefix: a token for one job reaches no other object. */
@@ -74,7 +79,8 @@ export class EventIngest {
     if (outside.length) throw new InputError('Artifacts must lie under the job output prefix', outside);
   }
 
-  private async apply(trx: Knex.Transaction, job: JobRow, event: TrainerEvent): Promise<void> {
+  /** Applies the event's effect on the job; returns the artifact URIs it made unreferenced. */
+  private async apply(trx: Knex.Transaction, job: JobRow, event: TrainerEvent): Promise<string[]> {
     const now = new Date();
     const heartbeat = { last_heartbeat_at: now };
     switch (event.type) {
@@ -87,7 +93,7 @@ export class EventIngest {
         );
         if (job.status === 'running')
           await this.jobs.update(job.id, { ...heartbeat, total_epochs: event.totalEpochs }, trx);
-        return;
+        return [];
       case 'progress': {
         // A progress report proves the training runs, even if its `started` event was lost.
         if (job.status !== 'running') await this.jobs.started(job, ['queued', 'dispatching'], {}, trx);
@@ -106,12 +112,11 @@ export class EventIngest {
           },
           trx,
         );
-        return;
+        return [];
       }
       case 'checkpoint':
-        await this.jobs.upsertArtifacts(job.id, event.artifacts, trx);
         await this.jobs.update(job.id, heartbeat, trx);
-        return;
+        return this.jobs.upsertArtifacts(job.id, event.artifacts, trx);
       case 'heartbeat':
         await this.jobs.update(
           job.id,
@@ -123,29 +128,41 @@ export class EventIngest {
           },
           trx,
         );
-        return;
+        return [];
       case 'log':
         await this.jobs.update(job.id, heartbeat, trx);
-        return;
+        return [];
       case 'completed':
-        await this.jobs.finish(
-          job.id,
-          UNFINISHED,
-          { status: 'succeeded', artifacts: event.artifacts, metrics: event.metrics },
-          trx,
+        return ended(
+          await this.jobs.finish(
+            job.id,
+            UNFINISHED,
+            { status: 'succeeded', artifacts: event.artifacts, metrics: event.metrics },
+            trx,
+          ),
         );
-        return;
       case 'failed':
-        await this.jobs.finish(
-          job.id,
-          UNFINISHED,
-          { status: 'failed', error: event.error, artifacts: event.artifacts },
-          trx,
+        return ended(
+          await this.jobs.finish(
+            job.id,
+            UNFINISHED,
+            { status: 'failed', error: event.error, artifacts: event.artifacts },
+            trx,
+          ),
         );
-        return;
       case 'cancelled':
-        await this.jobs.finish(job.id, UNFINISHED, { status: 'cancelled', artifacts: event.artifacts }, trx);
-        return;
+        return ended(
+          await this.jobs.finish(
+            job.id,
+            UNFINISHED,
+            { status: 'cancelled', artifacts: event.artifacts },
+            trx,
+          ),
+        );
     }
   }
+}
+
+function ended(end: AttemptEnd | undefined): string[] {
+  return end?.unreferenced ?? [];
 }

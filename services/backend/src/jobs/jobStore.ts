@@ -169,8 +169,14 @@ export interface ClaimedJob {
   callbackToken: string;
 }
 
-/** What ending an attempt did: the job ended, or (an infrastructure failure with retries left) it queued again. */
-export type AttemptEnd = 'ended' | 'retrying';
+/**
+ * What ending an attempt did: the job ended, or (an infrastructure failure with retries left) it queued again;
+ * with the artifact URIs its outcome made unreferenced.
+ */
+export interface AttemptEnd {
+  end: 'ended' | 'retrying';
+  unreferenced: string[];
+}
 
 /** Where a job can continue from: its latest reported checkpoints. */
 export interface ResumePoint {
@@ -464,7 +470,7 @@ export class JobStore {
       .first<JobRow | undefined>();
     // The word of an attempt that already ended (a cluster reporting an old Job) is not about the current one.
     if (!job || (onlyAttempt !== undefined && job.attempt !== onlyAttempt)) return undefined;
-    await this.upsertArtifacts(id, outcome.artifacts, trx);
+    const unreferenced = await this.upsertArtifacts(id, outcome.artifacts, trx);
     const error = outcome.status === 'failed' ? outcome.error : undefined;
     await trx('job_attempts')
       .where({ job_id: id, attempt: job.attempt })
@@ -479,7 +485,7 @@ export class JobStore {
     ) as unknown as number;
     if (error && isRetried(job, error)) {
       await this.beginAttempt(job, from, { type: 'retrying', error }, trx, { trained_seconds: trained });
-      return 'retrying';
+      return { end: 'retrying', unreferenced };
     }
     const patch: Partial<JobRow> | Record<string, unknown> =
       outcome.status === 'succeeded'
@@ -501,7 +507,7 @@ export class JobStore {
       { ...patch, finished_at: new Date(), trained_seconds: trained } as Partial<JobRow>,
       trx,
     );
-    return 'ended';
+    return { end: 'ended', unreferenced };
   }
 
   /** Fails a job still in one of `from` (or retries it, as `finish`); a job that already ended keeps its outcome. */
@@ -616,16 +622,29 @@ export class JobStore {
     return this.db('jobs').whereIn('status', PLACED).select<JobRow[]>('*');
   }
 
-  async upsertArtifacts(jobId: string, artifacts: Artifact[], trx: Knex = this.db): Promise<void> {
+  /**
+   * Records a job's artifacts, one per kind; a late checkpoint of an older epoch never replaces a newer one.
+   * Returns the URIs no artifact refers to any more (the one replaced, or the late one refused), whose objects
+   * may go: trainers write each checkpoint snapshot under a key of its own.
+   */
+  async upsertArtifacts(jobId: string, artifacts: Artifact[], trx: Knex = this.db): Promise<string[]> {
+    const unreferenced: string[] = [];
     for (const a of artifacts) {
-      // A late checkpoint of an older epoch never replaces a newer one.
-      await trx.raw(
+      const before = await trx('artifacts')
+        .where({ job_id: jobId, kind: a.kind })
+        .forUpdate()
+        .first<{ uri: string } | undefined>('uri');
+      const { rows } = await trx.raw<{ rows: unknown[] }>(
         `insert into artifacts (job_id, kind, uri, bytes, epoch, sha256, updated_at) values (?, ?, ?, ?, ?, ?, now())
          on conflict (job_id, kind) do update set uri = excluded.uri, bytes = excluded.bytes, epoch = excluded.epoch,
            sha256 = excluded.sha256, updated_at = now()
-         where artifacts.epoch is null or excluded.epoch is null or excluded.epoch >= artifacts.epoch`,
+         where artifacts.epoch is null or excluded.epoch is null or excluded.epoch >= artifacts.epoch
+         returning uri`,
         [jobId, a.kind, a.uri, a.bytes, a.epoch ?? null, a.sha256 ?? null],
       );
+      if (!before || before.uri === a.uri) continue;
+      unreferenced.push(rows.length ? before.uri : a.uri);
     }
+    return unreferenced;
   }
 }

@@ -21,8 +21,8 @@ export interface TestBackend {
   env: Record<string, string>;
   /** A new user with their own key. */
   newUser(name?: string): Promise<ApiClient>;
-  /** The dataset objects in the bucket: a refused upload must leave none. */
-  datasetObjectKeys(): Promise<string[]>;
+  /** The objects in the bucket under `prefix` (a refused upload must leave none under `datasets/`). */
+  objectKeys(prefix: string): Promise<string[]>;
   restart(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -63,12 +63,10 @@ export async function startTestBackend(extraEnv: Record<string, string> = {}): P
       if (res.status !== 201) throw new Error(`could not create a key: ${res.text}`);
       return new ApiClient(harness.backend.url, res.body.key);
     },
-    async datasetObjectKeys() {
+    async objectKeys(prefix) {
       const client = createS3Client({ ...s3, region: 'us-east-1', forcePathStyle: true });
       try {
-        const out = await client.send(
-          new ListObjectsV2Command({ Bucket: env.BUCKET_NAME, Prefix: 'datasets/' }),
-        );
+        const out = await client.send(new ListObjectsV2Command({ Bucket: env.BUCKET_NAME, Prefix: prefix }));
         return (out.Contents ?? []).flatMap((o) => (o.Key ? [o.Key] : []));
       } finally {
         client.destroy();
