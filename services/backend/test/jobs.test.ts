@@ -415,8 +415,9 @@ describe('training jobs', () => {
       const job = await createJob({ hyperparameters: { epochs: 3 } });
       const token = await dispatchByHand(t.database.url, job.id);
       const s3 = createS3Client({ ...t.s3, region: 'us-east-1', forcePathStyle: true });
-      const snapshot = async (seq: number, epoch: number) => {
-        const key = `jobs/${job.id}/weights/epoch-${epoch}/last.pt`;
+      // Every upload has a key of its own, as trainers write them (the late one too: a different upload).
+      const snapshot = async (seq: number, epoch: number, folder = `epoch-${epoch}`) => {
+        const key = `jobs/${job.id}/weights/${folder}/last.pt`;
         await s3.send(new PutObjectCommand({ Bucket: 'vtp-test', Key: key, Body: `epoch ${epoch}` }));
         const artifact = { kind: 'last', uri: `s3://vtp-test/${key}`, bytes: 7, epoch };
         expect(
@@ -425,7 +426,7 @@ describe('training jobs', () => {
       };
       await snapshot(1, 1);
       await snapshot(2, 2);
-      await snapshot(3, 1); // late: an older epoch than the one recorded
+      await snapshot(3, 1, 'late-epoch-1'); // an older epoch than the one recorded
       const keys = async () => (await t.objectKeys(`jobs/${job.id}/`)).sort();
       await waitFor('the superseded snapshots to go', async () => (await keys()).length === 1, 10_000);
       expect(await keys()).toEqual([`jobs/${job.id}/weights/epoch-2/last.pt`]);
