@@ -411,7 +411,7 @@ describe('training jobs', () => {
       expect(key.status).toBe(422);
     });
 
-    it('deletes a checkpoint snapshot once a newer one replaces it, and a late older one at once', async () => {
+    it('deletes a checkpoint snapshot once a newer one replaces it, and a late older one at once; never a log', async () => {
       const job = await createJob({ hyperparameters: { epochs: 3 } });
       const token = await dispatchByHand(t.database.url, job.id);
       const s3 = createS3Client({ ...t.s3, region: 'us-east-1', forcePathStyle: true });
@@ -430,8 +430,19 @@ describe('training jobs', () => {
       const keys = async () => (await t.objectKeys(`jobs/${job.id}/`)).sort();
       await waitFor('the superseded snapshots to go', async () => (await keys()).length === 1, 10_000);
       expect(await keys()).toEqual([`jobs/${job.id}/weights/epoch-2/last.pt`]);
+      // An earlier attempt's log, replaced in the job by the next one's, stays for a post-mortem.
+      const log = async (seq: number, key: string) => {
+        await s3.send(new PutObjectCommand({ Bucket: 'vtp-test', Key: key, Body: 'log' }));
+        const artifact = { kind: 'log', uri: `s3://vtp-test/${key}`, bytes: 3 };
+        await callback(job.id, token, { seq, type: 'checkpoint', epoch: 2, artifacts: [artifact] });
+      };
+      await log(4, `jobs/${job.id}/training.log`);
+      await log(5, `jobs/${job.id}/attempts/2/training.log`);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await keys()).toContain(`jobs/${job.id}/training.log`);
       expect((await user.get<Job>(`/v1/jobs/${job.id}`)).body.artifacts).toMatchObject([
         { kind: 'last', epoch: 2 },
+        { kind: 'log', uri: `s3://vtp-test/jobs/${job.id}/attempts/2/training.log` },
       ]);
       s3.destroy();
     });

@@ -5,7 +5,7 @@ import { secretMatchesHash } from '../auth/secrets.ts';
 import type { JobEventStore } from './jobEventStore.ts';
 import { isFinished, UNFINISHED } from './jobLifecycle.ts';
 import { jobOutputPrefix } from './jobOutputs.ts';
-import type { AttemptEnd, JobRow, JobStore } from './jobStore.ts';
+import type { JobOutcome, JobRow, JobStore } from './jobStore.ts';
 
 /**
  * Same answer for an unknown job, a wrong token and a job that ended (its tokens are revoked): a token must not
@@ -133,36 +133,21 @@ export class EventIngest {
         await this.jobs.update(job.id, heartbeat, trx);
         return [];
       case 'completed':
-        return ended(
-          await this.jobs.finish(
-            job.id,
-            UNFINISHED,
-            { status: 'succeeded', artifacts: event.artifacts, metrics: event.metrics },
-            trx,
-          ),
-        );
       case 'failed':
-        return ended(
-          await this.jobs.finish(
-            job.id,
-            UNFINISHED,
-            { status: 'failed', error: event.error, artifacts: event.artifacts },
-            trx,
-          ),
-        );
       case 'cancelled':
-        return ended(
-          await this.jobs.finish(
-            job.id,
-            UNFINISHED,
-            { status: 'cancelled', artifacts: event.artifacts },
-            trx,
-          ),
-        );
+        return (await this.jobs.finish(job.id, UNFINISHED, outcomeOf(event), trx))?.unreferenced ?? [];
     }
   }
 }
 
-function ended(end: AttemptEnd | undefined): string[] {
-  return end?.unreferenced ?? [];
+/** How a trainer's terminal report ends the job's attempt. */
+function outcomeOf(event: Extract<TrainerEvent, { type: 'completed' | 'failed' | 'cancelled' }>): JobOutcome {
+  switch (event.type) {
+    case 'completed':
+      return { status: 'succeeded', artifacts: event.artifacts, metrics: event.metrics };
+    case 'failed':
+      return { status: 'failed', error: event.error, artifacts: event.artifacts };
+    case 'cancelled':
+      return { status: 'cancelled', artifacts: event.artifacts };
+  }
 }

@@ -157,6 +157,8 @@ export type JobOutcome =
   | { status: 'failed'; error: JobError; artifacts: Artifact[] }
   | { status: 'cancelled'; artifacts: Artifact[] };
 
+const CHECKPOINT_KINDS: readonly Artifact['kind'][] = ['best', 'last'];
+
 export interface ConcurrencyLimits {
   perFramework: number;
   perUser: number;
@@ -624,8 +626,9 @@ export class JobStore {
 
   /**
    * Records a job's artifacts, one per kind; a late checkpoint of an older epoch never replaces a newer one.
-   * Returns the URIs no artifact refers to any more (the one replaced, or the late one refused), whose objects
-   * may go: trainers write each checkpoint snapshot under a key of its own.
+   * Returns the checkpoint URIs no artifact refers to any more (the one replaced, or the late one refused), whose
+   * objects may go: trainers write each snapshot under a key of its own. An earlier attempt's log and metrics
+   * stay in storage for a post-mortem.
    */
   async upsertArtifacts(jobId: string, artifacts: Artifact[], trx: Knex = this.db): Promise<string[]> {
     const unreferenced: string[] = [];
@@ -642,7 +645,7 @@ export class JobStore {
          returning uri`,
         [jobId, a.kind, a.uri, a.bytes, a.epoch ?? null, a.sha256 ?? null],
       );
-      if (!before || before.uri === a.uri) continue;
+      if (!before || before.uri === a.uri || !CHECKPOINT_KINDS.includes(a.kind)) continue;
       unreferenced.push(rows.length ? before.uri : a.uri);
     }
     return unreferenced;
