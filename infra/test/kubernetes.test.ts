@@ -174,7 +174,6 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
     expect(callback.hostname).toBe('backend.platform.svc.cluster.local');
     expect(Number(callback.port)).toBe(service.spec.ports[0].port);
     expect(config.TRAINING_NAMESPACE).toBe('training');
-    expect(config.STORAGE_SECRET_NAME).toBe('vtp-storage');
   });
 
   it('sets only variables the backend knows (a misspelt one would be ignored without a word)', async () => {
@@ -354,11 +353,8 @@ describe('overlay kind', () => {
     const storage = new URL(env.S3_ENDPOINT ?? '');
     expect(storage.hostname).toBe('minio.platform.svc.cluster.local');
     expect(Number(storage.port)).toBe(find(objects, 'Service', 'minio', 'platform').spec.ports[0].port);
-    const trainingStorage = secretValues(find(objects, 'Secret', env.STORAGE_SECRET_NAME ?? '', 'training'));
-    expect(trainingStorage).toEqual({
-      AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID,
-      AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY,
-    });
+    // Training pods get presigned URLs: no storage Secret in their namespace.
+    expect(objects.filter((o) => o.kind === 'Secret' && o.metadata.namespace === 'training')).toEqual([]);
     const bucketJob = find(objects, 'Job', 'minio-create-bucket', 'platform').spec.template.spec
       .containers[0];
     const jobEnv = Object.fromEntries(

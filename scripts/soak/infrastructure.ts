@@ -6,6 +6,8 @@ import { TcpProxy } from '../../services/backend/test/support/tcpProxy.ts';
 /** The object store as a separate process the soak can pause, as a storage outage. */
 export interface PausableS3 {
   endpoint: string;
+  accessKeyId: string;
+  secretAccessKey: string;
   pause(): void;
   resume(): void;
   stop(): Promise<void>;
@@ -13,9 +15,14 @@ export interface PausableS3 {
 
 export async function startPausableS3(directory: string): Promise<PausableS3> {
   const { child, line } = await startChild('s3server.ts', directory);
-  const { endpoint } = JSON.parse(line) as { endpoint: string };
+  const { endpoint, accessKeyId, secretAccessKey } = JSON.parse(line) as Pick<
+    PausableS3,
+    'endpoint' | 'accessKeyId' | 'secretAccessKey'
+  >;
   return {
     endpoint,
+    accessKeyId,
+    secretAccessKey,
     pause: () => child.kill('SIGSTOP'),
     resume: () => child.kill('SIGCONT'),
     stop: async () => {

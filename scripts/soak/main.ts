@@ -88,8 +88,8 @@ async function soak(dataDir: string): Promise<number> {
   const env = {
     DATABASE_URL: db.url,
     S3_ENDPOINT: s3.endpoint,
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    AWS_ACCESS_KEY_ID: s3.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
     MONITOR_INTERVAL_MS: '1000',
     HEARTBEAT_TIMEOUT_SECONDS: '30',
     DISPATCH_TIMEOUT_SECONDS: '30',
@@ -211,8 +211,8 @@ async function soak(dataDir: string): Promise<number> {
       endpoint: s3.endpoint,
       region: 'us-east-1',
       forcePathStyle: true,
-      accessKeyId: 'S3RVER',
-      secretAccessKey: 'S3RVER',
+      accessKeyId: s3.accessKeyId,
+      secretAccessKey: s3.secretAccessKey,
     });
     const invariants = await checkJobs(final, eventsOf, s3Client);
 

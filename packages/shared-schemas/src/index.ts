@@ -7,5 +7,6 @@ export * from './frameworks.ts';
 export * from './hyperparameters.ts';
 export * from './jobs.ts';
 export * from './readiness.ts';
+export * from './storage.ts';
 export * from './trainer.ts';
 export { z } from './zod.ts';

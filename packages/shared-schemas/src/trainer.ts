@@ -2,6 +2,7 @@ import { Id, Int32, Timestamp } from './common.ts';
 import { Metrics } from './events.ts';
 import { JobError } from './failures.ts';
 import { DatasetFormat, Framework, TrainerModel } from './frameworks.ts';
+import { S3Uri } from './storage.ts';
 import { z } from './zod.ts';
 
 export const TrainerModelsResponseBody = z
@@ -17,21 +18,19 @@ export const TraceContext = z
   .openapi('TraceContext');
 export type TraceContext = z.infer<typeof TraceContext>;
 
-const s3Uri = z.string().regex(/^s3:\/\/[^/]+\/.+/, 'an s3://bucket/key URI');
-
 /** Where an earlier attempt of the job stopped: the training continues from its checkpoint. */
 export const TrainingResume = z
   .object({
     epoch: Int32.min(1).openapi({ description: 'The epoch the checkpoint was taken after' }),
-    last: s3Uri.openapi({ description: 'The checkpoint to continue from, with its optimizer state' }),
+    last: S3Uri.openapi({ description: 'The checkpoint to continue from, with its optimizer state' }),
     lastSha256: z
       .string()
       .regex(/^[0-9a-f]{64}$/)
       .optional()
       .openapi({ description: 'What `last` must hash to; a different file is not the reported checkpoint' }),
-    best: s3Uri
-      .optional()
-      .openapi({ description: 'The best checkpoint so far, kept unless the training beats it' }),
+    best: S3Uri.optional().openapi({
+      description: 'The best checkpoint so far, kept unless the training beats it',
+    }),
     epochMetrics: z.array(Metrics).max(100_000).openapi({
       description: 'The metrics of epochs 1..epoch, so the final metrics.json holds every epoch',
     }),
@@ -45,16 +44,20 @@ export const TrainingStartRequestBody = z
     framework: Framework,
     model: z.string().min(1),
     hyperparameters: z.record(z.string(), z.unknown()),
-    dataset: z.object({ uri: s3Uri, format: DatasetFormat }),
-    output: z.object({
-      uriPrefix: s3Uri.openapi({ description: 'Checkpoints, metrics and the log are written under it' }),
-    }),
-    initialWeightsUri: s3Uri.optional(),
+    dataset: z.object({ uri: S3Uri, format: DatasetFormat }),
+    initialWeightsUri: S3Uri.optional(),
     attempt: z.number().int().min(1).default(1).openapi({ description: 'Which attempt of the job this is' }),
     resume: TrainingResume.optional(),
     callback: z.object({
       url: z.url(),
-      token: z.string().min(20).openapi({ description: "Bearer token for the job's callback URL only" }),
+      storageUrl: z.url().openapi({
+        description:
+          'Where the trainer asks, with the same token, for a presigned URL to each object it reads or writes: it holds no storage credentials',
+      }),
+      token: z
+        .string()
+        .min(20)
+        .openapi({ description: "Bearer token for the job's callback and storage URLs only" }),
       firstSeq: Int32.min(1).default(1).openapi({
         description: "This attempt's events are numbered from here (earlier attempts used the seqs below)",
       }),

@@ -1,7 +1,6 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkCredentialPair, loadConfig } from '@vtp/service-kit';
-import type { S3Settings } from '@vtp/service-kit/s3';
+import { loadConfig } from '@vtp/service-kit';
 import type { Framework } from '@vtp/shared-schemas';
 import { z } from 'zod';
 
@@ -19,15 +18,6 @@ function trainerEnv(framework: Framework, defaultPort: number, mode: TrainerMode
       PORT: z.coerce.number().int().min(0).max(65535).default(defaultPort),
       // Bearer token the backend sends on every /v1 call; required to serve, unused by a one-shot `run`.
       TRAINER_TOKEN: mode === 'serve' ? z.string().min(24, 'at least 24 characters') : z.string().optional(),
-      // S3-compatible endpoint (MinIO, R2, s3rver); unset = AWS S3.
-      S3_ENDPOINT: z.url().optional(),
-      // Region of the bucket (S3-compatible servers accept any).
-      S3_REGION: z.string().min(1).default('us-east-1'),
-      // Path-style URLs (http://host/bucket/key) as MinIO and s3rver need.
-      S3_FORCE_PATH_STYLE: flag.default(true),
-      // Unset = the SDK's default credential chain (IRSA, instance profile).
-      AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
-      AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
       // Scratch space: each job unpacks its dataset and writes checkpoints under WORK_DIR/jobs/<jobId>.
       WORK_DIR: z
         .string()
@@ -41,6 +31,7 @@ function trainerEnv(framework: Framework, defaultPort: number, mode: TrainerMode
       CANCEL_GRACE_MS: milliseconds(10_000),
       // A training phase (download, unpacking, runner start-up, an epoch, the final upload) without progress
       // this long is a stall: the training is stopped and fails as `stalled`. Epochs also get 5x the longest so far.
+      // Also how long a transfer waits for the backend to give its presigned URL (the backend is away).
       STALL_TIMEOUT_SECONDS: z.coerce
         .number()
         .int()
@@ -59,18 +50,10 @@ function trainerEnv(framework: Framework, defaultPort: number, mode: TrainerMode
       // with SIGKILL leaves no trainer behind.
       EXIT_WITH_PARENT: flag.default(false),
     })
-    .superRefine(checkCredentialPair)
     .transform((env) => ({
       host: env.HOST,
       port: env.PORT,
       trainerToken: env.TRAINER_TOKEN,
-      s3: {
-        endpoint: env.S3_ENDPOINT,
-        region: env.S3_REGION,
-        forcePathStyle: env.S3_FORCE_PATH_STYLE,
-        accessKeyId: env.AWS_ACCESS_KEY_ID,
-        secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
-      } satisfies S3Settings,
       workDir: env.WORK_DIR,
       outboxDir: env.OUTBOX_DIR ?? join(env.WORK_DIR, 'outbox'),
       maxConcurrentTrainings: env.MAX_CONCURRENT_TRAININGS,

@@ -1,6 +1,4 @@
-import type { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from '@vtp/service-kit';
-import { createS3Client } from '@vtp/service-kit/s3';
 import type { TrainerAdapter } from './adapter.ts';
 import { CallbackDelivery, type RedeliveryOptions } from './callbacks/callbackDelivery.ts';
 import {
@@ -19,7 +17,6 @@ export interface TrainerRuntimeOptions {
   logger: Logger;
   /** Interpreter for the runners; default VTP_PYTHON, else the cached environment of `npm run python:env`. */
   python?: string;
-  s3?: S3Client;
   deliveryPolicy?: Partial<DeliveryPolicyOptions>;
   redelivery?: RedeliveryOptions;
 }
@@ -41,8 +38,12 @@ export function createTrainerRuntime(
 ): TrainerRuntime {
   const { logger } = options;
   const python = options.python ?? config.python ?? findCachedPython(logger);
+  const sender = new CallbackSender(createHttpClient(), {
+    ...DEFAULT_DELIVERY_POLICY,
+    ...options.deliveryPolicy,
+  });
   const delivery = new CallbackDelivery({
-    sender: new CallbackSender(createHttpClient(), { ...DEFAULT_DELIVERY_POLICY, ...options.deliveryPolicy }),
+    sender,
     outbox: new Outbox(config.outboxDir),
     logger: logger.child({ component: 'callbacks' }),
     ...(options.redelivery ? { redelivery: options.redelivery } : {}),
@@ -50,8 +51,8 @@ export function createTrainerRuntime(
   const trainings = new Trainings(
     {
       adapter,
-      s3: options.s3 ?? createS3Client(config.s3),
       delivery,
+      sender,
       logger,
       python,
       runnerHelperDir,

@@ -53,6 +53,7 @@ describe('trainer HTTP API with a fake runner, real S3 and a real callback serve
     const wrapped = dataset.entries.map((e) => ({ ...e, path: `mydata/${e.path}` }));
     datasetUri = await put('datasets/wrapped.zip', await zipBuffer(wrapped));
     callbacks = new CallbackServer();
+    callbacks.serveStorage(s3, BUCKET);
     await callbacks.start();
     adapter = fakeAdapter(join(dir, 'runner.pid'));
     service = newService();
@@ -77,7 +78,6 @@ describe('trainer HTTP API with a fake runner, real S3 and a real callback serve
     return createTrainerService(adapter, config, {
       logger: createLogger('trainer-test', 'silent'),
       python: 'python3',
-      s3,
     });
   }
 
@@ -94,8 +94,11 @@ describe('trainer HTTP API with a fake runner, real S3 and a real callback serve
       model: 'test_resnet',
       hyperparameters,
       dataset: { uri: datasetUri, format: 'imagefolder' },
-      output: { uriPrefix: `s3://${BUCKET}/jobs/${jobId}/` },
-      callback: { url: callbacks.callbackUrl(jobId), token: 'job-callback-token-0123456789' },
+      callback: {
+        url: callbacks.callbackUrl(jobId),
+        storageUrl: callbacks.storageUrl(jobId),
+        token: 'job-callback-token-0123456789',
+      },
       ...overrides,
     } as TrainingStartRequestBody;
   }
@@ -376,7 +379,12 @@ describe('trainer HTTP API with a fake runner, real S3 and a real callback serve
       ...first,
       attempt: 2,
       hyperparameters: { epochs: 1, epochSeconds: 0.2 },
-      callback: { ...first.callback, token: 'job-callback-token-attempt-2', firstSeq: 100 },
+      callback: {
+        ...first.callback,
+        storageUrl: callbacks.storageUrl(first.jobId, 2),
+        token: 'job-callback-token-attempt-2',
+        firstSeq: 100,
+      },
     };
     // The backend gave up on the first attempt: the trainer stops it before it starts the second.
     const refused = await call('POST', '/v1/trainings', second);
@@ -400,6 +408,11 @@ describe('trainer HTTP API with a fake runner, real S3 and a real callback serve
       'checkpoint',
       'completed',
     ]);
+    // The second attempt writes below its own folder, through URLs asked for with its own token.
+    const completed = secondEvents.find((e) => e.type === 'completed');
+    expect(completed?.type === 'completed' && completed.artifacts.map((a) => a.uri)).toContain(
+      `s3://${BUCKET}/jobs/${first.jobId}/attempts/2/metrics.json`,
+    );
     expect(
       callbacks
         .events(first.jobId)

@@ -1,6 +1,8 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { TrainerEvent } from '@vtp/shared-schemas';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { parseS3Uri, presignObjectUrl } from '@vtp/service-kit/s3';
+import { StorageUrlRequestBody, type StorageUrlResponseBody, TrainerEvent } from '@vtp/shared-schemas';
 import express from 'express';
 
 export interface ReceivedEvent {
@@ -16,18 +18,22 @@ export interface ScriptedAnswer {
 }
 
 /**
- * A real HTTP server standing in for the backend's callback endpoint: it checks each body against the
+ * A real HTTP server standing in for the backend's trainer endpoints: it checks each callback body against the
  * TrainerEvent contract, records what it accepted, and can be told to fail (scripted statuses) or to go away
- * (stop: connections refused) and come back on the same port.
+ * (stop: connections refused) and come back on the same port. With `serveStorage`, it also hands out real
+ * presigned URLs for a real S3-compatible server, as the backend does (without the backend's scope checks).
  */
 export class CallbackServer {
   readonly accepted: ReceivedEvent[] = [];
+  /** Every storage URL request, in order. */
+  readonly storageRequests: Array<{ jobId: string; request: StorageUrlRequestBody }> = [];
   /** Bodies that broke the contract: a test expects none. */
   readonly invalid: unknown[] = [];
   /** Every request, answered or not, with when it came and the status it got. */
   readonly attempts: Array<{ at: number; status: number }> = [];
   port = 0;
   private readonly script: ScriptedAnswer[] = [];
+  private storage: { s3: S3Client; bucket: string } | undefined;
   private server: Server | undefined;
   private waiters: Array<() => void> = [];
 
@@ -39,7 +45,17 @@ export class CallbackServer {
     return `${this.url}/v1/jobs/${jobId}/callback`;
   }
 
-  /** The next requests get these answers, in order, instead of 200. */
+  /** Where the trainer of `jobId`'s attempt asks for storage URLs. */
+  storageUrl(jobId: string, attempt = 1): string {
+    return `${this.url}/v1/jobs/${jobId}/storage-urls?attempt=${attempt}`;
+  }
+
+  /** Hands out presigned URLs to objects of `bucket`; outputs go where the backend puts them. */
+  serveStorage(s3: S3Client, bucket: string): void {
+    this.storage = { s3, bucket };
+  }
+
+  /** The next callbacks get these answers, in order, instead of 200. */
   answerNext(...answers: ScriptedAnswer[]): void {
     this.script.push(...answers);
   }
@@ -71,6 +87,35 @@ export class CallbackServer {
       });
       res.json({ accepted: true, seq: event.data.seq });
       for (const wake of this.waiters.splice(0)) wake();
+    });
+    app.post('/v1/jobs/:jobId/storage-urls', async (req, res) => {
+      const parsed = StorageUrlRequestBody.safeParse(req.body);
+      if (!this.storage || !req.get('authorization') || !parsed.success) {
+        res.status(this.storage ? 422 : 404).json({ detail: 'not served' });
+        return;
+      }
+      const jobId = String(req.params.jobId);
+      const request = parsed.data;
+      this.storageRequests.push({ jobId, request });
+      const attempt = Number(req.query.attempt ?? 1);
+      const { s3, bucket } = this.storage;
+      const key =
+        request.method === 'GET'
+          ? parseS3Uri(request.uri).key
+          : `jobs/${jobId}/${attempt === 1 ? '' : `attempts/${attempt}/`}${request.name}`;
+      const signed = await presignObjectUrl(
+        s3,
+        request.method === 'GET'
+          ? { method: 'GET', bucket, key }
+          : { method: 'PUT', bucket, key, bytes: request.bytes },
+        300,
+      );
+      const body: StorageUrlResponseBody = {
+        url: signed.url,
+        uri: `s3://${bucket}/${key}`,
+        expiresAt: signed.expiresAt.toISOString(),
+      };
+      res.json(body);
     });
     const server = await new Promise<Server>((resolve, reject) => {
       const listening = app.listen(this.port, '127.0.0.1', (err?: Error) =>

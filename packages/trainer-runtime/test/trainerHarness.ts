@@ -22,13 +22,12 @@ const BUCKET = 'vtp-e2e';
 
 /**
  * A trainer service as the backend sees it, for end-to-end tests of a real framework: its HTTP API on a free
- * port, a real S3-compatible server, and a callback server recording every event.
+ * port, a real S3-compatible server, and a callback server recording every event and handing out presigned
+ * URLs to that server.
  */
 export interface TrainerHarness {
   url: string;
   s3: S3Client;
-  /** The S3 settings as environment variables, for a trainer started as a process. */
-  s3Env: Record<string, string>;
   callbacks: CallbackServer;
   service: TrainerService;
   /** Stores a dataset zip; returns its s3:// URI. */
@@ -59,12 +58,13 @@ export async function startTrainerHarness(adapter: TrainerAdapter): Promise<Trai
     s3server = await startEmbeddedS3(join(dir, 's3'));
     const s3 = createS3Client({ ...s3server, region: 'us-east-1', forcePathStyle: true });
     await ensureBucket(s3, BUCKET);
+    callbacks.serveStorage(s3, BUCKET);
     await callbacks.start();
     const config = loadTrainerConfig(adapter.framework, 0, 'serve', {
       TRAINER_TOKEN: TOKEN,
       WORK_DIR: join(dir, 'work'),
     });
-    service = createTrainerService(adapter, config, { logger: createLogger('e2e', 'warn'), s3 });
+    service = createTrainerService(adapter, config, { logger: createLogger('e2e', 'warn') });
     if (!service.python)
       throw new Error(
         'No Python environment for the runners: run `npm test` from the repository root (it prepares one) or `npm run python:env`',
@@ -78,12 +78,6 @@ export async function startTrainerHarness(adapter: TrainerAdapter): Promise<Trai
     return {
       url,
       s3,
-      s3Env: {
-        S3_ENDPOINT: s3server.endpoint,
-        AWS_ACCESS_KEY_ID: s3server.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: s3server.secretAccessKey,
-        S3_FORCE_PATH_STYLE: 'true',
-      },
       callbacks,
       service,
       async putDataset(name, zip) {
@@ -98,10 +92,10 @@ export async function startTrainerHarness(adapter: TrainerAdapter): Promise<Trai
           model,
           hyperparameters: { ...hyperparameters },
           dataset: { uri: datasetUri, format: adapter.framework === 'ultralytics' ? 'yolo' : 'imagefolder' },
-          output: { uriPrefix: `s3://${BUCKET}/jobs/${jobId}/` },
           attempt: 1,
           callback: {
             url: callbacks.callbackUrl(jobId),
+            storageUrl: callbacks.storageUrl(jobId),
             token: 'job-callback-token-0123456789',
             firstSeq: 1,
           },

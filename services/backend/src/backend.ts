@@ -13,6 +13,7 @@ import { Dispatcher } from './dispatch/dispatcher.ts';
 import { JobMonitor } from './dispatch/jobMonitor.ts';
 import { loadOrCreateAdminKey } from './embedded/adminKey.ts';
 import { startEmbeddedPostgres } from './embedded/postgres.ts';
+import { loadOrCreateS3Credentials } from './embedded/s3Credentials.ts';
 import { createExecutionManager } from './execution/createExecutionManager.ts';
 import { createApp } from './http/app.ts';
 import { EventIngest } from './jobs/eventIngest.ts';
@@ -24,19 +25,10 @@ import { JobService } from './jobs/jobService.ts';
 import { JobStore } from './jobs/jobStore.ts';
 import { StoredOutputs } from './jobs/storedOutputs.ts';
 import { StreamSlots } from './jobs/streamSlots.ts';
+import { TrainerStorage } from './jobs/trainerStorage.ts';
 import { ObjectStore } from './storage/objectStore.ts';
 
 /** Trainers reach the same object store as the backend, with the same settings. */
-function trainerS3Env(s3: S3Settings, config: BackendConfig): Record<string, string> {
-  return {
-    ...(s3.endpoint ? { S3_ENDPOINT: s3.endpoint } : {}),
-    ...(s3.accessKeyId ? { AWS_ACCESS_KEY_ID: s3.accessKeyId } : {}),
-    ...(s3.secretAccessKey ? { AWS_SECRET_ACCESS_KEY: s3.secretAccessKey } : {}),
-    S3_REGION: config.S3_REGION,
-    S3_FORCE_PATH_STYLE: String(s3.forcePathStyle),
-  };
-}
-
 export interface RunningBackend {
   url: string;
   port: number;
@@ -73,11 +65,15 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       secretAccessKey: config.AWS_SECRET_ACCESS_KEY,
     };
     if (!config.S3_ENDPOINT && !config.AWS_ACCESS_KEY_ID) {
-      const embedded = await startEmbeddedS3(resolve(dataDir, 's3'), config.EMBEDDED_S3_PORT);
+      const { credentials, file } = await loadOrCreateS3Credentials(dataDir);
+      const embedded = await startEmbeddedS3(resolve(dataDir, 's3'), {
+        port: config.EMBEDDED_S3_PORT,
+        credentials,
+      });
       lifecycle.addShutdownHook('embedded-s3', () => embedded.stop());
       s3Settings = { ...s3Settings, ...embedded, forcePathStyle: true };
       logger.info(
-        { endpoint: embedded.endpoint },
+        { endpoint: embedded.endpoint, credentialsFile: file },
         'embedded S3-compatible server started (no S3_ENDPOINT set)',
       );
     }
@@ -118,7 +114,6 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       config,
       logger,
       trainerToken: config.TRAINER_TOKEN ?? generateSecret('vtptr'),
-      s3Env: trainerS3Env(s3Settings, config),
       onTrainerLost: (framework, instance, reason) => {
         void jobStore
           .failActiveAt('instance', instance, {
@@ -180,6 +175,12 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       eventSources: { jobs: jobStore, events: jobEvents },
       logs,
       ingest,
+      trainerStorage: new TrainerStorage({
+        jobs: jobStore,
+        datasets: datasetStore,
+        objects,
+        ttlSeconds: config.STORAGE_URL_TTL_SECONDS,
+      }),
       notifier,
       stopping: stopping.signal,
       streams: new StreamSlots(config.MAX_STREAMS_PER_USER),

@@ -70,8 +70,16 @@ export const BackendEnv = z.object({
   MONITOR_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
   // Python interpreter for spawned trainers; unset = the cached virtual environment of `npm run python:env`.
   VTP_PYTHON: z.string().optional(),
-  // Port of the embedded S3 server (0 = any free port); fixed under `turbo run dev` so trainers can reach it.
+  // Port of the embedded S3 server (0 = any free port).
   EMBEDDED_S3_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  // Life of the presigned URLs trainers get for each object they read or write (they hold no storage
+  // credentials); a transfer must start before its URL expires, and may then take as long as it needs.
+  STORAGE_URL_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 24 * 3600)
+    .default(900),
   // Largest accepted dataset upload.
   MAX_UPLOAD_BYTES: z.coerce
     .number()
@@ -89,12 +97,6 @@ export const BackendEnv = z.object({
   // Trainer images; required in kubernetes mode. Each runs `node services/trainer-<framework>/src/main.ts run`.
   TRAINER_IMAGE_ULTRALYTICS: z.string().min(1).optional(),
   TRAINER_IMAGE_TIMM: z.string().min(1).optional(),
-  // Existing Secret (in TRAINING_NAMESPACE) with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for the training pods;
-  // unset = the pods use the SDK's default chain (IRSA, workload identity).
-  STORAGE_SECRET_NAME: z
-    .string()
-    .regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, 'a Kubernetes Secret name')
-    .optional(),
   // Finished training Jobs (and their pods and logs) are deleted by the cluster this long after they end.
   JOB_TTL_SECONDS: z.coerce.number().int().min(0).default(3600),
   // A training pod that no node can take for this long fails as trainer_unavailable with the scheduler's message.

@@ -1,7 +1,9 @@
 import { chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger } from '@vtp/service-kit';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { createLogger, freePort } from '@vtp/service-kit';
+import { createS3Client } from '@vtp/service-kit/s3';
 import type { Dataset } from '@vtp/shared-schemas';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -21,9 +23,10 @@ describe('embedded defaults (no DATABASE_URL, no S3_ENDPOINT, no ADMIN_API_KEY)'
 
   it('starts real embedded PostgreSQL and S3 under DATA_DIR, and keeps data and the admin key across a restart', async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'vtp-embedded-'));
+    const s3Port = await freePort();
     const start = () =>
       startBackend(
-        loadBackendConfig({ PORT: '0', DATA_DIR: dataDir }),
+        loadBackendConfig({ PORT: '0', DATA_DIR: dataDir, EMBEDDED_S3_PORT: String(s3Port) }),
         createLogger('embedded-test', 'silent'),
       );
     backend = await start();
@@ -33,6 +36,14 @@ describe('embedded defaults (no DATABASE_URL, no S3_ENDPOINT, no ADMIN_API_KEY)'
     expect((await stat(join(dataDir, 'admin-api-key'))).mode & 0o077).toBe(0);
     expect((await stat(join(dataDir, 'postgres', 'PG_VERSION'))).isFile()).toBe(true);
     expect((await stat(join(dataDir, 'postgres-password'))).mode & 0o077).toBe(0);
+    // The embedded object store serves only requests signed with the pair kept in DATA_DIR (0600).
+    expect((await stat(join(dataDir, 's3-credentials'))).mode & 0o077).toBe(0);
+    const credentials = JSON.parse(await readFile(join(dataDir, 's3-credentials'), 'utf8'));
+    const s3Url = `http://127.0.0.1:${s3Port}`;
+    expect((await fetch(`${s3Url}/vtp?list-type=2`)).status).toBe(403);
+    const s3 = createS3Client({ ...credentials, endpoint: s3Url, region: 'us-east-1', forcePathStyle: true });
+    expect((await s3.send(new ListObjectsV2Command({ Bucket: 'vtp' }))).$metadata.httpStatusCode).toBe(200);
+    s3.destroy();
 
     const admin = new ApiClient(backend.url, adminKey);
     const created = await admin.post<{ key: string }>('/v1/api-keys', { user: 'restart@example.com' });
@@ -42,6 +53,7 @@ describe('embedded defaults (no DATABASE_URL, no S3_ENDPOINT, no ADMIN_API_KEY)'
 
     backend = await start();
     expect(backend.adminKey).toBe(adminKey);
+    expect(JSON.parse(await readFile(join(dataDir, 's3-credentials'), 'utf8'))).toEqual(credentials);
     const again = new ApiClient(backend.url, created.body.key);
     const fetched = await again.get<Dataset>(`/v1/datasets/${dataset.id}`);
     expect(fetched.status).toBe(200);

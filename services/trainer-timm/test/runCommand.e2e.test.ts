@@ -33,7 +33,6 @@ describe('timm trainer `run`: one training as a process, exit code by outcome', 
     const child = spawn(process.execPath, [main, 'run'], {
       env: {
         ...process.env,
-        ...harness.s3Env,
         WORK_DIR: workDir,
         LOG_LEVEL: 'warn',
         TRAINING_SPEC_JSON: JSON.stringify(spec),

@@ -54,7 +54,7 @@ describe('timm trainer, end to end: HTTP API, real timm training, real S3, callb
       });
     }
     expect(completed.artifacts.find((a) => a.kind === 'last')?.uri).toBe(
-      `${spec.output.uriPrefix}weights/last.pth.tar`,
+      `s3://vtp-e2e/jobs/${spec.jobId}/weights/last.pth.tar`,
     );
   });
 });

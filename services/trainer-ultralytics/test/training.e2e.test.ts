@@ -55,7 +55,7 @@ describe('ultralytics trainer, end to end: HTTP API, real YOLO training, real S3
       });
     }
     expect(completed.artifacts.find((a) => a.kind === 'best')?.uri).toBe(
-      `${spec.output.uriPrefix}weights/best.pt`,
+      `s3://vtp-e2e/jobs/${spec.jobId}/weights/best.pt`,
     );
   });
 });

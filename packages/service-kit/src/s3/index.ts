@@ -7,3 +7,4 @@ export {
   type S3Settings,
 } from './client.ts';
 export { type EmbeddedS3, startEmbeddedS3 } from './embedded.ts';
+export { type PresignedUrl, type PresignRequest, presignObjectUrl } from './presign.ts';

@@ -11,6 +11,7 @@ import { CallbackResponseBody, JobEvent, TrainerEvent } from '../events.ts';
 import { DatasetFormat, ModelListResponseBody } from '../frameworks.ts';
 import { Job, JobCreateRequestBody, JobEventsQuery, JobIdParams, JobListQuery, LogsQuery } from '../jobs.ts';
 import { BackendReadiness } from '../readiness.ts';
+import { StorageUrlRequestBody, StorageUrlResponseBody } from '../storage.ts';
 import { z } from '../zod.ts';
 import { bearerAuth, json, problems } from './responses.ts';
 
@@ -234,6 +235,21 @@ export function buildBackendDocument() {
     responses: {
       200: json(CallbackResponseBody, 'Stored, or acknowledged as a duplicate'),
       ...apiProblems(400, 401, 422),
+    },
+  });
+  r.registerPath({
+    method: 'post',
+    path: '/v1/jobs/{id}/storage-urls',
+    summary:
+      "A presigned URL to one of the job's inputs or outputs, for its trainer; authenticated by the job's callback token",
+    security: [{ callbackToken: [] }],
+    request: {
+      params: JobIdParams,
+      body: { content: { 'application/json': { schema: StorageUrlRequestBody } } },
+    },
+    responses: {
+      200: json(StorageUrlResponseBody, 'A URL for that one object and method, valid for a few minutes'),
+      ...apiProblems(400, 401, 403, 422),
     },
   });
 

@@ -13,7 +13,12 @@ import {
   startEmbeddedS3,
 } from '@vtp/service-kit/s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArtifactMismatchError, ArtifactStore, UploadStalledError } from './artifactStore.ts';
+import { CallbackServer } from '../../test/callbackServer.ts';
+import { CallbackSender } from '../callbacks/deliveryPolicy.ts';
+import { createHttpClient } from '../callbacks/httpClient.ts';
+import { UploadStalledError } from '../storage/objectTransfer.ts';
+import { StorageUrls } from '../storage/storageUrls.ts';
+import { ArtifactMismatchError, ArtifactStore } from './artifactStore.ts';
 
 const BUCKET = 'vtp-artifacts';
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
@@ -23,6 +28,8 @@ describe('ArtifactStore against a real S3 server', () => {
   let snapshots: string;
   let s3server: EmbeddedS3;
   let s3: S3Client;
+  let backend: CallbackServer;
+  const sender = new CallbackSender(createHttpClient());
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'vtp-artifact-store-'));
@@ -31,8 +38,12 @@ describe('ArtifactStore against a real S3 server', () => {
     s3server = await startEmbeddedS3(join(dir, 's3'));
     s3 = createS3Client({ ...s3server, region: 'us-east-1', forcePathStyle: true });
     await ensureBucket(s3, BUCKET);
+    backend = new CallbackServer();
+    backend.serveStorage(s3, BUCKET);
+    await backend.start();
   });
   afterAll(async () => {
+    await backend?.stop();
     s3.destroy();
     await s3server?.stop();
     await rm(dir, { recursive: true, force: true });
@@ -44,6 +55,18 @@ describe('ArtifactStore against a real S3 server', () => {
     return { path, sha256: sha256(bytes), bytes: bytes.length, epoch };
   }
 
+  /** A job's store, writing through the presigned URLs `urls` hands out. */
+  function storeFor(jobId: string, urls = backend, idleTimeoutMs = 5000): ArtifactStore {
+    const storage = new StorageUrls(
+      sender,
+      { url: urls.storageUrl(jobId), token: 'job-token' },
+      {
+        patienceMs: 5000,
+      },
+    );
+    return new ArtifactStore(storage, { snapshotDir: snapshots, idleTimeoutMs });
+  }
+
   async function stored(uri: string): Promise<Buffer> {
     const { bucket, key } = parseS3Uri(uri);
     const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
@@ -51,10 +74,7 @@ describe('ArtifactStore against a real S3 server', () => {
   }
 
   it('stores a snapshot with its sha256, skips bytes already stored, and deletes what a newer one replaced', async () => {
-    const store = new ArtifactStore(s3, `s3://${BUCKET}/jobs/a/`, {
-      snapshotDir: snapshots,
-      idleTimeoutMs: 5000,
-    });
+    const store = storeFor('a');
     const first = await snapshot('1.last.pt', Buffer.from('epoch one'));
     const artifact = await store.uploadSnapshot(first, 'weights/last.pt', 'last');
     expect(artifact).toEqual({
@@ -73,13 +93,15 @@ describe('ArtifactStore against a real S3 server', () => {
     // Reported again unchanged (best.pt not improved): nothing is read or sent.
     await rm(second.path);
     expect((await store.uploadSnapshot(second, 'weights/last.pt', 'last')).epoch).toBe(2);
+    // One presigned URL per upload, for that name and size only.
+    expect(backend.storageRequests.filter((r) => r.jobId === 'a').map((r) => r.request)).toEqual([
+      { method: 'PUT', name: 'weights/last.pt', bytes: 9 },
+      { method: 'PUT', name: 'weights/last.pt', bytes: 10 },
+    ]);
   });
 
   it('refuses a snapshot outside its folder, and one whose bytes are not those reported', async () => {
-    const store = new ArtifactStore(s3, `s3://${BUCKET}/jobs/b/`, {
-      snapshotDir: snapshots,
-      idleTimeoutMs: 5000,
-    });
+    const store = storeFor('b');
     const outside = join(dir, 'elsewhere.pt');
     await writeFile(outside, 'x');
     await expect(
@@ -108,11 +130,11 @@ describe('ArtifactStore against a real S3 server', () => {
       region: 'us-east-1',
       forcePathStyle: true,
     });
+    const hungUrls = new CallbackServer();
+    hungUrls.serveStorage(hung, BUCKET);
+    await hungUrls.start();
     try {
-      const store = new ArtifactStore(hung, `s3://${BUCKET}/jobs/c/`, {
-        snapshotDir: snapshots,
-        idleTimeoutMs: 500,
-      });
+      const store = storeFor('c', hungUrls, 500);
       const started = Date.now();
       const upload = store.uploadSnapshot(
         await snapshot('4.last.pt', Buffer.alloc(1024, 1)),
@@ -122,6 +144,7 @@ describe('ArtifactStore against a real S3 server', () => {
       await expect(upload).rejects.toBeInstanceOf(UploadStalledError);
       expect(Date.now() - started).toBeLessThan(10_000);
     } finally {
+      await hungUrls.stop();
       hung.destroy();
       for (const socket of sockets) socket.destroy();
       await new Promise((done) => blackHole.close(done));

@@ -44,8 +44,8 @@ export const DEFAULT_DELIVERY_POLICY: DeliveryPolicyOptions = {
 };
 
 export type DeliveryOutcome =
-  /** 2xx: the backend has the event. */
-  | { kind: 'delivered'; status: number }
+  /** 2xx: the backend has the event (and answered with `body`). */
+  | { kind: 'delivered'; status: number; body: unknown }
   /** 4xx other than 429: sending it again cannot help. */
   | { kind: 'rejected'; status: number; body: unknown }
   /** No answer, 5xx, 429 or an open circuit, after every attempt: try again later (not before retryAfterMs). */
@@ -68,19 +68,23 @@ export class CallbackSender {
     this.options = options;
   }
 
-  /** `onAttemptFailed` runs after each failed attempt, before the backoff: the caller saves the event then. */
+  /**
+   * `onAttemptFailed` runs after each failed attempt, before the backoff: the caller saves the event then.
+   * `maxAttempts` overrides the policy's for a caller that cannot wait.
+   */
   async send(
     target: CallbackTarget,
     body: unknown,
     onAttemptFailed: (reason: string) => void,
     signal?: AbortSignal,
+    maxAttempts = this.options.maxAttempts,
   ): Promise<DeliveryOutcome> {
     const transient = handleWhen((err) => !(err instanceof BrokenCircuitError)).orWhenResult((result) =>
       isRetryableStatus((result as HttpResult).status),
     );
     // Unref'd: a pause between attempts must not keep a stopping process alive.
     const retries = retry(transient, {
-      maxAttempts: this.options.maxAttempts - 1,
+      maxAttempts: maxAttempts - 1,
       backoff: this.backoff(),
     }).dangerouslyUnref();
     retries.onRetry((reason) => onAttemptFailed(describe(reason)));
@@ -92,7 +96,8 @@ export class CallbackSender {
         ({ signal: attemptSignal }) => this.client.postJson(target.url, body, headers, attemptSignal),
         signal,
       );
-      if (result.status >= 200 && result.status < 300) return { kind: 'delivered', status: result.status };
+      if (result.status >= 200 && result.status < 300)
+        return { kind: 'delivered', status: result.status, body: result.body };
       if (isRetryableStatus(result.status)) {
         const reason = describe({ value: result });
         onAttemptFailed(reason);

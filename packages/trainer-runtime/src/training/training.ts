@@ -3,7 +3,6 @@ import { createReadStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { S3Client } from '@aws-sdk/client-s3';
 import { inSpan, type Logger } from '@vtp/service-kit';
 import type {
   Artifact,
@@ -16,14 +15,16 @@ import type {
 import { InvalidDatasetError, type TrainerAdapter } from '../adapter.ts';
 import { ArtifactStore } from '../artifacts/artifactStore.ts';
 import type { CallbackDelivery, NewTrainerEvent } from '../callbacks/callbackDelivery.ts';
+import type { CallbackSender } from '../callbacks/deliveryPolicy.ts';
 import { findDatasetRoot } from '../dataset/datasetRoot.ts';
-import { downloadObject, MissingObjectError } from '../dataset/downloadObject.ts';
 import { extractZip } from '../dataset/extractZip.ts';
 import { oomKillCount } from '../runner/oomKills.ts';
 import type { RunnerEvent, RunnerFile } from '../runner/protocol.ts';
 import { runnerEnvironment } from '../runner/runnerEnvironment.ts';
 import { RunnerProcess } from '../runner/runnerProcess.ts';
 import { TrainingLog } from '../runner/trainingLog.ts';
+import { downloadObject, MissingObjectError } from '../storage/objectTransfer.ts';
+import { StorageUrls } from '../storage/storageUrls.ts';
 import { createWorkspace, type JobWorkspace, jobWorkspace, removeWorkspace } from './jobWorkspace.ts';
 import { ProgressWatch } from './progressWatch.ts';
 import { type RunnerOutcome, runnerOutcome, type StopReason } from './runnerOutcome.ts';
@@ -31,8 +32,9 @@ import type { TrainingSpec } from './trainingSpec.ts';
 
 export interface TrainingDeps {
   adapter: TrainerAdapter;
-  s3: S3Client;
   delivery: CallbackDelivery;
+  /** The policy of calls to the backend, for storage URLs. */
+  sender: CallbackSender;
   logger: Logger;
   /** Python interpreter; undefined when no environment is set up (the job then fails saying how to fix it). */
   python: string | undefined;
@@ -77,6 +79,7 @@ export class Training {
   private readonly deps: TrainingDeps;
   private readonly logger: Logger;
   private readonly workspace: JobWorkspace;
+  private readonly storage: StorageUrls;
   private readonly artifacts: ArtifactStore;
   private readonly abort = new AbortController();
   private status: TrainingStatus = 'starting';
@@ -107,7 +110,22 @@ export class Training {
     this.logger = deps.logger.child({ jobId: this.jobId, attempt: this.attempt });
     this.workspace = jobWorkspace(deps.workDir, this.jobId);
     this.progress = new ProgressWatch({ floorMs: deps.stallTimeoutMs });
-    this.artifacts = new ArtifactStore(deps.s3, spec.request.output.uriPrefix, {
+    const { callback, traceContext } = spec.request;
+    this.storage = new StorageUrls(
+      deps.sender,
+      {
+        url: callback.storageUrl,
+        token: callback.token,
+        ...(traceContext ? { traceHeaders: { ...traceContext } } : {}),
+      },
+      {
+        // The backend away for longer than a phase may stall fails the transfer, as a stall would.
+        patienceMs: deps.stallTimeoutMs,
+        // A trainer shutting down keeps what it cannot store quickly out of its grace period.
+        patient: () => this.stopReason !== 'shutdown',
+      },
+    );
+    this.artifacts = new ArtifactStore(this.storage, {
       snapshotDir: this.workspace.snapshots,
       idleTimeoutMs: deps.uploadIdleTimeoutMs,
       onProgress: () => this.progress.progressed(),
@@ -205,13 +223,7 @@ export class Training {
     const signal = this.abort.signal;
     const progressed = () => this.progress.progressed();
     this.note(`downloading ${request.dataset.uri}`);
-    const zipBytes = await downloadObject(
-      this.deps.s3,
-      request.dataset.uri,
-      this.workspace.datasetZip,
-      signal,
-      progressed,
-    );
+    const zipBytes = await this.download(request.dataset.uri, this.workspace.datasetZip, signal);
     this.note(`unpacking ${zipBytes} bytes`);
     this.progress.enter('extracting_dataset');
     const extracted = await extractZip(
@@ -229,7 +241,7 @@ export class Training {
       initialWeights = join(this.workspace.dir, adapter.initialWeightsFileName);
       this.note(`downloading initial weights ${request.initialWeightsUri}`);
       this.progress.enter('downloading_dataset');
-      await downloadObject(this.deps.s3, request.initialWeightsUri, initialWeights, signal, progressed);
+      await this.download(request.initialWeightsUri, initialWeights, signal);
     }
     const resume = request.resume ? await this.fetchResumePoint(request.resume, signal) : null;
     await writeFile(
@@ -273,12 +285,11 @@ export class Training {
     signal: AbortSignal,
   ): Promise<{ epoch: number; last: string; best: string | null }> {
     const names = this.deps.adapter.checkpointFileNames;
-    const progressed = () => this.progress.progressed();
     await mkdir(this.workspace.resume, { recursive: true });
     const last = join(this.workspace.resume, names.last);
     this.note(`downloading the checkpoint of epoch ${resume.epoch} to resume from: ${resume.last}`);
     this.progress.enter('downloading_dataset');
-    await downloadObject(this.deps.s3, resume.last, last, signal, progressed);
+    await this.download(resume.last, last, signal);
     if (resume.lastSha256 && (await sha256Of(last)) !== resume.lastSha256) {
       throw new ResumeCheckpointError(
         `${resume.last} is not the checkpoint its training reported (sha256 differs)`,
@@ -287,9 +298,15 @@ export class Training {
     let best: string | null = null;
     if (resume.best) {
       best = join(this.workspace.resume, names.best);
-      await downloadObject(this.deps.s3, resume.best, best, signal, progressed);
+      await this.download(resume.best, best, signal);
     }
     return { epoch: resume.epoch, last, best };
+  }
+
+  /** Fetches one of the job's objects through a presigned URL; returns its size. */
+  private async download(uri: string, file: string, signal: AbortSignal): Promise<number> {
+    const { url } = await this.storage.get({ method: 'GET', uri }, signal);
+    return downloadObject(url, uri, file, signal, () => this.progress.progressed());
   }
 
   private async supervise(python: string): Promise<RunnerOutcome> {

@@ -88,14 +88,9 @@ export class Dispatcher {
     try {
       const dataset = await datasets.findById(row.dataset_id);
       if (!dataset) throw new TrainingRejectedError(`dataset ${row.dataset_id} no longer exists`);
-      let initialWeightsUri: string | undefined;
-      if (row.initial_weights) {
-        const source =
-          (await jobs.artifacts([row.initial_weights.jobId])).get(row.initial_weights.jobId) ?? [];
-        initialWeightsUri = source.find((a) => a.kind === row.initial_weights?.checkpoint)?.uri;
-        if (!initialWeightsUri)
-          throw new TrainingRejectedError('the checkpoint to start from no longer exists');
-      }
+      const initialWeightsUri = await jobs.initialWeightsUri(row);
+      if (row.initial_weights && !initialWeightsUri)
+        throw new TrainingRejectedError('the checkpoint to start from no longer exists');
       const attempt = await jobs.currentAttempt(row);
       if (!attempt) throw new Error(`job ${row.id} has no attempt ${row.attempt}`);
       const spec = buildTrainingSpec({

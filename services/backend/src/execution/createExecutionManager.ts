@@ -14,8 +14,6 @@ export interface ExecutionContext {
   config: BackendConfig;
   logger: Logger;
   trainerToken: string;
-  /** Storage settings the trainers use (the embedded server's when the backend started one). */
-  s3Env: Record<string, string>;
   /** A trainer service died: its in-flight jobs cannot finish. */
   onTrainerLost(framework: Framework, instance: string, reason: string): void;
   /** Kubernetes mode: the cluster ended a training its trainer could not report on (OOM, image, deadline...). */
@@ -29,7 +27,7 @@ export function createExecutionManager(ctx: ExecutionContext): ExecutionManager 
     const { onClusterFailure } = ctx;
     if (!onClusterFailure)
       throw new Error('kubernetes mode needs onClusterFailure to fail jobs the cluster ended');
-    return createKubernetesExecutionManager({ config, logger, s3Env: ctx.s3Env, onClusterFailure });
+    return createKubernetesExecutionManager({ config, logger, onClusterFailure });
   }
   const client = new TrainerClient(ctx.trainerToken);
   const endpoints = Object.fromEntries(
@@ -41,7 +39,6 @@ export function createExecutionManager(ctx: ExecutionContext): ExecutionManager 
         entry: resolve(repoRoot, 'services', `trainer-${framework}`, 'src', 'main.ts'),
         env: {
           ...pick(globalThis.process.env, ['PATH', 'HOME', 'LANG', 'TMPDIR', 'VTP_PYTHON_ENV_CACHE']),
-          ...ctx.s3Env,
           TRAINER_TOKEN: ctx.trainerToken,
           EXIT_WITH_PARENT: 'true',
           MAX_CONCURRENT_TRAININGS: String(config.MAX_JOBS_PER_FRAMEWORK),

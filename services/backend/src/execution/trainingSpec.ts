@@ -1,6 +1,5 @@
 import type { Framework, TraceContext, TrainingResume, TrainingStartRequestBody } from '@vtp/shared-schemas';
 import type { StoredDataset } from '../datasets/datasetStore.ts';
-import { jobOutputPrefix } from '../jobs/jobOutputs.ts';
 
 export interface SpecInputs {
   job: {
@@ -25,16 +24,17 @@ export interface SpecInputs {
 
 /** The trainer's whole view of a job: everything it needs, over HTTP, and nothing else. */
 export function buildTrainingSpec(i: SpecInputs): TrainingStartRequestBody {
+  const jobUrl = `${i.backendBaseUrl.replace(/\/$/, '')}/v1/jobs/${i.job.id}`;
   return {
     jobId: i.job.id,
     framework: i.job.framework,
     model: i.job.model,
     hyperparameters: i.job.hyperparameters,
     dataset: { uri: `s3://${i.bucket}/${i.dataset.objectKey}`, format: i.dataset.format },
-    output: { uriPrefix: jobOutputPrefix(i.bucket, i.job.id, i.job.attempt) },
     attempt: i.job.attempt,
     callback: {
-      url: `${i.backendBaseUrl.replace(/\/$/, '')}/v1/jobs/${i.job.id}/callback`,
+      url: `${jobUrl}/callback`,
+      storageUrl: `${jobUrl}/storage-urls`,
       token: i.callbackToken,
       firstSeq: i.firstSeq,
     },

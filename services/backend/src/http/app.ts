@@ -17,6 +17,7 @@ import type { JobLogs } from '../jobs/jobLogs.ts';
 import type { JobService } from '../jobs/jobService.ts';
 import type { JobStore } from '../jobs/jobStore.ts';
 import type { StreamSlots } from '../jobs/streamSlots.ts';
+import type { TrainerStorage } from '../jobs/trainerStorage.ts';
 import type { ObjectStore } from '../storage/objectStore.ts';
 import { databaseErrors } from './databaseErrors.ts';
 import { apiKeyRoutes } from './routes/apiKeys.ts';
@@ -37,6 +38,7 @@ export interface AppDeps {
   eventSources: { jobs: JobStore; events: JobEventStore };
   logs: JobLogs;
   ingest: EventIngest;
+  trainerStorage: TrainerStorage;
   notifier: JobEventNotifier;
   /** Aborted when the backend starts to stop: long-lived streams end so the HTTP server can close. */
   stopping: AbortSignal;
@@ -51,8 +53,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(deps.metrics.middleware);
   app.use(express.json({ limit: '1mb' }));
   app.use(systemRoutes(deps.db, deps.objects, deps.metrics, deps.logger));
-  // The callback carries its own per-job token; everything else under /v1 needs an API key.
-  app.use(callbackRoutes(deps.ingest));
+  // Trainer calls carry their job's own token; everything else under /v1 needs an API key.
+  app.use(callbackRoutes(deps.ingest, deps.trainerStorage));
   app.use('/v1', requireApiKey(deps.users));
   app.use(apiKeyRoutes(deps.users));
   app.use(datasetRoutes(deps.datasets));

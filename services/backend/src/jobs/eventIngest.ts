@@ -1,21 +1,11 @@
-import { InputError, UnauthorizedError } from '@vtp/service-kit';
+import { InputError } from '@vtp/service-kit';
 import type { TrainerEvent } from '@vtp/shared-schemas';
 import type { Knex } from 'knex';
-import { secretMatchesHash } from '../auth/secrets.ts';
+import { checkCallbackToken } from './callbackToken.ts';
 import type { JobEventStore } from './jobEventStore.ts';
 import { isFinished, UNFINISHED } from './jobLifecycle.ts';
 import { jobOutputPrefix } from './jobOutputs.ts';
 import type { JobOutcome, JobRow, JobStore } from './jobStore.ts';
-
-/**
- * Same answer for an unknown job, a wrong token and a job that ended (its tokens are revoked): a token must not
- * reveal which jobs exist.
- */
-function checkToken(job: JobRow | undefined, token: string): JobRow {
-  if (!job?.callback_token_hashes.some((hash) => secretMatchesHash(token, hash)))
-    throw new UnauthorizedError('Invalid callback token for this job', 'invalid_callback_token');
-  return job;
-}
 
 /**
  * Applies trainer callbacks. Each event is stored once (its seq is the key); its effect on the job is applied
@@ -43,13 +33,13 @@ export class EventIngest {
 
   /** Throws unless `token` is one of the unfinished job's callback tokens. */
   async authenticate(jobId: string, token: string): Promise<void> {
-    checkToken(await this.jobs.find(jobId), token);
+    checkCallbackToken(await this.jobs.find(jobId), token);
   }
 
   async ingest(jobId: string, token: string, event: TrainerEvent): Promise<{ accepted: boolean }> {
     const result: { accepted: boolean; unreferenced?: string[] } = await this.jobs.db.transaction(
       async (trx) => {
-        const job = checkToken(await this.jobs.lockForReport(jobId, trx), token);
+        const job = checkCallbackToken(await this.jobs.lockForReport(jobId, trx), token);
         this.checkArtifacts(jobId, event);
         if (!(await this.events.insertReported(jobId, job.attempt, event, trx))) return { accepted: false };
         if (isFinished(job.status)) return { accepted: false };

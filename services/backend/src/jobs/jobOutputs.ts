@@ -7,6 +7,6 @@ export function jobOutputKeyPrefix(jobId: string, attempt = 1): string {
   return attempt === 1 ? `jobs/${jobId}/` : `jobs/${jobId}/attempts/${attempt}/`;
 }
 
-export function jobOutputPrefix(bucket: string, jobId: string, attempt = 1): string {
-  return `s3://${bucket}/${jobOutputKeyPrefix(jobId, attempt)}`;
+export function jobOutputPrefix(bucket: string, jobId: string): string {
+  return `s3://${bucket}/${jobOutputKeyPrefix(jobId)}`;
 }

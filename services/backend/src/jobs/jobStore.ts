@@ -252,6 +252,13 @@ export class JobStore {
     return byJob;
   }
 
+  /** The checkpoint a job starts from (its `initialWeights`), while the source job still has it. */
+  async initialWeightsUri(row: JobRow): Promise<string | undefined> {
+    if (!row.initial_weights) return undefined;
+    const { jobId, checkpoint } = row.initial_weights;
+    return (await this.artifacts([jobId])).get(jobId)?.find((a) => a.kind === checkpoint)?.uri;
+  }
+
   async attempts(jobIds: string[]): Promise<Map<string, AttemptRow[]>> {
     const rows = jobIds.length
       ? await this.db('job_attempts').whereIn('job_id', jobIds).orderBy('attempt').select<AttemptRow[]>('*')

@@ -8,7 +8,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { formatS3Uri } from '@vtp/service-kit/s3';
+import { formatS3Uri, type PresignedUrl, presignObjectUrl } from '@vtp/service-kit/s3';
 
 /** The platform's bucket: datasets under `datasets/`, training outputs under `jobs/`. */
 export class ObjectStore {
@@ -50,6 +50,14 @@ export class ObjectStore {
   async getStream(key: string): Promise<Readable> {
     const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
     return out.Body as Readable;
+  }
+
+  /** A URL for one GET, or one PUT of exactly `bytes`, of one object: what a trainer gets instead of credentials. */
+  async presign(
+    request: { method: 'GET'; key: string } | { method: 'PUT'; key: string; bytes: number },
+    ttlSeconds: number,
+  ): Promise<PresignedUrl> {
+    return presignObjectUrl(this.s3, { ...request, bucket: this.bucket }, ttlSeconds);
   }
 
   async delete(key: string): Promise<void> {

@@ -24,9 +24,9 @@ const IMAGES = {
 
 /**
  * The backend in kubernetes mode against the fake cluster: every training is a Job whose pod runs the real
- * trainer `run` entry point (real Ultralytics and timm on the CPU) with the spec, token and storage settings the
- * pod spec gives it; the backend learns everything through the trainer's callbacks, and a restarted backend
- * picks up the Jobs still running.
+ * trainer `run` entry point (real Ultralytics and timm on the CPU) with the spec and token the pod spec gives it,
+ * and no storage settings or credentials (it reads and writes through presigned URLs); the backend learns
+ * everything through the trainer's callbacks, and a restarted backend picks up the Jobs still running.
  */
 describe('training end to end (EXECUTION_MODE=kubernetes)', () => {
   let cluster: FakeCluster;
@@ -48,21 +48,11 @@ describe('training end to end (EXECUTION_MODE=kubernetes)', () => {
       EXECUTION_MODE: 'kubernetes',
       TRAINER_IMAGE_ULTRALYTICS: IMAGES.ultralytics,
       TRAINER_IMAGE_TIMM: IMAGES.timm,
-      STORAGE_SECRET_NAME: 'vtp-storage',
       DEFAULT_CPU: '1',
       DEFAULT_MEMORY: '2Gi',
       RUN_DISPATCHER: 'true',
       MONITOR_INTERVAL_MS: '500',
       HEARTBEAT_TIMEOUT_SECONDS: '30',
-    });
-    cluster.seed('secrets', {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'vtp-storage', namespace: 'training' } as never,
-      data: {
-        AWS_ACCESS_KEY_ID: Buffer.from(t.s3.accessKeyId).toString('base64'),
-        AWS_SECRET_ACCESS_KEY: Buffer.from(t.s3.secretAccessKey).toString('base64'),
-      },
     });
     user = await t.newUser();
     yolo = await uploadSample(user, 'yolo');

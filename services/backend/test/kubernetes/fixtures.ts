@@ -59,10 +59,10 @@ export function trainingSpec(
     model: job.model,
     hyperparameters: job.hyperparameters,
     dataset: { uri: `s3://vtp/datasets/${job.dataset_id}.zip`, format: 'imagefolder' },
-    output: { uriPrefix: `s3://vtp/jobs/${job.id}/` },
     attempt: job.attempt,
     callback: {
       url: `http://backend.vtp:8000/v1/jobs/${job.id}/callback`,
+      storageUrl: `http://backend.vtp:8000/v1/jobs/${job.id}/storage-urls`,
       token: CALLBACK_TOKEN,
       firstSeq: 1,
     },
@@ -75,8 +75,6 @@ export function jobSettings(overrides: Partial<TrainingJobSettings> = {}): Train
   return {
     namespace: 'training',
     images: { ultralytics: 'ghcr.io/vtp/trainer-ultralytics:1.0.0', timm: 'ghcr.io/vtp/trainer-timm:1.0.0' },
-    storageSecretName: 'vtp-storage',
-    storageEnv: { S3_ENDPOINT: 'http://minio.vtp:9000', S3_REGION: 'us-east-1', S3_FORCE_PATH_STYLE: 'true' },
     ttlSecondsAfterFinished: 3600,
     deadlineSlackSeconds: 60,
     gpuNodeSelector: { 'nvidia.com/gpu.present': 'true' },

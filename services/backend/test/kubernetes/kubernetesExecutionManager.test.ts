@@ -85,15 +85,6 @@ beforeAll(async () => {
     unpullableImages: [MISSING_IMAGE],
     oomBelowBytes: 64 * 1024 ** 2,
   });
-  cluster.seed('secrets', {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: 'vtp-storage', namespace: 'training' } as never,
-    data: {
-      AWS_ACCESS_KEY_ID: Buffer.from('storage-key').toString('base64'),
-      AWS_SECRET_ACCESS_KEY: Buffer.from('storage-secret').toString('base64'),
-    },
-  });
   manager = await newManager();
 });
 
@@ -128,7 +119,8 @@ describe('kubernetes execution manager', () => {
     });
     const log = await manager.logs(job, { follow: false });
     const seen = JSON.parse((await log?.toArray())?.join('') ?? '{}');
-    expect(seen).toMatchObject({ token: CALLBACK_TOKEN, specToken: null, key: 'storage-key', jobId: job.id });
+    expect(seen).toMatchObject({ token: CALLBACK_TOKEN, specToken: null, jobId: job.id });
+    expect(seen.key).toBeUndefined(); // no storage credentials: the trainer gets presigned URLs
     expect(seen.workDir).not.toBe('/work'); // the fake kubelet's stand-in for the emptyDir
     // It exited without a final report (a real trainer sends one first): the backend hears `lost`.
     expect((await failureOf(job.id)).error.code).toBe('lost');

@@ -41,11 +41,11 @@ describe('training Job builder', () => {
       name: secret.metadata?.name,
       key: 'token',
     });
-    // The spec itself travels whole, minus the token.
+    // The spec itself travels whole, minus the token (a later attempt's firstSeq included).
     const { callback, ...rest } = spec;
     expect(JSON.parse(env.TRAINING_SPEC_JSON?.value ?? '')).toEqual({
       ...rest,
-      callback: { url: callback.url },
+      callback: { url: callback.url, storageUrl: callback.storageUrl, firstSeq: callback.firstSeq },
     });
   });
 
@@ -74,18 +74,15 @@ describe('training Job builder', () => {
     expect(sizeLimits).toEqual({ work: '50Gi', tmp: '2Gi', shm: '1Gi' });
   });
 
-  it("runs the framework's trainer image and `run` entry point with the job's spec and storage settings", () => {
+  it("runs the framework's trainer image and `run` entry point with the job's spec, and no storage settings", () => {
     const { built, container, env, job } = build({ framework: 'ultralytics', model: 'yolo11n' });
     expect(container?.image).toBe('ghcr.io/vtp/trainer-ultralytics:1.0.0');
     expect(container?.command).toEqual(['node', 'services/trainer-ultralytics/src/main.ts', 'run']);
     expect(container?.workingDir).toBe('/app');
     expect(env.WORK_DIR?.value).toBe('/work');
-    expect(env.S3_ENDPOINT?.value).toBe('http://minio.vtp:9000');
-    expect(env.AWS_ACCESS_KEY_ID?.valueFrom?.secretKeyRef).toEqual({
-      name: 'vtp-storage',
-      key: 'AWS_ACCESS_KEY_ID',
-    });
-    expect(env.AWS_SECRET_ACCESS_KEY?.valueFrom?.secretKeyRef?.name).toBe('vtp-storage');
+    // The trainer reaches objects through its job's presigned URLs only: no endpoint, no credentials.
+    expect(Object.keys(env).sort()).toEqual(['CALLBACK_TOKEN', 'HOME', 'TRAINING_SPEC_JSON', 'WORK_DIR']);
+    expect(container?.envFrom).toBeUndefined();
     expect(built.metadata?.labels).toEqual({
       'app.kubernetes.io/name': 'vtp-trainer',
       'app.kubernetes.io/component': 'training',
@@ -96,12 +93,6 @@ describe('training Job builder', () => {
       'vtp.dev/framework': 'ultralytics',
     });
     expect(built.spec?.template.metadata?.labels).toEqual(built.metadata?.labels);
-  });
-
-  it('leaves storage credentials to the default chain when no storage Secret is configured', () => {
-    const { env } = build({}, jobSettings({ storageSecretName: undefined }));
-    expect(env.AWS_ACCESS_KEY_ID).toBeUndefined();
-    expect(env.AWS_SECRET_ACCESS_KEY).toBeUndefined();
   });
 
   it('names the Job stably within DNS-1123 limits, leaving room for the pod suffix', () => {

@@ -7,7 +7,8 @@ import { repoRoot, trainerPython } from './training.ts';
 
 /**
  * A real timm trainer service running on its own (as under `npm run dev` or in a cluster), reaching the test
- * backend's object storage; the backend finds it through TRAINER_URLS.
+ * backend's object storage through the presigned URLs the backend gives it; the backend finds it through
+ * TRAINER_URLS.
  */
 export async function startTimmTrainer(
   t: TestBackend,
@@ -23,10 +24,6 @@ export async function startTimmTrainer(
       HOME: process.env.HOME ?? '/root',
       VTP_PYTHON: trainerPython(),
       TRAINER_TOKEN: token,
-      S3_ENDPOINT: t.s3.endpoint,
-      AWS_ACCESS_KEY_ID: t.s3.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: t.s3.secretAccessKey,
-      S3_FORCE_PATH_STYLE: 'true',
       WORK_DIR: join(t.dataDir, 'trainer-timm'),
       LOG_LEVEL: 'info',
       ...extraEnv,

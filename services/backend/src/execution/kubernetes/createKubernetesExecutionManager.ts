@@ -4,8 +4,6 @@ import type { JobError } from '@vtp/shared-schemas';
 import type { BackendConfig } from '../../config.ts';
 import { KubernetesExecutionManager } from './kubernetesExecutionManager.ts';
 
-/** Storage settings the pods may see in plain text; the credentials come from STORAGE_SECRET_NAME. */
-const STORAGE_ENV = ['S3_ENDPOINT', 'S3_REGION', 'S3_FORCE_PATH_STYLE'];
 /** The trainer stops itself at its time limit, with checkpoints; the cluster's deadline is the backstop. */
 const DEADLINE_SLACK_SECONDS = 60;
 /** Time for a trainer's last report to land after its pod ended, before the backend speaks for it. */
@@ -29,8 +27,6 @@ export function loadKubeConfig(): KubeConfig {
 export interface KubernetesExecutionContext {
   config: BackendConfig;
   logger: Logger;
-  /** Storage settings of the backend; only the non-secret ones reach the pods. */
-  s3Env: Record<string, string>;
   onClusterFailure(training: { jobId: string; attempt: number }, error: JobError): void;
 }
 
@@ -47,10 +43,6 @@ export function createKubernetesExecutionManager(
     settings: {
       namespace: config.TRAINING_NAMESPACE,
       images: { ultralytics: images.ultralytics, timm: images.timm },
-      storageSecretName: config.STORAGE_SECRET_NAME,
-      storageEnv: Object.fromEntries(
-        STORAGE_ENV.flatMap((name) => (ctx.s3Env[name] ? [[name, ctx.s3Env[name]]] : [])),
-      ),
       ttlSecondsAfterFinished: config.JOB_TTL_SECONDS,
       deadlineSlackSeconds: DEADLINE_SLACK_SECONDS,
       gpuNodeSelector: config.GPU_NODE_SELECTOR,

@@ -13,10 +13,6 @@ import type { PlacedJob } from '../executionManager.ts';
 export interface TrainingJobSettings {
   namespace: string;
   images: Record<Framework, string>;
-  /** An existing Secret with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; unset = the SDK's default chain. */
-  storageSecretName?: string | undefined;
-  /** Non-secret storage settings for the trainer: S3_ENDPOINT, S3_REGION, S3_FORCE_PATH_STYLE. */
-  storageEnv: Record<string, string>;
   ttlSecondsAfterFinished: number;
   /** Slack past maxDurationSeconds before the cluster kills the pod: the trainer stops itself first, with checkpoints. */
   deadlineSlackSeconds: number;
@@ -79,9 +75,10 @@ function platformLabels(spec: TrainingStartRequestBody): Record<string, string> 
 
 /** The trainer's whole spec minus the callback token, which travels in its own Secret. */
 function specWithoutToken(spec: TrainingStartRequestBody): Omit<TrainingStartRequestBody, 'callback'> & {
-  callback: { url: string };
+  callback: Omit<TrainingStartRequestBody['callback'], 'token'>;
 } {
-  return { ...spec, callback: { url: spec.callback.url } };
+  const { token: _token, ...callback } = spec.callback;
+  return { ...spec, callback };
 }
 
 function resourceRequirements(
@@ -102,22 +99,11 @@ function secretEnv(name: string, secret: string, key: string): V1EnvVar {
   return { name, valueFrom: { secretKeyRef: { name: secret, key } } };
 }
 
-function trainerEnv(
-  spec: TrainingStartRequestBody,
-  jobName: string,
-  settings: TrainingJobSettings,
-): V1EnvVar[] {
-  const storage = settings.storageSecretName;
+/** No storage settings or credentials: the trainer reaches objects only through its job's presigned URLs. */
+function trainerEnv(spec: TrainingStartRequestBody, jobName: string): V1EnvVar[] {
   return [
     { name: 'TRAINING_SPEC_JSON', value: JSON.stringify(specWithoutToken(spec)) },
     secretEnv('CALLBACK_TOKEN', callbackSecretName(jobName), CALLBACK_TOKEN_KEY),
-    ...Object.entries(settings.storageEnv).map(([name, value]) => ({ name, value })),
-    ...(storage
-      ? [
-          secretEnv('AWS_ACCESS_KEY_ID', storage, 'AWS_ACCESS_KEY_ID'),
-          secretEnv('AWS_SECRET_ACCESS_KEY', storage, 'AWS_SECRET_ACCESS_KEY'),
-        ]
-      : []),
     { name: 'WORK_DIR', value: WORK_DIR },
     // The root filesystem is read-only: libraries keep their settings and caches under HOME.
     { name: 'HOME', value: '/tmp' },
@@ -181,7 +167,7 @@ export function buildTrainingJob(
                 'run',
               ],
               workingDir: '/app',
-              env: trainerEnv(spec, name, settings),
+              env: trainerEnv(spec, name),
               resources,
               // A crash's last lines become the container's termination message, which the backend reports.
               terminationMessagePolicy: 'FallbackToLogsOnError',

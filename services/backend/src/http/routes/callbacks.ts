@@ -1,16 +1,28 @@
 import { parseInput, UnauthorizedError } from '@vtp/service-kit';
-import { type CallbackResponseBody, JobIdParams, TrainerEvent } from '@vtp/shared-schemas';
-import { Router } from 'express';
+import {
+  type CallbackResponseBody,
+  JobIdParams,
+  StorageUrlRequestBody,
+  type StorageUrlResponseBody,
+  TrainerEvent,
+} from '@vtp/shared-schemas';
+import { type Request, Router } from 'express';
 import { bearerToken } from '../../auth/requireApiKey.ts';
 import type { EventIngest } from '../../jobs/eventIngest.ts';
+import type { TrainerStorage } from '../../jobs/trainerStorage.ts';
 
-/** Trainer -> backend events; authenticated by the job's own callback token, not by an API key. */
-export function callbackRoutes(ingest: EventIngest): Router {
+function callbackToken(req: Request): string {
+  const token = bearerToken(req.get('authorization'));
+  if (!token)
+    throw new UnauthorizedError('Send the job callback token as a Bearer token', 'missing_callback_token');
+  return token;
+}
+
+/** Trainer -> backend calls; authenticated by the job's own callback token, not by an API key. */
+export function callbackRoutes(ingest: EventIngest, storage: TrainerStorage): Router {
   const router = Router();
   router.post('/v1/jobs/:id/callback', async (req, res) => {
-    const token = bearerToken(req.get('authorization'));
-    if (!token)
-      throw new UnauthorizedError('Send the job callback token as a Bearer token', 'missing_callback_token');
+    const token = callbackToken(req);
     const { id } = parseInput(JobIdParams, req.params, 'path');
     let event: TrainerEvent;
     try {
@@ -22,6 +34,14 @@ export function callbackRoutes(ingest: EventIngest): Router {
     }
     const { accepted } = await ingest.ingest(id, token, event);
     const body: CallbackResponseBody = { accepted, seq: event.seq };
+    res.json(body);
+  });
+  router.post('/v1/jobs/:id/storage-urls', async (req, res) => {
+    const token = callbackToken(req);
+    const { id } = parseInput(JobIdParams, req.params, 'path');
+    const job = await storage.authenticate(id, token);
+    const request = parseInput(StorageUrlRequestBody, req.body, 'body');
+    const body: StorageUrlResponseBody = await storage.urlFor(job, request);
     res.json(body);
   });
   return router;
