@@ -330,6 +330,43 @@ function describeEgress(
   );
 }
 
+describe('overlay production-cilium', () => {
+  it('lets training pods reach object storage by the host of S3_ENDPOINT only, instead of any address on 443', async () => {
+    const objects = await renderKustomization('overlays/production-cilium');
+    const production = objectsOf('production');
+    const names = (list: K8sObject[]) =>
+      list.map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`);
+    expect(names(objects).sort()).toEqual(
+      [
+        ...names(production).filter((n) => n !== 'NetworkPolicy training/egress-object-storage'),
+        'CiliumNetworkPolicy training/egress-object-storage-by-host',
+      ].sort(),
+    );
+    const policy = find(objects, 'CiliumNetworkPolicy', 'egress-object-storage-by-host', 'training');
+    validateAgainstSchema(policy);
+    const storageHost = new URL(backendEnv(objects, secretLookup('production', objects)).S3_ENDPOINT ?? '')
+      .hostname;
+    expect(policy.spec).toEqual({
+      endpointSelector: {},
+      egress: [
+        {
+          // Cilium learns the storage addresses from the pods' DNS answers, so lookups go through its proxy.
+          toEndpoints: [
+            { matchLabels: { 'k8s:io.kubernetes.pod.namespace': 'kube-system', 'k8s-app': 'kube-dns' } },
+          ],
+          toPorts: [{ ports: [{ port: '53', protocol: 'ANY' }], rules: { dns: [{ matchPattern: '*' }] } }],
+        },
+        {
+          toFQDNs: [{ matchName: expect.any(String) }],
+          toPorts: [{ ports: [{ port: '443', protocol: 'TCP' }] }],
+        },
+      ],
+    });
+    // Host names compare without case (URL lowers them).
+    expect(policy.spec.egress[1].toFQDNs[0].matchName.toLowerCase()).toBe(storageHost);
+  });
+});
+
 describe('overlay kind', () => {
   it('wires the backend to the in-cluster PostgreSQL and MinIO with matching credentials', () => {
     const objects = objectsOf('kind');

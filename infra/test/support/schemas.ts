@@ -1,3 +1,4 @@
+import { CiliumNetworkPolicy } from '@kubernetes-models/cilium/cilium.io/v2';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { CronJob, Job } from 'kubernetes-models/batch/v1';
@@ -51,6 +52,7 @@ const MODELS: Record<string, ModelClass> = Object.fromEntries(
     Ingress,
     PodDisruptionBudget,
     HorizontalPodAutoscaler,
+    CiliumNetworkPolicy,
   ].map((model) => [`${model.apiVersion}/${model.kind}`, model as unknown as ModelClass]),
 );
 
