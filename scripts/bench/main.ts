@@ -1,7 +1,7 @@
 // `npm run bench`: measures the backend's hot paths against baselines taken in the same run, on this machine,
 // and prints ratios. Targets live here, not in timed unit tests: a miss prints "MISS" and sets exit code 1.
 import { spawn } from 'node:child_process';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -9,9 +9,14 @@ import { generateImagefolder, zipBuffer } from '@vtp/sample-data';
 import { createLogger } from '@vtp/service-kit';
 import { createS3Client, ensureBucket, startEmbeddedS3 } from '@vtp/service-kit/s3';
 import knex from 'knex';
+import { CallbackDelivery } from '../../packages/trainer-runtime/src/callbacks/callbackDelivery.ts';
+import { CallbackSender } from '../../packages/trainer-runtime/src/callbacks/deliveryPolicy.ts';
+import { createHttpClient } from '../../packages/trainer-runtime/src/callbacks/httpClient.ts';
+import { Outbox } from '../../packages/trainer-runtime/src/callbacks/outbox.ts';
 import { generateSecret, hashSecret } from '../../services/backend/src/auth/secrets.ts';
 import { startEmbeddedPostgres } from '../../services/backend/src/embedded/postgres.ts';
-import { memoryOf, mib, rate, resetPeak, timed } from './measure.ts';
+import { TcpProxy } from '../../services/backend/test/support/tcpProxy.ts';
+import { firstLine, memoryOf, mib, rate, resetPeak, timed } from './measure.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
 const ADMIN = 'bench-admin-key-0123456789abcdef';
@@ -40,6 +45,11 @@ const record = (
     ok: lowerIsBetter ? ratio <= target : ratio >= target,
   });
 const say = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+// `--smoke` (CI): every measurement at a size too small for its target to mean anything, so the bench cannot
+// rot; a miss does not fail it, a crash does.
+const smoke = process.argv.includes('--smoke');
+const size = (variable: string, full: number, small: number) =>
+  Number(process.env[variable] ?? (smoke ? small : full));
 
 const dir = await mkdtemp(join(tmpdir(), 'vtp-bench-'));
 // Run as root, the embedded PostgreSQL (as the postgres user) must be able to enter the bench's folder.
@@ -86,7 +96,7 @@ try {
 
   // 1. Dataset upload: streamed to S3 and checked there, against a plain multipart upload of the same bytes; and
   // its memory against an upload half the size: a bounded pipeline grows no more for the larger file.
-  const perClass = Number(process.env.BENCH_IMAGES_PER_CLASS ?? 1500);
+  const perClass = size('BENCH_IMAGES_PER_CLASS', 1500, 20);
   const s3 = createS3Client({ ...s3server, region: 'us-east-1', forcePathStyle: true });
   await ensureBucket(s3, 'bench-baseline');
   const uploadDataset = async (imagesPerClass: number) => {
@@ -134,49 +144,145 @@ try {
     full.growth / Math.max(half.growth, 1),
     1.5,
   );
-  const upload = { value: { id: full.id } };
 
-  // 2. Trainer callbacks: stored events per second, against the backend's cheapest authenticated read.
-  const job = (await (
-    await fetch(`${url}/v1/jobs`, {
-      method: 'POST',
-      headers: { ...auth, 'content-type': 'application/json' },
-      body: JSON.stringify({ framework: 'timm', model: 'test_resnet', datasetId: upload.value.id }),
-    })
-  ).json()) as { id: string };
-  const token = generateSecret('vtpcb');
+  // 2. Trainer callbacks: stored events per second, single and batched, against a bare express route doing one
+  // INSERT into the same PostgreSQL at the same concurrency; and a backlog drained after an outage.
   const db = knex({ client: 'pg', connection: pg.url });
-  await db('jobs')
-    .where({ id: job.id })
-    .update({ status: 'running', callback_token_hashes: [hashSecret(token)] });
-  await db.destroy();
-  const count = Number(process.env.BENCH_EVENTS ?? 2000);
-  const readRate = await rate(count, 8, async () => {
-    await (await fetch(`${url}/v1/models`, { headers: auth })).arrayBuffer();
+  /** A running job and its callback token, as a hand-over leaves them. */
+  const runningJob = async () => {
+    const job = (await (
+      await fetch(`${url}/v1/jobs`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ framework: 'timm', model: 'test_resnet', datasetId: full.id }),
+      })
+    ).json()) as { id: string };
+    const token = generateSecret('vtpcb');
+    await db('jobs')
+      .where({ id: job.id })
+      .update({ status: 'running', callback_token_hashes: [hashSecret(token)] });
+    return { id: job.id, token };
+  };
+  const progressEvent = (seq: number) => ({
+    seq,
+    type: 'progress',
+    timestamp: new Date().toISOString(),
+    epoch: seq,
+    totalEpochs: 1_000_000,
+    metrics: { 'train/loss': 1 / seq, 'val/top1': seq % 100 },
   });
-  const eventRate = await rate(count, 8, async (i) => {
-    const res = await fetch(`${url}/v1/jobs/${job.id}/callback`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        seq: i + 1,
-        type: 'progress',
-        timestamp: new Date().toISOString(),
-        epoch: i + 1,
-        totalEpochs: count,
-        metrics: { loss: 1 / (i + 1) },
-      }),
+  const CONCURRENCY = 8;
+  const count = size('BENCH_EVENTS', 4000, 200);
+  const bare = spawn(process.execPath, [join(repoRoot, 'scripts/bench/bareInsertServer.ts')], {
+    env: { ...process.env, DATABASE_URL: pg.url },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    const bareUrl = await firstLine(bare);
+    const bareJobs = Array.from({ length: CONCURRENCY }, () => crypto.randomUUID());
+    const bareRate = await rate(count, CONCURRENCY, async (i) => {
+      const res = await fetch(`${bareUrl}/events/${bareJobs[i % CONCURRENCY]}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(progressEvent(Math.floor(i / CONCURRENCY) + 1)),
+      });
+      await res.arrayBuffer();
     });
-    await res.arrayBuffer();
+    // One job per stream, as trainers report: each job's events go in order.
+    const singleJobs = await Promise.all(Array.from({ length: CONCURRENCY }, runningJob));
+    const singleRate = await rate(count, CONCURRENCY, async (i) => {
+      const job = singleJobs[i % CONCURRENCY] as { id: string; token: string };
+      const res = await fetch(`${url}/v1/jobs/${job.id}/callback`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${job.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(progressEvent(Math.floor(i / CONCURRENCY) + 1)),
+      });
+      if (res.status !== 200) throw new Error(`callback refused: ${res.status} ${await res.text()}`);
+      await res.arrayBuffer();
+    });
+    record(
+      'callback events stored per second, one event per request',
+      `${singleRate.toFixed(0)}/s`,
+      `${bareRate.toFixed(0)}/s bare express + INSERT`,
+      singleRate / bareRate,
+      0.7,
+      false,
+    );
+    const BATCH = 100;
+    const batchJobs = await Promise.all(Array.from({ length: CONCURRENCY }, runningJob));
+    const requests = Math.ceil((count * 5) / BATCH);
+    const batchRate =
+      (await rate(requests, CONCURRENCY, async (i) => {
+        const job = batchJobs[i % CONCURRENCY] as { id: string; token: string };
+        const first = Math.floor(i / CONCURRENCY) * BATCH + 1;
+        const events = Array.from({ length: BATCH }, (_, k) => progressEvent(first + k));
+        const res = await fetch(`${url}/v1/jobs/${job.id}/callback`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${job.token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ events }),
+        });
+        if (res.status !== 200) throw new Error(`batch refused: ${res.status} ${await res.text()}`);
+        await res.arrayBuffer();
+      })) * BATCH;
+    record(
+      `callback events stored per second, batches of ${BATCH}`,
+      `${batchRate.toFixed(0)}/s`,
+      `${bareRate.toFixed(0)}/s bare express + INSERT`,
+      batchRate / bareRate,
+      5,
+      false,
+    );
+  } finally {
+    bare.kill('SIGTERM');
+  }
+
+  // 3. A backlog: the trainer's own delivery (outbox on disk) queues events while the backend is unreachable,
+  // then drains them once it is back.
+  const BACKLOG = size('BENCH_BACKLOG', 10_000, 500);
+  const backlogJob = await runningJob();
+  const gate = new TcpProxy({ host: '127.0.0.1', port });
+  gate.mode = 'refuse';
+  const gatePort = await gate.start();
+  const outboxDir = join(dir, 'outbox');
+  const delivery = new CallbackDelivery({
+    sender: new CallbackSender(createHttpClient()),
+    outbox: new Outbox(outboxDir),
+    logger,
   });
-  record(
-    'callback events stored per second',
-    `${eventRate.toFixed(0)}/s`,
-    `${readRate.toFixed(0)}/s GET /v1/models`,
-    eventRate / readRate,
-    0.2,
-    false,
-  );
+  try {
+    const target = {
+      url: `http://127.0.0.1:${gatePort}/v1/jobs/${backlogJob.id}/callback`,
+      token: backlogJob.token,
+    };
+    for (let epoch = 1; epoch <= BACKLOG; epoch++) {
+      delivery.send(backlogJob.id, target, {
+        type: 'progress',
+        epoch,
+        totalEpochs: BACKLOG,
+        metrics: { loss: 1 / epoch },
+      });
+    }
+    while ((await readdir(outboxDir).catch(() => [])).length === 0)
+      await new Promise((r) => setTimeout(r, 50));
+    gate.mode = 'forward';
+    const drain = await timed(() => delivery.drain(120_000));
+    const stored = await db('job_events').where({ job_id: backlogJob.id }).orderBy('seq').pluck('seq');
+    const inOrder = stored.length === BACKLOG && stored.every((seq: number, i: number) => seq === i + 1);
+    say(
+      `backlog: ${stored.length} of ${BACKLOG} stored ${inOrder ? 'in order' : 'NOT in order'} in ${drain.ms.toFixed(0)} ms`,
+    );
+    record(
+      `backlog of ${BACKLOG} events queued during an outage, drained after it`,
+      `${(drain.ms / 1000).toFixed(1)} s, ${stored.length} stored${inOrder ? ', in order' : ', NOT ALL IN ORDER'}`,
+      '-',
+      drain.value && inOrder ? drain.ms / 1000 : Number.POSITIVE_INFINITY,
+      10,
+    );
+  } finally {
+    await delivery.close();
+    await gate.stop();
+  }
+  await db.destroy();
   s3.destroy();
 } finally {
   backend.kill('SIGTERM');
@@ -194,4 +300,5 @@ for (const r of results) {
     `| ${r.name} | ${r.value} | ${r.baseline} | ${r.ratio.toFixed(2)} | ${r.target} | ${r.ok ? 'ok' : 'MISS'} |\n`,
   );
 }
-process.exitCode = results.every((r) => r.ok) ? 0 : 1;
+if (smoke) process.stdout.write('\n(smoke run: sizes too small for the targets; misses do not fail it)\n');
+process.exitCode = smoke || results.every((r) => r.ok) ? 0 : 1;

@@ -95,7 +95,7 @@ const FailedEvent = z.object({
 });
 const CancelledEvent = z.object({ ...base, type: z.literal('cancelled'), artifacts: z.array(Artifact) });
 
-/** What a trainer POSTs to the backend's callback URL, one event per request. */
+/** What a trainer POSTs to the backend's callback URL: one event, or several in a `TrainerEventBatch`. */
 export const TrainerEvent = z
   .discriminatedUnion('type', [
     StartedEvent,
@@ -112,6 +112,25 @@ export type TrainerEvent = z.infer<typeof TrainerEvent>;
 export type TrainerEventType = TrainerEvent['type'];
 export const terminalEventTypes = ['completed', 'failed', 'cancelled'] as const satisfies TrainerEventType[];
 
+/** Events per batch, and the JSON size a trainer keeps a batch under (the backend reads bodies up to 1 MiB). */
+export const MAX_CALLBACK_BATCH_EVENTS = 500;
+export const MAX_CALLBACK_BATCH_BYTES = 512 * 1024;
+
+/** Several of one job's events in one request, in increasing seq order: stored in one transaction. */
+export const TrainerEventBatch = z
+  .object({
+    events: z
+      .array(TrainerEvent)
+      .min(1)
+      .max(MAX_CALLBACK_BATCH_EVENTS)
+      .refine(
+        (events) => events.every((event, i) => i === 0 || event.seq > (events[i - 1] as TrainerEvent).seq),
+        'must be in increasing seq order',
+      ),
+  })
+  .openapi('TrainerEventBatch');
+export type TrainerEventBatch = z.infer<typeof TrainerEventBatch>;
+
 export const CallbackResponseBody = z
   .object({
     accepted: z
@@ -121,6 +140,11 @@ export const CallbackResponseBody = z
   })
   .openapi('CallbackResponseBody');
 export type CallbackResponseBody = z.infer<typeof CallbackResponseBody>;
+
+export const CallbackBatchResponseBody = z
+  .object({ results: z.array(CallbackResponseBody).openapi({ description: 'One per event, in the same order' }) })
+  .openapi('CallbackBatchResponseBody');
+export type CallbackBatchResponseBody = z.infer<typeof CallbackBatchResponseBody>;
 
 /** A stored event as the backend returns it. */
 export const JobEvent = z

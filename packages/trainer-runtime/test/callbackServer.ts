@@ -2,7 +2,12 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { parseS3Uri, presignObjectUrl } from '@vtp/service-kit/s3';
-import { StorageUrlRequestBody, type StorageUrlResponseBody, TrainerEvent } from '@vtp/shared-schemas';
+import {
+  StorageUrlRequestBody,
+  type StorageUrlResponseBody,
+  TrainerEvent,
+  TrainerEventBatch,
+} from '@vtp/shared-schemas';
 import express from 'express';
 
 export interface ReceivedEvent {
@@ -25,6 +30,8 @@ export interface ScriptedAnswer {
  */
 export class CallbackServer {
   readonly accepted: ReceivedEvent[] = [];
+  /** The number of events in each accepted callback request, in order. */
+  readonly batches: number[] = [];
   /** Every storage URL request, in order. */
   readonly storageRequests: Array<{ jobId: string; request: StorageUrlRequestBody }> = [];
   /** Bodies that broke the contract: a test expects none. */
@@ -73,19 +80,25 @@ export class CallbackServer {
           .json({ scripted: true });
         return;
       }
-      const event = TrainerEvent.safeParse(req.body);
-      if (!event.success) {
+      const batched = typeof req.body === 'object' && req.body !== null && 'events' in req.body;
+      const parsed = batched ? TrainerEventBatch.safeParse(req.body) : TrainerEvent.safeParse(req.body);
+      if (!parsed.success) {
         this.invalid.push(req.body);
-        res.status(422).json({ issues: event.error.issues });
+        res.status(422).json({ issues: parsed.error.issues });
         return;
       }
-      this.accepted.push({
-        jobId: String(req.params.jobId),
-        event: event.data,
-        authorization: req.get('authorization'),
-        traceparent: req.get('traceparent'),
-      });
-      res.json({ accepted: true, seq: event.data.seq });
+      const events = 'events' in parsed.data ? parsed.data.events : [parsed.data];
+      this.batches.push(events.length);
+      for (const event of events) {
+        this.accepted.push({
+          jobId: String(req.params.jobId),
+          event,
+          authorization: req.get('authorization'),
+          traceparent: req.get('traceparent'),
+        });
+      }
+      const results = events.map((event) => ({ accepted: true, seq: event.seq }));
+      res.json(batched ? { results } : results[0]);
       for (const wake of this.waiters.splice(0)) wake();
     });
     app.post('/v1/jobs/:jobId/storage-urls', async (req, res) => {

@@ -363,6 +363,97 @@ describe('training jobs', () => {
       expect(events.body.items[1]?.payload).toMatchObject({ epoch: 1, metrics: { 'train/loss': 1.5 } });
     });
 
+    it('takes a batch in one request, with the effect of each event on its own; a replay changes nothing', async () => {
+      const job = await createJob({ hyperparameters: { epochs: 2 } });
+      const token = await dispatchByHand(t.database.url, job.id);
+      const at = now();
+      const best = { kind: 'best', uri: `s3://vtp-test/jobs/${job.id}/best.pt`, bytes: 10, epoch: 2 };
+      const events = [
+        { seq: 1, timestamp: at, type: 'started', totalEpochs: 2 },
+        { seq: 2, timestamp: at, type: 'progress', epoch: 1, totalEpochs: 2, metrics: { loss: 2 } },
+        { seq: 3, timestamp: at, type: 'heartbeat', phase: 'training' },
+        { seq: 4, timestamp: at, type: 'progress', epoch: 2, totalEpochs: 2, metrics: { loss: 1 } },
+        // An older epoch arriving late never moves the job backwards, in a batch as on its own.
+        { seq: 5, timestamp: at, type: 'progress', epoch: 1, totalEpochs: 2, metrics: { loss: 9 } },
+        { seq: 6, timestamp: at, type: 'completed', metrics: { loss: 1 }, artifacts: [best] },
+      ];
+      const sent = await t.anonymous.post<{ results: { seq: number; accepted: boolean }[] }>(
+        `/v1/jobs/${job.id}/callback`,
+        { events },
+        { key: token },
+      );
+      expect(sent.status).toBe(200);
+      expect(sent.body.results).toEqual(events.map((e) => ({ seq: e.seq, accepted: true })));
+      const done = (await user.get<Job>(`/v1/jobs/${job.id}`)).body;
+      expect(done).toMatchObject({ status: 'succeeded', latestMetrics: { loss: 1 } });
+      expect(done.progress.epoch).toBe(2);
+      expect(done.artifacts.map((a) => a.kind)).toEqual(['best']);
+      const stored = (await user.get<{ items: JobEvent[] }>(`/v1/jobs/${job.id}/events`)).body.items;
+      expect(stored.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+      // The job has ended and its tokens are revoked: the same batch again is refused and stores nothing.
+      const replay = await t.anonymous.post(`/v1/jobs/${job.id}/callback`, { events }, { key: token });
+      expect(replay.status).toBe(401);
+    });
+
+    it('stops applying a batch at the event that ends the attempt: the rest belong to no live token', async () => {
+      const job = await createJob({ hyperparameters: { epochs: 3 } });
+      const token = await dispatchByHand(t.database.url, job.id);
+      const at = now();
+      const res = await t.anonymous.post<{ results: { seq: number; accepted: boolean }[] }>(
+        `/v1/jobs/${job.id}/callback`,
+        {
+          events: [
+            { seq: 1, timestamp: at, type: 'started', totalEpochs: 3 },
+            { seq: 2, timestamp: at, type: 'failed', error: { code: 'lost', message: 'gone' } },
+            { seq: 3, timestamp: at, type: 'progress', epoch: 1, totalEpochs: 3, metrics: {} },
+          ],
+        },
+        { key: token },
+      );
+      expect(res.body.results).toEqual([
+        { seq: 1, accepted: true },
+        { seq: 2, accepted: true },
+        { seq: 3, accepted: false },
+      ]);
+      const retried = (await user.get<Job>(`/v1/jobs/${job.id}`)).body;
+      expect(retried).toMatchObject({ status: 'queued', attempt: 2 });
+      const stored = (await user.get<{ items: JobEvent[] }>(`/v1/jobs/${job.id}/events`)).body.items;
+      expect(stored.filter((e) => e.type === 'progress')).toEqual([]);
+    });
+
+    it('refuses a batch out of seq order, too long, or with an artifact outside the job, naming the event; 401 first', async () => {
+      const job = await createJob();
+      const token = await dispatchByHand(t.database.url, job.id);
+      const at = now();
+      const heartbeat = (seq: number) => ({ seq, timestamp: at, type: 'heartbeat' });
+      const post = (body: unknown, key = token) =>
+        t.anonymous.post<ProblemBody>(`/v1/jobs/${job.id}/callback`, body, { key });
+      const unordered = await post({ events: [heartbeat(2), heartbeat(1)] });
+      expect(unordered.status).toBe(422);
+      expect(unordered.body.issues?.map((i) => i.path)).toEqual(['body.events']);
+      const long = await post({ events: Array.from({ length: 501 }, (_, i) => heartbeat(i + 1)) });
+      expect(long.status).toBe(422);
+      const outside = await post({
+        events: [
+          heartbeat(1),
+          {
+            seq: 2,
+            timestamp: at,
+            type: 'checkpoint',
+            epoch: 1,
+            artifacts: [{ kind: 'last', uri: 's3://vtp-test/datasets/other.zip', bytes: 1 }],
+          },
+        ],
+      });
+      expect(outside.status).toBe(422);
+      expect(outside.body.issues?.map((i) => i.path)).toEqual(['body.events.1.artifacts.0.uri']);
+      // Nothing of a refused batch is stored.
+      expect((await user.get<{ items: JobEvent[] }>(`/v1/jobs/${job.id}/events`)).body.items).toEqual([]);
+      expect(
+        (await post({ events: [heartbeat(2), heartbeat(1)] }, 'vtpcb_wrong-token-0123456789')).status,
+      ).toBe(401);
+    });
+
     it("refuses another job's token, no token and an unknown job alike", async () => {
       const a = await createJob();
       const b = await createJob();

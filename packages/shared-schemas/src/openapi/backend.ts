@@ -7,7 +7,13 @@ import {
 } from '../apiKeys.ts';
 import { Health, PageQuery, pageOf } from '../common.ts';
 import { Dataset, DatasetIdParams } from '../datasets.ts';
-import { CallbackResponseBody, JobEvent, TrainerEvent } from '../events.ts';
+import {
+  CallbackBatchResponseBody,
+  CallbackResponseBody,
+  JobEvent,
+  TrainerEvent,
+  TrainerEventBatch,
+} from '../events.ts';
 import { DatasetFormat, ModelListResponseBody } from '../frameworks.ts';
 import { Job, JobCreateRequestBody, JobEventsQuery, JobIdParams, JobListQuery, LogsQuery } from '../jobs.ts';
 import { BackendReadiness } from '../readiness.ts';
@@ -229,11 +235,18 @@ export function buildBackendDocument() {
   r.registerPath({
     method: 'post',
     path: '/v1/jobs/{id}/callback',
-    summary: "Trainer -> backend progress events, authenticated by the job's callback token",
+    summary:
+      "Trainer -> backend events, one or a batch in seq order (stored in one transaction), authenticated by the job's callback token",
     security: [{ callbackToken: [] }],
-    request: { params: JobIdParams, body: { content: { 'application/json': { schema: TrainerEvent } } } },
+    request: {
+      params: JobIdParams,
+      body: { content: { 'application/json': { schema: z.union([TrainerEvent, TrainerEventBatch]) } } },
+    },
     responses: {
-      200: json(CallbackResponseBody, 'Stored, or acknowledged as a duplicate'),
+      200: json(
+        z.union([CallbackResponseBody, CallbackBatchResponseBody]),
+        'Stored, or acknowledged as a duplicate (a batch: the result of each event)',
+      ),
       ...apiProblems(400, 401, 422),
     },
   });

@@ -121,6 +121,44 @@ describe('callback delivery against a real HTTP server that fails', () => {
     await waitForFile(outboxDir, false);
   });
 
+  it('drains a long backlog in a few batches, in order and exactly once, every epoch kept', {
+    timeout: 30_000,
+  }, async () => {
+    const d = delivery(outboxDir);
+    open.push(d);
+    await server.stop();
+    const sent = [d.send(jobId, target(), { type: 'started', totalEpochs: 1200 })];
+    await waitForFile(outboxDir, true);
+    for (let epoch = 1; epoch <= 1200; epoch++) sent.push(d.send(jobId, target(), progress(epoch)));
+    sent.push(d.send(jobId, target(), { type: 'completed', metrics: {}, artifacts: [] }));
+    await server.start();
+    await server.waitFor('the completed event', () =>
+      server.events(jobId).some((e) => e.type === 'completed'),
+    );
+    expect(server.events(jobId)).toEqual(sent);
+    // 1,202 events in at most 500 per request.
+    expect(server.batches.length).toBeLessThanOrEqual(4);
+    expect(Math.max(...server.batches)).toBeLessThanOrEqual(500);
+    await waitForFile(outboxDir, false);
+  });
+
+  it('a refused batch is sent again event by event, so only the event at fault is dropped', async () => {
+    const d = delivery(outboxDir);
+    open.push(d);
+    await server.stop();
+    const sent = [1, 2, 3].map((epoch) => d.send(jobId, target(), progress(epoch)));
+    await waitForFile(outboxDir, true);
+    server.answerNext({ status: 422 }, { status: 422 }); // the batch, then its first event alone
+    await server.start();
+    await server.waitFor('the last event', () => server.events(jobId).length === 2);
+    expect(server.events(jobId)).toEqual(sent.slice(1));
+    expect(server.batches).toEqual([1, 1]);
+    // Batching resumes after the events that went alone.
+    const more = [4, 5].map((epoch) => d.send(jobId, target(), progress(epoch)));
+    await server.waitFor('the next events', () => server.events(jobId).length === 4);
+    expect(server.events(jobId).slice(2)).toEqual(more);
+  });
+
   it('drops an event the backend refuses with a 4xx other than 429, without retrying it', async () => {
     const d = delivery(outboxDir);
     open.push(d);

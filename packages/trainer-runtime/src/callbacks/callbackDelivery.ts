@@ -1,5 +1,10 @@
 import type { Logger } from '@vtp/service-kit';
-import { type TrainerEvent, terminalEventTypes } from '@vtp/shared-schemas';
+import {
+  MAX_CALLBACK_BATCH_BYTES,
+  MAX_CALLBACK_BATCH_EVENTS,
+  type TrainerEvent,
+  terminalEventTypes,
+} from '@vtp/shared-schemas';
 import type { CallbackSender } from './deliveryPolicy.ts';
 import { type CallbackTarget, coalesce, type Outbox } from './outbox.ts';
 
@@ -18,10 +23,11 @@ export const DEFAULT_REDELIVERY: RedeliveryOptions = { initialDelayMs: 1000, max
 const isTerminal = (event: TrainerEvent) => (terminalEventTypes as readonly string[]).includes(event.type);
 
 /**
- * Delivers each job's events to its callback URL, in seq order, without ever making the training wait.
- * Events live in memory while the backend answers; the first failed attempt moves the job's queue to the
- * outbox on disk (and every later event with it) until the backlog is delivered. Under backlog, heartbeats are
- * dropped and progress and log events bounded (see `coalesce`); state changes and artifacts never are.
+ * Delivers each job's events to its callback URL, in seq order, without ever making the training wait. What
+ * waits goes in one request (a batch, stored by the backend in one transaction). Events live in memory while
+ * the backend answers; the first failed attempt moves the job's queue to the outbox on disk (and every later
+ * event with it) until the backlog is delivered. Under backlog, heartbeats are dropped and logs bounded (see
+ * `coalesce`); state changes, epochs and artifacts never are.
  */
 export class CallbackDelivery {
   private readonly sender: CallbackSender;
@@ -138,12 +144,28 @@ interface ChannelDeps {
   onEmpty(finished: boolean): void;
 }
 
+/**
+ * The head of the queue as one request: every event waiting, up to the batch limits (a backlog drains in a few
+ * requests, not one per event).
+ */
+function nextBatch(queue: readonly TrainerEvent[]): TrainerEvent[] {
+  const batch: TrainerEvent[] = [];
+  let bytes = 0;
+  for (const event of queue) {
+    bytes += JSON.stringify(event).length + 1;
+    if (batch.length > 0 && (batch.length >= MAX_CALLBACK_BATCH_EVENTS || bytes > MAX_CALLBACK_BATCH_BYTES))
+      break;
+    batch.push(event);
+  }
+  return batch;
+}
+
 /** One job's ordered queue and the one loop that sends it. */
 class JobChannel {
   private readonly jobId: string;
   private readonly target: CallbackTarget;
   private readonly deps: ChannelDeps;
-  /** Undelivered events in seq order; the head is the one being sent. */
+  /** Undelivered events in seq order; the head (one event, or a batch from it) is what is being sent. */
   private queue: TrainerEvent[] = [];
   /** True while the outbox file holds everything in `queue`. */
   private onDisk = false;
@@ -203,29 +225,42 @@ class JobChannel {
   private async pump(): Promise<void> {
     const { sender, logger, redelivery, signal } = this.deps;
     let delay = redelivery.initialDelayMs;
+    // After a refused batch its events go one by one, so only the one at fault is dropped.
+    let alone = 0;
     while (this.queue.length > 0 && !signal.aborted) {
-      const event = this.queue[0]!;
-      const outcome = await sender.send(this.target, event, (reason) => this.spill(reason), signal);
+      const batch = alone > 0 ? this.queue.slice(0, 1) : nextBatch(this.queue);
+      const body = batch.length === 1 ? batch[0] : { events: batch };
+      const outcome = await sender.send(this.target, body, (reason) => this.spill(reason), signal);
       if (signal.aborted) return;
       if (outcome.kind === 'unavailable') {
-        logger.debug({ seq: event.seq, reason: outcome.reason }, 'callback not delivered; retrying later');
+        logger.debug(
+          { seq: batch[0]?.seq, events: batch.length, reason: outcome.reason },
+          'callback not delivered; retrying later',
+        );
         await sleep(Math.max(delay, outcome.retryAfterMs ?? 0), signal);
         delay = Math.min(delay * 2, redelivery.maxDelayMs);
         continue;
       }
       delay = redelivery.initialDelayMs;
-      if (outcome.kind === 'rejected') {
-        logger.error(
-          { seq: event.seq, type: event.type, status: outcome.status, body: outcome.body },
-          'backend refused a callback event; dropped',
-        );
+      if (outcome.kind === 'rejected' && batch.length > 1 && outcome.status !== 401) {
+        alone = batch.length;
+        continue;
       }
-      this.queue.shift();
-      this.settled(event);
+      if (outcome.kind === 'rejected') {
+        for (const event of batch)
+          logger.error(
+            { seq: event.seq, type: event.type, status: outcome.status, body: outcome.body },
+            'backend refused a callback event; dropped',
+          );
+      }
+      alone = Math.max(0, alone - batch.length);
+      this.queue.splice(0, batch.length);
+      this.settled(batch);
     }
   }
 
-  private settled(event: TrainerEvent): void {
+  private settled(events: TrainerEvent[]): void {
+    const last = events.at(-1) as TrainerEvent;
     if (this.onDisk) {
       if (this.queue.length === 0) {
         this.onDisk = false;
@@ -234,12 +269,13 @@ class JobChannel {
           .catch((err) => this.saveFailed(err));
         this.deps.logger.info('callback backlog delivered');
       } else {
+        const seqs = events.map((e) => e.seq);
         this.saving = this.saving
-          .then(() => this.deps.outbox.markDone(this.jobId, event.seq))
+          .then(() => this.deps.outbox.markDone(this.jobId, seqs))
           .catch((err) => this.saveFailed(err));
       }
     }
-    if (this.queue.length === 0) this.deps.onEmpty(isTerminal(event));
+    if (this.queue.length === 0) this.deps.onEmpty(isTerminal(last));
   }
 
   /** Moves the queue to the outbox (once per backlog): from now on events wait on disk. */

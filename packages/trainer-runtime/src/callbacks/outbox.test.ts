@@ -46,7 +46,7 @@ describe('Outbox on a real folder', () => {
     const first = new Outbox(dir);
     await first.append(jobId, target, [started(1), checkpoint(2, 1)]);
     await first.append(jobId, target, [completed(4), checkpoint(3, 2)]);
-    await first.markDone(jobId, 1);
+    await first.markDone(jobId, [1]);
 
     const [backlog, ...others] = await new Outbox(dir).load();
     expect(others).toEqual([]);
@@ -104,10 +104,11 @@ describe('Outbox on a real folder', () => {
 });
 
 describe('coalesce', () => {
-  it('bounds a very long backlog: the newest 200 progress and 100 log events, every checkpoint', () => {
+  it('keeps every epoch and checkpoint of a long backlog, drops heartbeats, bounds logs to the newest 100', () => {
     const long: TrainerEvent[] = [];
     for (let epoch = 1; epoch <= 300; epoch++) {
       long.push(progress(long.length + 1, epoch));
+      long.push(heartbeat(long.length + 1));
       long.push({
         seq: long.length + 1,
         timestamp: at,
@@ -119,10 +120,11 @@ describe('coalesce', () => {
     }
     long.push(completed(long.length + 1));
     const kept = coalesce(long);
-    const progressKept = kept.filter((e) => e.type === 'progress');
-    expect(progressKept).toHaveLength(200);
-    expect(progressKept[0]).toMatchObject({ epoch: 101 });
-    expect(kept.filter((e) => e.type === 'log')).toHaveLength(100);
+    expect(kept.filter((e) => e.type === 'progress')).toHaveLength(300);
+    expect(kept.filter((e) => e.type === 'heartbeat')).toHaveLength(0);
+    const logs = kept.filter((e) => e.type === 'log');
+    expect(logs).toHaveLength(100);
+    expect(logs[0]).toMatchObject({ message: 'line 201' });
     expect(kept.filter((e) => e.type === 'checkpoint')).toHaveLength(300);
     expect(kept.at(-1)?.type).toBe('completed');
     expect(kept.map((e) => e.seq)).toEqual([...kept.map((e) => e.seq)].sort((a, b) => a - b));

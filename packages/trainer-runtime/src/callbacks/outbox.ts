@@ -35,8 +35,7 @@ const OutboxRecord = z.union([
 type OutboxRecord = z.infer<typeof OutboxRecord>;
 
 const FILE_SUFFIX = '.jsonl';
-/** Progress and log events kept per job under backlog; older ones are dropped first. */
-const MAX_BACKLOG_PROGRESS = 200;
+/** Log events kept per job under backlog; older ones are dropped first. Every epoch's progress is kept. */
 const MAX_BACKLOG_LOGS = 100;
 
 /**
@@ -78,16 +77,17 @@ export class Outbox {
   }
 
   /**
-   * Marks an event delivered (or given up on). Not fsync'd: losing a mark only means the event is sent again,
+   * Marks events delivered (or given up on). Not fsync'd: losing a mark only means the event is sent again,
    * and the backend ignores a seq it already has.
    */
-  markDone(jobId: string, seq: number): Promise<void> {
+  markDone(jobId: string, seqs: readonly number[]): Promise<void> {
     return this.serialized(jobId, async () => {
       const handle = await open(this.fileOf(jobId), 'a+', 0o600);
       try {
         const { size } = await handle.stat();
         const lead = size === 0 || (await lastByte(handle, size)) === 0x0a ? '' : '\n';
-        await handle.appendFile(`${lead}${JSON.stringify({ done: seq } satisfies OutboxRecord)}\n`);
+        const marks = seqs.map((seq) => `${JSON.stringify({ done: seq } satisfies OutboxRecord)}\n`);
+        await handle.appendFile(lead + marks.join(''));
       } finally {
         await handle.close();
       }
@@ -162,18 +162,15 @@ export function parseOutboxFile(jobId: string, text: string): OutboxBacklog | un
 }
 
 /**
- * What a backlog keeps: every event that changes the job's state or carries artifacts (started, checkpoint,
- * completed, failed, cancelled); progress and logs up to a bound, the newest first (an outage of any ordinary
- * length keeps the whole epoch history); no heartbeats, which say nothing once the backend is back.
+ * What a backlog keeps: every event that changes the job's state, carries artifacts or records an epoch
+ * (started, progress, checkpoint, completed, failed, cancelled); the newest logs up to a bound; no heartbeats,
+ * which say nothing once the backend is back. Batched delivery drains even a long backlog in seconds.
  */
 export function coalesce(events: readonly TrainerEvent[]): TrainerEvent[] {
-  const kept = new Set([
-    ...events.filter((e) => e.type === 'progress').slice(-MAX_BACKLOG_PROGRESS),
-    ...events.filter((e) => e.type === 'log').slice(-MAX_BACKLOG_LOGS),
-  ]);
+  const logs = new Set(events.filter((e) => e.type === 'log').slice(-MAX_BACKLOG_LOGS));
   return events.filter((event) => {
     if (event.type === 'heartbeat') return false;
-    if (event.type === 'progress' || event.type === 'log') return kept.has(event);
+    if (event.type === 'log') return logs.has(event);
     return true;
   });
 }

@@ -7,6 +7,19 @@ import { isFinished, UNFINISHED } from './jobLifecycle.ts';
 import { jobOutputPrefix } from './jobOutputs.ts';
 import type { JobOutcome, JobRow, JobStore } from './jobStore.ts';
 
+/** Job fields a batch of events changes, written in one update. */
+type JobPatch = Record<string, unknown>;
+
+/** Empties the patch, returning what it held. */
+function takePatch(patch: JobPatch): JobPatch {
+  const taken = { ...patch };
+  for (const key of Object.keys(patch)) delete patch[key];
+  return taken;
+}
+
+const isTerminalEvent = (event: TrainerEvent) =>
+  event.type === 'completed' || event.type === 'failed' || event.type === 'cancelled';
+
 /**
  * Applies trainer callbacks. Each event is stored once (its seq is the key); its effect on the job is applied
  * under a row lock and only forwards: a late or duplicate event never moves a job backwards, and nothing
@@ -36,97 +49,116 @@ export class EventIngest {
     checkCallbackToken(await this.jobs.find(jobId), token);
   }
 
-  async ingest(jobId: string, token: string, event: TrainerEvent): Promise<{ accepted: boolean }> {
-    const result: { accepted: boolean; unreferenced?: string[] } = await this.jobs.db.transaction(
-      async (trx) => {
-        const job = checkCallbackToken(await this.jobs.lockForReport(jobId, trx), token);
-        this.checkArtifacts(jobId, event);
-        if (!(await this.events.insertReported(jobId, job.attempt, event, trx))) return { accepted: false };
-        if (isFinished(job.status)) return { accepted: false };
-        return { accepted: true, unreferenced: await this.apply(trx, job, event) };
-      },
-    );
+  /**
+   * Stores a trainer's events (in seq order) in one transaction under one lock of the job row, each with the
+   * effect it has on its own; plain field changes are folded into one update. An event after the one that
+   * ends the attempt is refused unstored: its token dies with the attempt. `path` names the body in errors:
+   * `body` for a single event, `body.events` for a batch.
+   */
+  async ingestBatch(
+    jobId: string,
+    token: string,
+    events: readonly TrainerEvent[],
+    path = 'body.events',
+  ): Promise<{ seq: number; accepted: boolean }[]> {
+    const end = events.findIndex(isTerminalEvent);
+    const live = end < 0 ? events : events.slice(0, end + 1);
+    const unreferenced: string[] = [];
+    let ended = false;
+    const results = await this.jobs.db.transaction(async (trx) => {
+      let job = checkCallbackToken(await this.jobs.lockForReport(jobId, trx), token);
+      for (const [i, event] of events.entries())
+        this.checkArtifacts(jobId, event, path === 'body' ? path : `${path}.${i}`);
+      const stored = await this.events.insertReported(jobId, job.attempt, live, trx);
+      const patch: JobPatch = {};
+      const outcomes = events.map((event) => ({ seq: event.seq, accepted: false }));
+      for (const [i, event] of live.entries()) {
+        if (!stored.has(event.seq) || isFinished(job.status)) continue;
+        (outcomes[i] as { accepted: boolean }).accepted = true;
+        const effect = await this.apply(trx, job, event, patch);
+        unreferenced.push(...effect.unreferenced);
+        ended ||= isTerminalEvent(event);
+        // The state machine moved the job: what follows is judged against its new row.
+        if (effect.moved && i < live.length - 1) job = (await this.jobs.find(jobId, trx)) as JobRow;
+      }
+      await this.flush(trx, jobId, patch);
+      return outcomes;
+    });
     // Only once the transaction has committed: a rolled-back report must not take an object with it.
-    if (result.unreferenced?.length) this.onUnreferenced(result.unreferenced);
-    if (
-      result.accepted &&
-      (event.type === 'completed' || event.type === 'failed' || event.type === 'cancelled')
-    ) {
-      this.onJobEnded();
-    }
-    return { accepted: result.accepted };
+    if (unreferenced.length) this.onUnreferenced(unreferenced);
+    if (ended) this.onJobEnded();
+    return results;
   }
 
   /** A trainer reports only what it wrote under its job's prefix: a token for one job reaches no other object. */
-  private checkArtifacts(jobId: string, event: TrainerEvent): void {
+  private checkArtifacts(jobId: string, event: TrainerEvent, path: string): void {
     if (!('artifacts' in event)) return;
     const prefix = jobOutputPrefix(this.bucket, jobId);
     const outside = event.artifacts.flatMap((artifact, index) =>
       artifact.uri.startsWith(prefix) && artifact.uri.length > prefix.length
         ? []
-        : [{ path: `body.artifacts.${index}.uri`, message: `must lie under ${prefix}` }],
+        : [{ path: `${path}.artifacts.${index}.uri`, message: `must lie under ${prefix}` }],
     );
     if (outside.length) throw new InputError('Artifacts must lie under the job output prefix', outside);
   }
 
-  /** Applies the event's effect on the job; returns the artifact URIs it made unreferenced. */
-  private async apply(trx: Knex.Transaction, job: JobRow, event: TrainerEvent): Promise<string[]> {
-    const now = new Date();
-    const heartbeat = { last_heartbeat_at: now };
+  /**
+   * Applies one event. Field changes go into `patch`, written once for the batch; a move of the state machine
+   * is made at once (with the patch so far) and says so. Returns the artifact URIs it made unreferenced.
+   */
+  private async apply(
+    trx: Knex.Transaction,
+    job: JobRow,
+    event: TrainerEvent,
+    patch: JobPatch,
+  ): Promise<{ moved: boolean; unreferenced: string[] }> {
+    const none = { moved: false, unreferenced: [] };
+    patch.last_heartbeat_at = new Date();
     switch (event.type) {
       case 'started':
-        await this.jobs.started(
-          job,
-          ['queued', 'dispatching'],
-          { ...heartbeat, total_epochs: event.totalEpochs },
-          trx,
-        );
-        if (job.status === 'running')
-          await this.jobs.update(job.id, { ...heartbeat, total_epochs: event.totalEpochs }, trx);
-        return [];
+        patch.total_epochs = event.totalEpochs;
+        if (job.status === 'running') return none;
+        await this.jobs.started(job, ['queued', 'dispatching'], takePatch(patch), trx);
+        return { moved: true, unreferenced: [] };
       case 'progress': {
         // A progress report proves the training runs, even if its `started` event was lost.
-        if (job.status !== 'running') await this.jobs.started(job, ['queued', 'dispatching'], {}, trx);
-        const newer = event.epoch >= job.epoch;
-        await this.jobs.update(
-          job.id,
-          {
-            ...heartbeat,
-            ...(newer
-              ? {
-                  epoch: event.epoch,
-                  total_epochs: event.totalEpochs,
-                  latest_metrics: JSON.stringify(event.metrics),
-                }
-              : {}),
-          },
-          trx,
-        );
-        return [];
+        let moved = false;
+        if (job.status !== 'running') {
+          await this.jobs.started(job, ['queued', 'dispatching'], takePatch(patch), trx);
+          moved = true;
+        }
+        if (event.epoch >= ((patch.epoch as number | undefined) ?? job.epoch)) {
+          Object.assign(patch, {
+            epoch: event.epoch,
+            total_epochs: event.totalEpochs,
+            latest_metrics: JSON.stringify(event.metrics),
+          });
+        }
+        return { moved, unreferenced: [] };
       }
       case 'checkpoint':
-        await this.jobs.update(job.id, heartbeat, trx);
-        return this.jobs.upsertArtifacts(job.id, event.artifacts, trx);
+        return { moved: false, unreferenced: await this.jobs.upsertArtifacts(job.id, event.artifacts, trx) };
       case 'heartbeat':
-        await this.jobs.update(
-          job.id,
-          {
-            ...heartbeat,
-            ...(event.phase ? { phase: event.phase } : {}),
-            ...(event.lastProgressAt ? { last_progress_at: new Date(event.lastProgressAt) } : {}),
-            ...(event.stallLimitSeconds ? { stall_limit_seconds: event.stallLimitSeconds } : {}),
-          },
-          trx,
-        );
-        return [];
+        Object.assign(patch, {
+          ...(event.phase ? { phase: event.phase } : {}),
+          ...(event.lastProgressAt ? { last_progress_at: new Date(event.lastProgressAt) } : {}),
+          ...(event.stallLimitSeconds ? { stall_limit_seconds: event.stallLimitSeconds } : {}),
+        });
+        return none;
       case 'log':
-        await this.jobs.update(job.id, heartbeat, trx);
-        return [];
+        return none;
       case 'completed':
       case 'failed':
-      case 'cancelled':
-        return (await this.jobs.finish(job.id, UNFINISHED, outcomeOf(event), trx))?.unreferenced ?? [];
+      case 'cancelled': {
+        await this.flush(trx, job.id, patch);
+        const finished = await this.jobs.finish(job.id, UNFINISHED, outcomeOf(event), trx);
+        return { moved: true, unreferenced: finished?.unreferenced ?? [] };
+      }
     }
+  }
+
+  private async flush(trx: Knex.Transaction, jobId: string, patch: JobPatch): Promise<void> {
+    if (Object.keys(patch).length > 0) await this.jobs.update(jobId, takePatch(patch), trx);
   }
 }
 

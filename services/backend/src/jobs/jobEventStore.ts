@@ -40,14 +40,28 @@ export class JobEventStore {
   }
 
   /** Stores a trainer's event once: false when its seq is already stored (a redelivery). */
-  async insertReported(jobId: string, attempt: number, event: TrainerEvent, trx: Knex): Promise<boolean> {
-    const { seq, type, timestamp, ...payload } = event;
-    const inserted = await trx('job_events')
-      .insert({ job_id: jobId, seq, attempt, type, timestamp, payload: JSON.stringify(payload) })
+  /** Stores a trainer's events in one statement; returns the seqs that were new (the rest were duplicates). */
+  async insertReported(
+    jobId: string,
+    attempt: number,
+    events: readonly TrainerEvent[],
+    trx: Knex,
+  ): Promise<Set<number>> {
+    if (events.length === 0) return new Set();
+    const rows = events.map(({ seq, type, timestamp, ...payload }) => ({
+      job_id: jobId,
+      seq,
+      attempt,
+      type,
+      timestamp,
+      payload: JSON.stringify(payload),
+    }));
+    const inserted: { seq: number }[] = await trx('job_events')
+      .insert(rows)
       .onConflict(['job_id', 'seq'])
       .ignore()
       .returning('seq');
-    return inserted.length > 0;
+    return new Set(inserted.map((row) => row.seq));
   }
 
   /** Appends an event of the backend's own after every stored one; returns its seq. */

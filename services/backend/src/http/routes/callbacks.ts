@@ -1,10 +1,12 @@
 import { parseInput, UnauthorizedError } from '@vtp/service-kit';
 import {
+  type CallbackBatchResponseBody,
   type CallbackResponseBody,
   JobIdParams,
   StorageUrlRequestBody,
   type StorageUrlResponseBody,
   TrainerEvent,
+  TrainerEventBatch,
 } from '@vtp/shared-schemas';
 import { type Request, Router } from 'express';
 import { bearerToken } from '../../auth/requireApiKey.ts';
@@ -24,16 +26,21 @@ export function callbackRoutes(ingest: EventIngest, storage: TrainerStorage): Ro
   router.post('/v1/jobs/:id/callback', async (req, res) => {
     const token = callbackToken(req);
     const { id } = parseInput(JobIdParams, req.params, 'path');
-    let event: TrainerEvent;
+    const batched = typeof req.body === 'object' && req.body !== null && 'events' in req.body;
+    let events: TrainerEvent[];
     try {
-      event = parseInput(TrainerEvent, req.body, 'body');
+      events = batched
+        ? parseInput(TrainerEventBatch, req.body, 'body').events
+        : [parseInput(TrainerEvent, req.body, 'body')];
     } catch (err) {
       // Only a caller holding the job's token learns what the schema expects.
       await ingest.authenticate(id, token);
       throw err;
     }
-    const { accepted } = await ingest.ingest(id, token, event);
-    const body: CallbackResponseBody = { accepted, seq: event.seq };
+    const results = await ingest.ingestBatch(id, token, events, batched ? 'body.events' : 'body');
+    const body: CallbackResponseBody | CallbackBatchResponseBody = batched
+      ? { results }
+      : (results[0] as CallbackResponseBody);
     res.json(body);
   });
   router.post('/v1/jobs/:id/storage-urls', async (req, res) => {
