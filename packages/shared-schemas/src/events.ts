@@ -142,7 +142,9 @@ export const CallbackResponseBody = z
 export type CallbackResponseBody = z.infer<typeof CallbackResponseBody>;
 
 export const CallbackBatchResponseBody = z
-  .object({ results: z.array(CallbackResponseBody).openapi({ description: 'One per event, in the same order' }) })
+  .object({
+    results: z.array(CallbackResponseBody).openapi({ description: 'One per event, in the same order' }),
+  })
   .openapi('CallbackBatchResponseBody');
 export type CallbackBatchResponseBody = z.infer<typeof CallbackBatchResponseBody>;
 
