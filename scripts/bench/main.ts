@@ -13,10 +13,12 @@ import { CallbackDelivery } from '../../packages/trainer-runtime/src/callbacks/c
 import { CallbackSender } from '../../packages/trainer-runtime/src/callbacks/deliveryPolicy.ts';
 import { createHttpClient } from '../../packages/trainer-runtime/src/callbacks/httpClient.ts';
 import { Outbox } from '../../packages/trainer-runtime/src/callbacks/outbox.ts';
+import { resolvePython } from '../../packages/trainer-runtime/src/python-env/index.ts';
 import { generateSecret, hashSecret } from '../../services/backend/src/auth/secrets.ts';
 import { startEmbeddedPostgres } from '../../services/backend/src/embedded/postgres.ts';
 import { TcpProxy } from '../../services/backend/test/support/tcpProxy.ts';
 import { firstLine, memoryOf, mib, rate, resetPeak, timed } from './measure.ts';
+import { measureTrainingOverhead } from './trainingOverhead.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
 const ADMIN = 'bench-admin-key-0123456789abcdef';
@@ -57,24 +59,24 @@ await chmod(dir, 0o755);
 const logger = createLogger('bench', 'warn');
 const pg = await startEmbeddedPostgres(join(dir, 'pg'), logger);
 const s3server = await startEmbeddedS3(join(dir, 's3'));
-const port = 18000 + Math.floor(Math.random() * 1000);
-const url = `http://127.0.0.1:${port}`;
-const backend = spawn(process.execPath, [join(repoRoot, 'services/backend/src/main.ts')], {
-  env: {
-    ...process.env,
-    PORT: String(port),
-    DATABASE_URL: pg.url,
-    S3_ENDPOINT: s3server.endpoint,
-    AWS_ACCESS_KEY_ID: s3server.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: s3server.secretAccessKey,
-    ADMIN_API_KEY: ADMIN,
-    RUN_DISPATCHER: 'false',
-    DATA_DIR: join(dir, 'data'),
-    LOG_LEVEL: 'warn',
-  },
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
-try {
+/** The backend as its own process on the bench's database and object store. */
+const startBackend = (port: number, env: Record<string, string>) =>
+  spawn(process.execPath, [join(repoRoot, 'services/backend/src/main.ts')], {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      DATABASE_URL: pg.url,
+      S3_ENDPOINT: s3server.endpoint,
+      AWS_ACCESS_KEY_ID: s3server.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: s3server.secretAccessKey,
+      ADMIN_API_KEY: ADMIN,
+      DATA_DIR: join(dir, 'data'),
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+const ready = async (url: string) => {
   while (
     !(await fetch(`${url}/readyz`).then(
       (r) => r.ok,
@@ -82,6 +84,15 @@ try {
     ))
   )
     await new Promise((r) => setTimeout(r, 200));
+};
+const stopped = (child: ReturnType<typeof startBackend>) =>
+  child.exitCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', r).kill('SIGTERM'));
+const port = 18000 + Math.floor(Math.random() * 1000);
+const url = `http://127.0.0.1:${port}`;
+// The API's own rows run without the dispatcher: their jobs are moved by hand.
+let backend = startBackend(port, { RUN_DISPATCHER: 'false' });
+try {
+  await ready(url);
   const pid = backend.pid as number;
   const key = (
     (await (
@@ -282,11 +293,49 @@ try {
     await delivery.close();
     await gate.stop();
   }
+  // The jobs moved by hand above end here, or the next backend's monitor would retry them as lost and train them.
+  await db('jobs')
+    .whereNot({ status: 'succeeded' })
+    .update({ status: 'cancelled', callback_token_hashes: [] });
   await db.destroy();
+
+  // 4. Job wall time through the platform (dispatcher on, local trainers kept warm) against the same training
+  // run directly, at two epoch counts.
+  await stopped(backend);
+  const trainingUrl = `http://127.0.0.1:${port + 1}`;
+  backend = startBackend(port + 1, { RUN_DISPATCHER: 'true', MAX_JOBS_PER_FRAMEWORK: '1' });
+  await ready(trainingUrl);
+  const epochs = smoke ? ([1, 2] as const) : ([2, 6] as const);
+  const python = resolvePython(repoRoot);
+  if (!python) throw new Error('No Python environment for the trainers: run `npm run python:env` first');
+  for (const row of await measureTrainingOverhead({
+    repoRoot,
+    url: trainingUrl,
+    auth,
+    python,
+    dir,
+    epochs,
+    say,
+  })) {
+    const seconds = (t: readonly [number, number]) => `${t[0].toFixed(1)} s / ${t[1].toFixed(1)} s`;
+    record(
+      `${row.framework} job wall time, ${epochs[0]} / ${epochs[1]} epochs: per-epoch overhead`,
+      seconds(row.platformSeconds),
+      `${seconds(row.directSeconds)} run directly`,
+      row.perEpochOverhead,
+      0.02,
+    );
+    record(
+      `${row.framework} job wall time: fixed overhead on a warm trainer, seconds`,
+      `${row.fixedOverheadSeconds.toFixed(2)} s`,
+      '-',
+      row.fixedOverheadSeconds,
+      1.5,
+    );
+  }
   s3.destroy();
 } finally {
-  backend.kill('SIGTERM');
-  await new Promise((r) => backend.once('exit', r));
+  await stopped(backend);
   await s3server.stop();
   await pg.stop();
   await rm(dir, { recursive: true, force: true });

@@ -10,6 +10,14 @@ const common = {
     .min(0)
     .max(2 ** 31 - 1)
     .default(0),
+  // No default: the runner picks the framework's own on CUDA, and in-process loading and fp32 on the CPU.
+  workers: z.number().int().min(0).max(64).optional().openapi({
+    description: "Data-loading worker processes; unset = the framework's default on CUDA, 0 on the CPU",
+  }),
+  amp: z.boolean().optional().openapi({
+    description:
+      "Mixed precision (CUDA only); unset = the framework's default (Ultralytics: on, after its check; timm: off)",
+  }),
 };
 
 /** Ultralytics' own argument names (https://docs.ultralytics.com/modes/train/#train-settings). */

@@ -444,15 +444,26 @@ def load_config(path: str) -> JobConfig:
     )
 
 
+@dataclass(frozen=True)
+class Omittable:
+    """A hyperparameter the request may leave out: the runner then decides (from the device, say)."""
+
+    kind: Any
+
+
 def check_hyperparameters(values: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
-    """Check the hyperparameters against `spec` (name -> int | float | bool | tuple of allowed strings): every name
-    present with the right type, nothing unknown. The TypeScript side applies defaults, so nothing is optional."""
+    """Check the hyperparameters against `spec` (name -> int | float | bool | tuple of allowed strings, or
+    Omittable of one): every name present with the right type, nothing unknown. The TypeScript side applies the
+    defaults, so only an Omittable one may be absent."""
     unknown = sorted(set(values) - set(spec))
     if unknown:
         raise InvalidConfiguration(f"unknown hyperparameters: {', '.join(unknown)}")
     checked: dict[str, Any] = {}
-    for name, kind in spec.items():
+    for name, declared in spec.items():
+        kind = declared.kind if isinstance(declared, Omittable) else declared
         if name not in values:
+            if isinstance(declared, Omittable):
+                continue
             raise InvalidConfiguration(f"hyperparameters.{name} is missing")
         value = values[name]
         if isinstance(kind, tuple):

@@ -251,7 +251,7 @@ describe('trainer HTTP API with a fake runner, real S3 and a real callback serve
     }
   });
 
-  it('cancels: SIGTERM to the group, partial checkpoints uploaded, a cancelled event, the log followed to its end', async () => {
+  it('cancels: SIGTERM to the runner, partial checkpoints uploaded, a cancelled event, the log followed to its end', async () => {
     const body = spec({}, { epochs: 1000, epochSeconds: 0.2 });
     expect((await call('POST', '/v1/trainings', body)).status).toBe(202);
     await callbacks.waitFor('a checkpoint', () =>

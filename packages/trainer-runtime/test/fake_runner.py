@@ -76,6 +76,8 @@ for epoch in range(1, hp["epochs"] + 1):
     deadline = time.time() + hp["epochSeconds"]
     while time.time() < deadline:
         if cancelled:
+            # A dataloader worker must still serve the batch in hand: the SIGTERM was the runner's alone.
+            log(f"worker {'alive' if child.poll() is None else 'gone'} when the runner stopped")
             emit({"type": "cancelled", "epoch": epoch - 1, "files": files})
             sys.exit(130)
         time.sleep(0.02)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import vtp_runner
-from vtp_runner import CheckpointFile, InvalidConfiguration, JobConfig, Runner
+from vtp_runner import CheckpointFile, InvalidConfiguration, JobConfig, Omittable, Runner
 
 # packages/shared-schemas/src/hyperparameters.ts, TimmHyperparameters
 HYPERPARAMETERS: dict[str, Any] = {
@@ -29,7 +29,11 @@ HYPERPARAMETERS: dict[str, Any] = {
     "warmup_epochs": int,
     "smoothing": float,
     "drop_rate": float,
+    "workers": Omittable(int),
+    "amp": Omittable(bool),
 }
+# timm train.py's own defaults: 4 loader workers (-j), AMP only when asked for (--amp).
+TIMM_WORKERS = 4
 # "none" means a constant learning rate; timm's "constant" is that, and unlike no scheduler it honours warmup.
 TIMM_SCHEDULERS = {"cosine": "cosine", "step": "step", "plateau": "plateau", "none": "constant"}
 TOP5_MIN_CLASSES = 5
@@ -90,7 +94,18 @@ def load_initial_weights(model: Any, path: str) -> None:
     vtp_runner.log(f"loaded initial weights from {path}")
 
 
-def make_loaders(dataset: Any, model: Any, hp: dict[str, Any]) -> tuple[Any, Any, dict[str, Any]]:
+def speed_settings(hp: dict[str, Any], device: str) -> tuple[int, bool]:
+    """Loader workers and mixed precision: timm's defaults on CUDA; on the CPU the training itself uses every core,
+    so loading stays in this process, and AMP (a CUDA feature here) stays off. A user's `workers`/`amp` win."""
+    on_cuda = device == "cuda"
+    workers = hp.get("workers", TIMM_WORKERS if on_cuda else 0)
+    amp = bool(hp.get("amp", False)) and on_cuda
+    if hp.get("amp") and not on_cuda:
+        vtp_runner.log("amp: mixed precision needs CUDA; training in fp32 on the CPU")
+    return workers, amp
+
+
+def make_loaders(dataset: Any, model: Any, hp: dict[str, Any], workers: int) -> tuple[Any, Any, dict[str, Any]]:
     import torch
     from timm.data import create_dataset, create_transform, resolve_data_config
 
@@ -114,15 +129,20 @@ def make_loaders(dataset: Any, model: Any, hp: dict[str, Any]) -> tuple[Any, Any
         train_set,
         batch_size=batch,
         shuffle=True,
-        num_workers=0,  # no loader processes: nothing to orphan, and cancellation stays in this process
+        # Loader processes are children of the runner, in its process group: they go when it goes.
+        num_workers=workers,
         drop_last=len(train_set) % batch == 1,  # a last batch of one sample breaks BatchNorm
         generator=torch.Generator().manual_seed(hp["seed"]),
     )
-    val_loader = torch.utils.data.DataLoader(val_set, batch_size=batch, shuffle=False, num_workers=0)
+    val_loader = torch.utils.data.DataLoader(val_set, batch_size=batch, shuffle=False, num_workers=workers)
     return train_loader, val_loader, data_config
 
 
-def train_one_epoch(runner: Runner, model: Any, loader: Any, loss_fn: Any, optimizer: Any, device: str) -> float:
+def train_one_epoch(
+    runner: Runner, model: Any, loader: Any, loss_fn: Any, optimizer: Any, device: str, scaler: Any
+) -> float:
+    """One pass over the training set; with a GradScaler enabled, forward in float16 autocast (AMP)."""
+    import torch
     from timm.utils import AverageMeter
 
     model.train()
@@ -130,10 +150,12 @@ def train_one_epoch(runner: Runner, model: Any, loader: Any, loss_fn: Any, optim
     for images, targets in loader:
         runner.check_cancelled()
         images, targets = images.to(device), targets.to(device)
-        loss = loss_fn(model(images), targets)
+        with torch.autocast(device_type=device, dtype=torch.float16, enabled=scaler.is_enabled()):
+            loss = loss_fn(model(images), targets)
         optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
         loss_meter.update(loss.item(), images.size(0))
     return loss_meter.avg
 
@@ -217,7 +239,10 @@ def train(runner: Runner, config: JobConfig) -> None:
     random_seed(hp["seed"])
     num_classes = len(dataset.class_names)
     model = build_model(config.model, num_classes, hp["drop_rate"], config.initial_weights).to(device)
-    train_loader, val_loader, data_config = make_loaders(dataset, model, hp)
+    workers, amp = speed_settings(hp, device)
+    vtp_runner.log(f"loader workers: {workers}, mixed precision: {amp}")
+    train_loader, val_loader, data_config = make_loaders(dataset, model, hp, workers)
+    scaler = torch.amp.GradScaler(device, enabled=amp)
     optimizer = create_optimizer_v2(
         model, opt=hp["opt"], lr=hp["lr"], weight_decay=hp["weight_decay"], momentum=hp["momentum"]
     )
@@ -246,7 +271,7 @@ def train(runner: Runner, config: JobConfig) -> None:
     for epoch in range(first_epoch, epochs + 1):
         started = time.monotonic()
         lr = optimizer.param_groups[0]["lr"]  # the rate this epoch trains at (the scheduler set it)
-        train_loss = train_one_epoch(runner, model, train_loader, loss_fn, optimizer, device)
+        train_loss = train_one_epoch(runner, model, train_loader, loss_fn, optimizer, device, scaler)
         metrics = {"train/loss": train_loss, **validate(runner, model, val_loader, num_classes, device), "lr": lr}
         scheduler.step(epoch, metrics["val/top1"])  # per epoch, as timm's train.py; plateau watches top-1
         runner.epoch(epoch, epochs, metrics)

@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import vtp_runner
-from vtp_runner import CheckpointFile, InvalidConfiguration, InvalidDataset, JobConfig, Runner, RunnerError
+from vtp_runner import (
+    CheckpointFile,
+    InvalidConfiguration,
+    InvalidDataset,
+    JobConfig,
+    Omittable,
+    Runner,
+    RunnerError,
+)
 
 # packages/shared-schemas/src/hyperparameters.ts, UltralyticsHyperparameters
 HYPERPARAMETERS: dict[str, Any] = {
@@ -31,6 +39,8 @@ HYPERPARAMETERS: dict[str, Any] = {
     "cos_lr": bool,
     "mosaic": float,
     "fliplr": float,
+    "workers": Omittable(int),
+    "amp": Omittable(bool),
 }
 # A catalog name such as "yolo11n": Ultralytics builds it from its own <name>.yaml, no path, no download.
 MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
@@ -119,6 +129,19 @@ def check_config(config: JobConfig) -> dict[str, Any]:
     return hp
 
 
+def speed_settings(hp: dict[str, Any], device: str) -> dict[str, Any]:
+    """Loader workers and mixed precision: Ultralytics' own defaults on CUDA (8 workers, AMP after its check). On
+    the CPU Ultralytics itself loads in the training process and keeps AMP off whatever is asked; saying so here
+    keeps the log true. A user's `workers`/`amp` win; they leave `hp` for `train()`."""
+    from ultralytics.cfg import DEFAULT_CFG
+
+    on_cuda = device == "cuda"
+    return {
+        "workers": hp.pop("workers", DEFAULT_CFG.workers if on_cuda else 0),
+        "amp": hp.pop("amp", DEFAULT_CFG.amp if on_cuda else False),
+    }
+
+
 def build_model(name: str, initial_weights: str | None) -> Any:
     from ultralytics import YOLO
     from ultralytics.nn.tasks import load_checkpoint
@@ -163,7 +186,7 @@ def finish_resumed(runner: Runner, config: JobConfig, reporter: EpochReporter, w
 
 def train(runner: Runner, config: JobConfig) -> None:
     hp = check_config(config)
-    from ultralytics_offline import disable_online_features, prepare_offline
+    from ultralytics_offline import disable_online_features, keep_amp_check_offline, prepare_offline
     from yolo_dataset import check_yolo_dataset
 
     dataset = check_yolo_dataset(config.data_yaml)  # type: ignore[arg-type]
@@ -193,10 +216,13 @@ def train(runner: Runner, config: JobConfig) -> None:
     runner.check_cancelled()
 
     runner.started(hp["epochs"], ultralytics.__version__, torch.__version__, device)
+    speed = speed_settings(hp, device)
+    keep_amp_check_offline()
+    vtp_runner.log(f"dataloader workers: {speed['workers']}, mixed precision: {speed['amp']}")
     common = {
         "data": config.data_yaml,
         "device": "0" if device == "cuda" else "cpu",
-        "workers": 0,  # no dataloader processes: nothing to orphan, and cancellation stays in this process
+        "workers": speed["workers"],
         "plots": False,
         "val": True,
     }
@@ -209,7 +235,7 @@ def train(runner: Runner, config: JobConfig) -> None:
             model.train(
                 **hp,
                 **common,
-                amp=False,  # the AMP check would fetch yolo26n.pt
+                amp=speed["amp"],
                 pretrained=config.initial_weights or False,
                 project=str(output_dir.parent),
                 name=output_dir.name,  # weights land in outputDir/weights/

@@ -9,6 +9,8 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 # check_font() looks for these in $YOLO_CONFIG_DIR/Ultralytics and otherwise asks GitHub for them on every
@@ -68,3 +70,38 @@ def disable_online_features(settings_dir: Path) -> None:
         "runs_dir": str(settings_dir / "runs"),
     }
     settings.update({key: value for key, value in wanted.items() if key in settings})
+
+
+@contextmanager
+def local_assets_only() -> Iterator[None]:
+    """Ultralytics fetches a missing asset from GitHub (`attempt_download_asset`, imported where it is used); here
+    a missing one fails at once as being offline, instead of waiting on a network that egress rules may drop."""
+    from ultralytics.utils import downloads
+
+    fetch = downloads.attempt_download_asset
+
+    def local(file, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if Path(str(file)).is_file():
+            return str(file)
+        raise ConnectionError(f"{file} is not here, and this training is offline")
+
+    downloads.attempt_download_asset = local
+    try:
+        yield
+    finally:
+        downloads.attempt_download_asset = fetch
+
+
+def keep_amp_check_offline() -> None:
+    """Ultralytics decides AMP with `check_amp`: off on CPU and on GPUs known to misbehave with it, then an FP32 vs
+    AMP comparison on yolo26n.pt, downloaded when missing; offline, it keeps AMP on. Here the check runs as is,
+    except that the download fails at once: on CUDA, AMP stays on without touching the network."""
+    from ultralytics.engine import trainer
+
+    check = trainer.check_amp
+
+    def check_amp(model):  # type: ignore[no-untyped-def]
+        with local_assets_only():
+            return check(model)
+
+    trainer.check_amp = check_amp

@@ -2,8 +2,13 @@ import { readdir, readFile } from 'node:fs/promises';
 
 /** Sends `signal` to every process of group `pgid`; false when the group is gone. */
 export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  return signalProcess(-pgid, signal);
+}
+
+/** Sends `signal` to one process (a negative pid: a group); false when it is gone. */
+export function signalProcess(pid: number, signal: NodeJS.Signals | 0): boolean {
   try {
-    process.kill(-pgid, signal);
+    process.kill(pid, signal);
     return true;
   } catch {
     return false; // ESRCH

@@ -92,8 +92,12 @@ describe('RunnerProcess with a fake runner speaking the protocol', () => {
     expect(await vanished(-runnerPid)).toBe(true);
   });
 
-  it('cancel: SIGTERM reaches the process group, the runner reports and exits 130, nothing of it survives', async () => {
-    const { runner, events, pids } = await start({ behaviour: 'complete', epochs: 1000, epochSeconds: 0.2 });
+  it('cancel: SIGTERM to the runner alone (its workers serve it to the end), it reports and exits 130, nothing of it survives', async () => {
+    const { runner, events, log, pids } = await start({
+      behaviour: 'complete',
+      epochs: 1000,
+      epochSeconds: 0.2,
+    });
     const { runnerPid, childPid } = await pids();
     expect(runner.pid).toBe(runnerPid);
     expect(await groupOf(runnerPid)).toBe(runnerPid); // its own group...
@@ -101,6 +105,7 @@ describe('RunnerProcess with a fake runner speaking the protocol', () => {
     const exit = await runner.terminate(10_000);
     expect(exit).toEqual({ code: 130, signal: null });
     expect(events.at(-1)?.type).toBe('cancelled');
+    expect(log()).toContain('worker alive when the runner stopped');
     expect(await vanished(-runnerPid)).toBe(true);
     expect(await vanished(childPid)).toBe(true);
   });

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { signalGroup, waitForGroupExit } from './processGroup.ts';
+import { signalGroup, signalProcess, waitForGroupExit } from './processGroup.ts';
 import { LineSplitter, parseRunnerLine, type RunnerEvent } from './protocol.ts';
 
 /** How long an exited runner's group may take to disappear after its SIGKILL. */
@@ -85,9 +85,14 @@ export class RunnerProcess {
     return pid !== undefined && !this.finished && signalGroup(pid, signal);
   }
 
-  /** SIGTERM now (the runner stops at the next batch and reports), SIGKILL when `graceMs` runs out. */
+  /**
+   * SIGTERM to the runner now (it stops at the next batch and reports), SIGKILL to its whole group when
+   * `graceMs` runs out. Only the runner gets the SIGTERM: its dataloader workers keep serving it batches until it
+   * stops, and go with its group once it has exited.
+   */
   terminate(graceMs: number): Promise<RunnerExit> {
-    if (!this.killTimer && this.signalGroup('SIGTERM')) {
+    const pid = this.child.pid;
+    if (!this.killTimer && pid !== undefined && !this.finished && signalProcess(pid, 'SIGTERM')) {
       this.killTimer = setTimeout(() => this.signalGroup('SIGKILL'), graceMs);
     }
     return this.exited;

@@ -163,7 +163,7 @@ export class Training {
   }
 
   /**
-   * Stops the training: SIGTERM to the runner's process group (it stops at the next batch and names its
+   * Stops the training: SIGTERM to the runner (it stops at the next batch and names its
    * checkpoints), SIGKILL after the grace period. The first reason given is the one reported.
    */
   stop(reason: StopReason): void {

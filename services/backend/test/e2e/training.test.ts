@@ -127,6 +127,32 @@ describe('training end to end (EXECUTION_MODE=subprocess)', () => {
     await waitFor('the runner to be gone', async () => (await pidsMatching(id)).length === 0, 15_000);
   });
 
+  // Ultralytics loads in the training process on the CPU whatever `workers` says (its trainer sets 0 there).
+  it.each([['timm', 'test_resnet', () => images.id, { epochs: 500, imgsz: 64, batch: 2 }]] as const)(
+    '%s with dataloader workers: a cancel still ends as cancelled, and every worker goes with the runner',
+    async (framework, model, dataset, hyperparameters) => {
+      const created = await user.post<Job>('/v1/jobs', {
+        framework,
+        model,
+        datasetId: dataset(),
+        hyperparameters: { ...hyperparameters, workers: 2 },
+        maxRetries: 0,
+      });
+      expect(created.status).toBe(201);
+      const id = created.body.id;
+      await waitForJob(user, id, (j) => j.progress.epoch >= 1, 180_000);
+      // The runner and its two loader processes (forked, so they carry the runner's command line).
+      await waitFor('the loader workers', async () => (await pidsMatching(id)).length >= 3, 30_000);
+      expect((await user.post<Job>(`/v1/jobs/${id}/cancel`)).status).toBe(202);
+      const job = await waitForJob(user, id, finished, 60_000);
+      expect(job.status).toBe('cancelled');
+      expect(job.artifacts.map((a) => a.kind)).toContain('last');
+      await waitFor('every worker to be gone', async () => (await pidsMatching(id)).length === 0, 15_000);
+      const log = (await user.get(`/v1/jobs/${id}/logs`)).text;
+      expect(log).toMatch(/workers: 2, mixed precision: False/);
+    },
+  );
+
   it('kill -9 of the runner fails the job with a reason', async () => {
     const id = await startLongTraining(user, images.id);
     const runners = await waitFor('the runner', async () => {
