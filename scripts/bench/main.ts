@@ -315,6 +315,8 @@ try {
     python,
     dir,
     epochs,
+    images: size('BENCH_TRAIN_IMAGES', 256, 16),
+    repeats: size('BENCH_REPEATS', 3, 1),
     say,
   })) {
     const seconds = (t: readonly [number, number]) => `${t[0].toFixed(1)} s / ${t[1].toFixed(1)} s`;

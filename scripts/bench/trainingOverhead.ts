@@ -2,7 +2,7 @@
 // each line is the time per epoch, its intercept the fixed time, so the platform's overhead splits into a
 // per-epoch share and a fixed one.
 import { spawn } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateImagefolder, generateYolo, writeDirectory, zipBuffer } from '@vtp/sample-data';
 import { TimmHyperparameters } from '@vtp/shared-schemas';
@@ -26,10 +26,19 @@ interface Context {
   python: string;
   dir: string;
   epochs: readonly [number, number];
+  /** Training images per dataset: epochs long enough that per-epoch costs compare to real ones. */
+  images: number;
+  /** Runs of each measurement, platform and direct interleaved; the median counts (a shared VM is noisy). */
+  repeats: number;
   say(line: string): void;
 }
 
 const IMGSZ = 64;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+}
 
 /** Ultralytics as a user runs it, with the platform's offline preparation (fonts, no hub) and its settings. */
 const ULTRALYTICS_DIRECT = `
@@ -100,8 +109,12 @@ export async function measureTrainingOverhead(c: Context): Promise<OverheadRow[]
     return ms / 1000;
   };
 
-  const yolo = generateYolo({ imageSize: IMGSZ, trainImages: 16, valImages: 8, classes: 2 });
-  const images = generateImagefolder({ imageSize: IMGSZ, trainPerClass: 8, valPerClass: 4 });
+  const yolo = generateYolo({ imageSize: IMGSZ, trainImages: c.images, valImages: c.images / 4, classes: 2 });
+  const images = generateImagefolder({
+    imageSize: IMGSZ,
+    trainPerClass: c.images / 4,
+    valPerClass: c.images / 16,
+  });
   const yoloDir = join(c.dir, 'direct-yolo');
   const imagesDir = join(c.dir, 'direct-images');
   await writeDirectory(yolo.entries, yoloDir);
@@ -133,6 +146,7 @@ export async function measureTrainingOverhead(c: Context): Promise<OverheadRow[]
       // dataset (no trainer service, HTTP, storage or callbacks).
       direct: async (epochs: number) => {
         const work = join(c.dir, `direct-timm-${epochs}`);
+        await rm(work, { recursive: true, force: true }); // an earlier run's snapshots
         await mkdir(work, { recursive: true });
         const config = join(work, 'config.json');
         await writeFile(
@@ -165,11 +179,17 @@ export async function measureTrainingOverhead(c: Context): Promise<OverheadRow[]
     const platform: number[] = [];
     const direct: number[] = [];
     for (const epochs of c.epochs) {
-      platform.push(await throughPlatform(f.framework, f.model, f.datasetId, f.hp(epochs)));
-      direct.push((await timed(() => f.direct(epochs))).ms / 1000);
-      c.say(
-        `${f.framework} ${epochs} epochs: platform ${platform.at(-1)?.toFixed(1)} s, direct ${direct.at(-1)?.toFixed(1)} s`,
-      );
+      const runs: { platform: number; direct: number }[] = [];
+      for (let run = 0; run < c.repeats; run++) {
+        runs.push({
+          platform: await throughPlatform(f.framework, f.model, f.datasetId, f.hp(epochs)),
+          direct: (await timed(() => f.direct(epochs))).ms / 1000,
+        });
+      }
+      platform.push(median(runs.map((r) => r.platform)));
+      direct.push(median(runs.map((r) => r.direct)));
+      const list = (key: 'platform' | 'direct') => runs.map((r) => r[key].toFixed(1)).join(', ');
+      c.say(`${f.framework} ${epochs} epochs: platform ${list('platform')} s; direct ${list('direct')} s`);
     }
     const [a, b] = c.epochs;
     const slope = (t: number[]) => ((t[1] as number) - (t[0] as number)) / (b - a);
