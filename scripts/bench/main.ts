@@ -18,7 +18,7 @@ import { generateSecret, hashSecret } from '../../services/backend/src/auth/secr
 import { startEmbeddedPostgres } from '../../services/backend/src/embedded/postgres.ts';
 import { TcpProxy } from '../../services/backend/test/support/tcpProxy.ts';
 import { firstLine, memoryOf, mib, rate, resetPeak, timed } from './measure.ts';
-import { measureTrainingOverhead } from './trainingOverhead.ts';
+import { measureTrainingOverhead, stopDirectRuns } from './trainingOverhead.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
 const ADMIN = 'bench-admin-key-0123456789abcdef';
@@ -70,6 +70,8 @@ const startBackend = (port: number, env: Record<string, string>) =>
       AWS_ACCESS_KEY_ID: s3server.accessKeyId,
       AWS_SECRET_ACCESS_KEY: s3server.secretAccessKey,
       ADMIN_API_KEY: ADMIN,
+      // A bench killed outright (SIGKILL runs no handler) takes its backend, and so its trainers, with it.
+      EXIT_WITH_PARENT: 'true',
       DATA_DIR: join(dir, 'data'),
       LOG_LEVEL: 'warn',
       ...env,
@@ -87,6 +89,23 @@ const ready = async (url: string) => {
 };
 const stopped = (child: ReturnType<typeof startBackend>) =>
   child.exitCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', r).kill('SIGTERM'));
+let cleaning: Promise<void> | undefined;
+const cleanUp = () =>
+  (cleaning ??= (async () => {
+    stopDirectRuns();
+    await stopped(backend);
+    await s3server.stop();
+    await pg.stop();
+    await rm(dir, { recursive: true, force: true });
+  })());
+// Stopped half-way (Ctrl-C), the bench still takes down what it started: the embedded servers outlive it
+// otherwise.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    say(`${signal}: stopping what the bench started`);
+    void cleanUp().finally(() => process.exit(130));
+  });
+}
 const port = 18000 + Math.floor(Math.random() * 1000);
 const url = `http://127.0.0.1:${port}`;
 // The API's own rows run without the dispatcher: their jobs are moved by hand.
@@ -337,10 +356,7 @@ try {
   }
   s3.destroy();
 } finally {
-  await stopped(backend);
-  await s3server.stop();
-  await pg.stop();
-  await rm(dir, { recursive: true, force: true });
+  await cleanUp();
 }
 
 process.stdout.write(

@@ -1,7 +1,7 @@
 // Job wall time through the platform against the same training run directly, at two epoch counts: the slope of
 // each line is the time per epoch, its intercept the fixed time, so the platform's overhead splits into a
 // per-epoch share and a fixed one.
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateImagefolder, generateYolo, writeDirectory, zipBuffer } from '@vtp/sample-data';
@@ -52,6 +52,13 @@ YOLO("yolo11n.yaml").train(data=data, epochs=epochs, imgsz=${IMGSZ}, batch=4, de
     pretrained=False, seed=0, project=out, name="direct", exist_ok=True)
 `;
 
+/** The direct runs going on, so that a bench stopped half-way leaves none behind. */
+const directRuns = new Set<ChildProcess>();
+
+export function stopDirectRuns(): void {
+  for (const child of directRuns) child.kill('SIGKILL');
+}
+
 function runPython(python: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(python, args, {
@@ -63,9 +70,12 @@ function runPython(python: string, args: string[], cwd: string, env: NodeJS.Proc
     child.stderr.on('data', (chunk: Buffer) => {
       tail = (tail + chunk.toString()).slice(-2000);
     });
-    child.once('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`python exited ${code}: ${tail}`)),
-    );
+    directRuns.add(child);
+    child.once('exit', (code) => {
+      directRuns.delete(child);
+      if (code === 0) resolve();
+      else reject(new Error(`python exited ${code}: ${tail}`));
+    });
   });
 }
 
