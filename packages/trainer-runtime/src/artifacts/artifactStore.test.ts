@@ -5,15 +5,10 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import {
-  createS3Client,
-  type EmbeddedS3,
-  ensureBucket,
-  parseS3Uri,
-  startEmbeddedS3,
-} from '@vtp/service-kit/s3';
+import { createS3Client, parseS3Uri } from '@vtp/service-kit/s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallbackServer } from '../../test/callbackServer.ts';
+import { type StorageBackend, startStorageBackend } from '../../test/storageBackend.ts';
 import { CallbackSender } from '../callbacks/deliveryPolicy.ts';
 import { createHttpClient } from '../callbacks/httpClient.ts';
 import { UploadStalledError } from '../storage/objectTransfer.ts';
@@ -26,7 +21,7 @@ const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex
 describe('ArtifactStore against a real S3 server', () => {
   let dir: string;
   let snapshots: string;
-  let s3server: EmbeddedS3;
+  let storage: StorageBackend;
   let s3: S3Client;
   let backend: CallbackServer;
   const sender = new CallbackSender(createHttpClient());
@@ -35,17 +30,11 @@ describe('ArtifactStore against a real S3 server', () => {
     dir = await mkdtemp(join(tmpdir(), 'vtp-artifact-store-'));
     snapshots = join(dir, 'snapshots');
     await mkdir(snapshots);
-    s3server = await startEmbeddedS3(join(dir, 's3'));
-    s3 = createS3Client({ ...s3server, region: 'us-east-1', forcePathStyle: true });
-    await ensureBucket(s3, BUCKET);
-    backend = new CallbackServer();
-    backend.serveStorage(s3, BUCKET);
-    await backend.start();
+    storage = await startStorageBackend(dir, BUCKET);
+    ({ s3, backend } = storage);
   });
   afterAll(async () => {
-    await backend?.stop();
-    s3.destroy();
-    await s3server?.stop();
+    await storage?.stop();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -125,7 +114,7 @@ describe('ArtifactStore against a real S3 server', () => {
     await new Promise<void>((done) => blackHole.listen(0, '127.0.0.1', done));
     const { port } = blackHole.address() as { port: number };
     const hung = createS3Client({
-      ...s3server,
+      ...storage.s3server,
       endpoint: `http://127.0.0.1:${port}`,
       region: 'us-east-1',
       forcePathStyle: true,

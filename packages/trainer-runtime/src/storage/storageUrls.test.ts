@@ -1,10 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { S3Client } from '@aws-sdk/client-s3';
-import { createS3Client, type EmbeddedS3, ensureBucket, startEmbeddedS3 } from '@vtp/service-kit/s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallbackServer } from '../../test/callbackServer.ts';
+import { type StorageBackend, startStorageBackend } from '../../test/storageBackend.ts';
 import { CallbackSender } from '../callbacks/deliveryPolicy.ts';
 import { createHttpClient } from '../callbacks/httpClient.ts';
 import { StorageRefusedError, StorageUnavailableError, StorageUrls } from './storageUrls.ts';
@@ -22,23 +21,16 @@ const fastPolicy = {
 
 describe('StorageUrls asks the backend for one presigned URL at a time', () => {
   let dir: string;
-  let s3server: EmbeddedS3;
-  let s3: S3Client;
+  let storage: StorageBackend;
   let backend: CallbackServer;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'vtp-storage-urls-'));
-    s3server = await startEmbeddedS3(join(dir, 's3'));
-    s3 = createS3Client({ ...s3server, region: 'us-east-1', forcePathStyle: true });
-    await ensureBucket(s3, BUCKET);
-    backend = new CallbackServer();
-    backend.serveStorage(s3, BUCKET);
-    await backend.start();
+    storage = await startStorageBackend(dir, BUCKET);
+    backend = storage.backend;
   });
   afterAll(async () => {
-    await backend?.stop();
-    s3?.destroy();
-    await s3server?.stop();
+    await storage?.stop();
     await rm(dir, { recursive: true, force: true });
   });
 
