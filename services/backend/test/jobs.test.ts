@@ -5,6 +5,7 @@ import knex from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from './support/apiClient.ts';
 import { dispatchByHand } from './support/dispatchByHand.ts';
+import { createJob as createJobFor, reportEvent } from './support/jobs.ts';
 import { startTestBackend, type TestBackend } from './support/testBackend.ts';
 import { waitFor } from './support/training.ts';
 import { uploadSample } from './support/uploads.ts';
@@ -26,22 +27,9 @@ describe('training jobs', () => {
   });
   afterAll(() => t?.stop());
 
-  const createJob = async (body: Record<string, unknown> = {}) => {
-    const res = await user.post<Job>('/v1/jobs', {
-      framework: 'ultralytics',
-      model: 'yolo11n',
-      datasetId: yolo.id,
-      ...body,
-    });
-    if (res.status !== 201) throw new Error(`create failed: ${res.text}`);
-    return res.body;
-  };
+  const createJob = (body: Record<string, unknown> = {}) => createJobFor(user, yolo.id, body);
   const callback = (jobId: string, token: string, event: Record<string, unknown>) =>
-    t.anonymous.post<{ accepted: boolean }>(
-      `/v1/jobs/${jobId}/callback`,
-      { timestamp: now(), ...event },
-      { key: token },
-    );
+    reportEvent(t.anonymous, jobId, token, event);
 
   it('lists the models each framework can train', async () => {
     const res = await user.get<{ items: { framework: string; name: string; task: string }[] }>('/v1/models');

@@ -2,11 +2,11 @@ import type { Dataset, Job, StorageUrlResponseBody } from '@vtp/shared-schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from './support/apiClient.ts';
 import { dispatchByHand } from './support/dispatchByHand.ts';
+import { createJob as createJobFor, reportEvent } from './support/jobs.ts';
 import { startTestBackend, type TestBackend } from './support/testBackend.ts';
 import { uploadSample } from './support/uploads.ts';
 
 type ProblemBody = { code: string; issues?: { path: string }[] };
-const now = () => new Date().toISOString();
 
 /**
  * Trainers hold no storage credentials: with their job's callback token they get one presigned URL per object,
@@ -32,16 +32,7 @@ describe('storage URLs for trainers', () => {
     const [key] = (await t.objectKeys('datasets/')).filter((k) => k.includes(dataset.id));
     return `s3://vtp-test/${key}`;
   };
-  const createJob = async (body: Record<string, unknown> = {}) => {
-    const res = await user.post<Job>('/v1/jobs', {
-      framework: 'ultralytics',
-      model: 'yolo11n',
-      datasetId: yolo.id,
-      ...body,
-    });
-    if (res.status !== 201) throw new Error(`create failed: ${res.text}`);
-    return res.body;
-  };
+  const createJob = (body: Record<string, unknown> = {}) => createJobFor(user, yolo.id, body);
   const ask = (jobId: string, token: string | undefined, body: unknown) =>
     t.anonymous.post<StorageUrlResponseBody & ProblemBody>(
       `/v1/jobs/${jobId}/storage-urls`,
@@ -49,7 +40,7 @@ describe('storage URLs for trainers', () => {
       token ? { key: token } : {},
     );
   const callback = (jobId: string, token: string, event: Record<string, unknown>) =>
-    t.anonymous.post(`/v1/jobs/${jobId}/callback`, { timestamp: now(), ...event }, { key: token });
+    reportEvent(t.anonymous, jobId, token, event);
 
   it("reads the job's dataset and writes below its output folder, through URLs the object store holds to what was signed", async () => {
     const job = await createJob();
