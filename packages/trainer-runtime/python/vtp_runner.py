@@ -4,10 +4,13 @@
   progress bars included, goes to stderr, which is the training log.
 - SIGTERM (or SIGINT) only raises a flag: the training loop calls `check_cancelled()` at batch boundaries, so
   checkpoints are never cut in half.
-- The runner dies with its parent (the trainer service) so no training outlives it.
+- The runner dies with its parent (the trainer service, or the warm zygote it was forked from, which dies with the
+  trainer) so no training outlives it.
 - Every failure ends as one `error` event with a stable code, never as a traceback on stdout.
 
-Import this module and call `run()` before importing torch or a framework: it moves fd 1 first.
+Import this module and call `run()` before importing torch or a framework: it moves fd 1 first. (A runner forked
+from the warm zygote, vtp_zygote.py, finds them imported already; whatever they hold writes to fd 1, which `run()`
+points at the log all the same.)
 """
 
 from __future__ import annotations

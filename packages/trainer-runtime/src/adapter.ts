@@ -31,6 +31,11 @@ export interface TrainerAdapter {
   hyperparameters: z.ZodType<Record<string, unknown>>;
   /** Absolute path of the runner script (services/trainer-<fw>/runner/train.py). */
   runnerScript: string;
+  /**
+   * Python file a warm zygote runs once before it forks runners (services/trainer-<fw>/runner/preload.py): the
+   * imports of torch, the framework and the runner's own modules.
+   */
+  runnerPreload: string;
   /** Python module whose import proves the framework is installed, and whose __version__ is reported. */
   frameworkModule: string;
   /** Folders the dataset format itself puts at the top: a lone one of these is not a wrapper folder. */

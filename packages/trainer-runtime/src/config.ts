@@ -46,6 +46,9 @@ function trainerEnv(framework: Framework, defaultPort: number, mode: TrainerMode
       CALLBACK_DRAIN_TIMEOUT_MS: milliseconds(60_000),
       // Python interpreter for the runner; unset = the cached virtual environment of `npm run python:env`.
       VTP_PYTHON: z.string().min(1).optional(),
+      // Serve mode: fork each training from a Python process that has already imported torch and the framework,
+      // so it starts in well under a second instead of paying Python's start-up; false spawns a new interpreter each.
+      WARM_RUNNERS: flag.default(true),
       // Set by a backend that spawns this service: shut down when that parent is gone, so a backend killed
       // with SIGKILL leaves no trainer behind.
       EXIT_WITH_PARENT: flag.default(false),
@@ -63,6 +66,7 @@ function trainerEnv(framework: Framework, defaultPort: number, mode: TrainerMode
       stallTimeoutMs: env.STALL_TIMEOUT_SECONDS * 1000,
       callbackDrainTimeoutMs: env.CALLBACK_DRAIN_TIMEOUT_MS,
       python: env.VTP_PYTHON,
+      warmRunners: env.WARM_RUNNERS,
       exitWithParent: env.EXIT_WITH_PARENT,
     }));
 }

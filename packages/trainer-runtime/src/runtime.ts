@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Logger } from '@vtp/service-kit';
 import type { TrainerAdapter } from './adapter.ts';
 import { CallbackDelivery, type RedeliveryOptions } from './callbacks/callbackDelivery.ts';
@@ -11,6 +12,9 @@ import { Outbox } from './callbacks/outbox.ts';
 import type { TrainerConfig } from './config.ts';
 import { repoRoot, runnerHelperDir } from './paths.ts';
 import { resolvePython } from './python-env/index.ts';
+import { runnerEnvironment } from './runner/runnerEnvironment.ts';
+import { coldRunners } from './runner/runnerProcess.ts';
+import { RunnerZygote } from './runner/runnerZygote.ts';
 import { Trainings } from './training/trainings.ts';
 
 export interface TrainerRuntimeOptions {
@@ -19,6 +23,8 @@ export interface TrainerRuntimeOptions {
   python?: string;
   deliveryPolicy?: Partial<DeliveryPolicyOptions>;
   redelivery?: RedeliveryOptions;
+  /** Fork runners from a warm zygote (the service starts and stops it); otherwise each runner is spawned cold. */
+  warmRunners?: boolean;
 }
 
 /** What both entry points (`serve` and `run`) are made of. */
@@ -29,6 +35,8 @@ export interface TrainerRuntime {
   python: string | undefined;
   trainings: Trainings;
   delivery: CallbackDelivery;
+  /** The warm zygote runners fork from, when warm runners are on and there is a Python environment. */
+  zygote: RunnerZygote | undefined;
 }
 
 export function createTrainerRuntime(
@@ -48,6 +56,17 @@ export function createTrainerRuntime(
     logger: logger.child({ component: 'callbacks' }),
     ...(options.redelivery ? { redelivery: options.redelivery } : {}),
   });
+  const zygoteDir = join(config.workDir, 'zygote');
+  const zygote =
+    options.warmRunners && python
+      ? new RunnerZygote({
+          python,
+          preload: adapter.runnerPreload,
+          cwd: zygoteDir,
+          env: runnerEnvironment(process.env, runnerHelperDir, adapter.pythonEnv(zygoteDir)),
+          logger,
+        })
+      : undefined;
   const trainings = new Trainings(
     {
       adapter,
@@ -55,6 +74,7 @@ export function createTrainerRuntime(
       sender,
       logger,
       python,
+      runners: zygote ?? coldRunners,
       runnerHelperDir,
       workDir: config.workDir,
       heartbeatIntervalMs: config.heartbeatIntervalMs,
@@ -64,7 +84,7 @@ export function createTrainerRuntime(
     },
     config.maxConcurrentTrainings,
   );
-  return { adapter, config, logger, python, trainings, delivery };
+  return { adapter, config, logger, python, trainings, delivery, zygote };
 }
 
 function findCachedPython(logger: Logger): string | undefined {

@@ -25,8 +25,8 @@ export function createTrainerService(
   config: TrainerConfig,
   options: TrainerRuntimeOptions,
 ): TrainerService {
-  const runtime = createTrainerRuntime(adapter, config, options);
-  const { trainings, delivery, logger } = runtime;
+  const runtime = createTrainerRuntime(adapter, config, { warmRunners: config.warmRunners, ...options });
+  const { trainings, delivery, logger, zygote } = runtime;
   if (!config.trainerToken) throw new Error('TRAINER_TOKEN is required to serve the trainer API');
   const readiness = new Readiness(adapter.framework, runtime.python);
   const metrics = createHttpMetrics('vtp_trainer');
@@ -67,6 +67,7 @@ export function createTrainerService(
     async start() {
       // Hooks run in reverse: stop accepting, then stop runners (their last events queue up), then save events.
       lifecycle.addShutdownHook('callback outbox', () => delivery.close());
+      if (zygote) lifecycle.addShutdownHook('warm runners', () => zygote.stop());
       lifecycle.addShutdownHook('trainings', () => trainings.shutdown(config.cancelGraceMs + 30_000));
       const waiting = await delivery.recover();
       if (waiting)
@@ -75,14 +76,19 @@ export function createTrainerService(
       await mkdir(probeDir, { recursive: true });
       void readiness
         .check(adapter.frameworkModule, probeDir, { ...process.env, ...adapter.pythonEnv(probeDir) })
-        .then((probe) =>
-          probe.problem
-            ? logger.error({ problem: probe.problem, fix: 'npm run python:env' }, 'trainer not ready')
-            : logger.info(
-                { python: probe.pythonVersion, torch: probe.torchVersion, framework: probe.frameworkVersion },
-                'trainer ready',
-              ),
-        );
+        .then(async (probe) => {
+          if (probe.problem) {
+            logger.error({ problem: probe.problem, fix: 'npm run python:env' }, 'trainer not ready');
+            return;
+          }
+          logger.info(
+            { python: probe.pythonVersion, torch: probe.torchVersion, framework: probe.frameworkVersion },
+            'trainer ready',
+          );
+          // After the probe, not beside it: both import torch, and on a small machine they would slow each other.
+          if (zygote && !stopping.signal.aborted) await zygote.start();
+        })
+        .catch((err) => logger.error({ err }, 'cannot start the warm zygote'));
       const server = await listen(app, config.port, config.host);
       lifecycle.addShutdownHook('http server', async () => {
         stopping.abort();

@@ -22,6 +22,7 @@ export function fakeAdapter(pidFile: string): TrainerAdapter & { datasets: Extra
         .default('complete'),
     }),
     runnerScript: fileURLToPath(new URL('./fake_runner.py', import.meta.url)),
+    runnerPreload: fileURLToPath(new URL('./fake_preload.py', import.meta.url)),
     frameworkModule: 'json',
     datasetTopFolders: ['train', 'val', 'test'],
     checkpointFileNames: { best: 'best.ckpt', last: 'last.ckpt' },

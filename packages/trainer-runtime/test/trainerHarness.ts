@@ -19,6 +19,7 @@ import { CallbackServer } from './callbackServer.ts';
 
 const TOKEN = 'trainer-token-for-tests-0123456789';
 const BUCKET = 'vtp-e2e';
+const TERMINAL: readonly string[] = ['completed', 'failed', 'cancelled'];
 
 /**
  * A trainer service as the backend sees it, for end-to-end tests of a real framework: its HTTP API on a free
@@ -37,12 +38,24 @@ export interface TrainerHarness {
   post(path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
   /** Waits for the job's terminal event; returns all its events. */
   events(jobId: string, timeoutMs: number): Promise<TrainerEvent[]>;
+  /** Waits for the job's first event of `type` (or its end, which the caller's next check then reports). */
+  waitForEvent(jobId: string, type: TrainerEvent['type'], timeoutMs: number): Promise<void>;
   /** Size and sha256 of a stored object, or undefined when it does not exist. */
   storedObject(uri: string): Promise<{ bytes: number; sha256: string } | undefined>;
+  /** A stored object's bytes as text (the training log). */
+  storedText(uri: string): Promise<string>;
   stop(): Promise<void>;
 }
 
-export async function startTrainerHarness(adapter: TrainerAdapter): Promise<TrainerHarness> {
+export interface TrainerHarnessOptions {
+  /** Fork runners from the warm zygote (the default; the harness waits until it is ready) or spawn each cold. */
+  warmRunners?: boolean;
+}
+
+export async function startTrainerHarness(
+  adapter: TrainerAdapter,
+  { warmRunners = true }: TrainerHarnessOptions = {},
+): Promise<TrainerHarness> {
   const dir = await mkdtemp(join(tmpdir(), `vtp-${adapter.framework}-e2e-`));
   let s3server: EmbeddedS3 | undefined;
   const callbacks = new CallbackServer();
@@ -63,6 +76,7 @@ export async function startTrainerHarness(adapter: TrainerAdapter): Promise<Trai
     const config = loadTrainerConfig(adapter.framework, 0, 'serve', {
       TRAINER_TOKEN: TOKEN,
       WORK_DIR: join(dir, 'work'),
+      WARM_RUNNERS: String(warmRunners),
     });
     service = createTrainerService(adapter, config, { logger: createLogger('e2e', 'warn') });
     if (!service.python)
@@ -73,6 +87,7 @@ export async function startTrainerHarness(adapter: TrainerAdapter): Promise<Trai
     const probe = await service.readiness.check(adapter.frameworkModule, dir, process.env);
     if (probe.problem)
       throw new Error(`The trainer is not ready: ${probe.problem} (fix: npm run python:env)`);
+    if (warmRunners) await service.zygote?.ready(180_000);
     const url = server.url;
 
     return {
@@ -110,13 +125,19 @@ export async function startTrainerHarness(adapter: TrainerAdapter): Promise<Trai
         return { status: res.status, body: await res.json() };
       },
       async events(jobId, timeoutMs) {
-        const terminal = ['completed', 'failed', 'cancelled'];
         await callbacks.waitFor(
           `the end of job ${jobId}`,
-          () => callbacks.events(jobId).some((e) => terminal.includes(e.type)),
+          () => callbacks.events(jobId).some((e) => TERMINAL.includes(e.type)),
           timeoutMs,
         );
         return callbacks.events(jobId);
+      },
+      waitForEvent(jobId, type, timeoutMs) {
+        return callbacks.waitFor(
+          `a ${type} event of job ${jobId}`,
+          () => callbacks.events(jobId).some((e) => e.type === type || TERMINAL.includes(e.type)),
+          timeoutMs,
+        );
       },
       async storedObject(uri) {
         const { bucket, key } = parseS3Uri(uri);
@@ -127,6 +148,11 @@ export async function startTrainerHarness(adapter: TrainerAdapter): Promise<Trai
         } catch {
           return undefined;
         }
+      },
+      async storedText(uri) {
+        const { bucket, key } = parseS3Uri(uri);
+        const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        return object.Body!.transformToString();
       },
       stop,
     };

@@ -9,6 +9,7 @@ export const timmAdapter: TrainerAdapter = {
   models: modelCatalog.timm,
   hyperparameters: TimmHyperparameters,
   runnerScript: fileURLToPath(new URL('../runner/train.py', import.meta.url)),
+  runnerPreload: fileURLToPath(new URL('../runner/preload.py', import.meta.url)),
   frameworkModule: 'timm',
   datasetTopFolders: ['train', 'val', 'test'],
   checkpointFileNames: { best: 'best.pth.tar', last: 'last.pth.tar' },

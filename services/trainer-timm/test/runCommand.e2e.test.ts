@@ -19,7 +19,7 @@ describe('timm trainer `run`: one training as a process, exit code by outcome', 
   let datasetUri: string;
   let workDir: string;
   beforeAll(async () => {
-    harness = await startTrainerHarness(timmAdapter);
+    harness = await startTrainerHarness(timmAdapter, { warmRunners: false }); // its trainings run in `run` processes
     const dataset = generateImagefolder({ imageSize: 64, trainPerClass: 6, valPerClass: 2 });
     datasetUri = await harness.putDataset('run.zip', await zipBuffer(dataset.entries));
     workDir = await mkdtemp(join(tmpdir(), 'vtp-run-'));

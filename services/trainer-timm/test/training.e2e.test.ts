@@ -29,8 +29,12 @@ describe('timm trainer, end to end: HTTP API, real timm training, real S3, callb
     );
     const started = Date.now();
     expect((await harness.post('/v1/trainings', spec)).status).toBe(202);
+    await harness.waitForEvent(spec.jobId, 'started', 200_000);
+    const startup = Date.now() - started;
     const events = await harness.events(spec.jobId, 200_000);
-    console.info(`timm e2e training: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    console.info(
+      `timm e2e training: ${((Date.now() - started) / 1000).toFixed(1)} s, ${startup} ms to the runner's first event`,
+    );
 
     const last = events.at(-1);
     expect(last, JSON.stringify(last)).toMatchObject({ type: 'completed' });
@@ -46,6 +50,11 @@ describe('timm trainer, end to end: HTTP API, real timm training, real S3, callb
 
     const completed = last as Extract<TrainerEvent, { type: 'completed' }>;
     expect(completed.artifacts.map((a) => a.kind).sort()).toEqual(['best', 'last', 'log', 'metrics']);
+    // The runner was forked from the warm zygote, which had imported torch and the framework already.
+    const log = completed.artifacts.find((a) => a.kind === 'log')!;
+    expect(await harness.storedText(log.uri)).toMatch(
+      /runner started: forked from the warm zygote \(pid \d+\)/,
+    );
     for (const artifact of completed.artifacts) {
       // What S3 holds is what the trainer verified and reported.
       expect(await harness.storedObject(artifact.uri), artifact.uri).toEqual({
@@ -56,5 +65,30 @@ describe('timm trainer, end to end: HTTP API, real timm training, real S3, callb
     expect(completed.artifacts.find((a) => a.kind === 'last')?.uri).toBe(
       `s3://vtp-e2e/jobs/${spec.jobId}/weights/last.pth.tar`,
     );
+  });
+
+  it('cancels a training forked from the warm zygote: it stops at a batch and reports its last checkpoint; the zygote stays', {
+    timeout: 240_000,
+  }, async () => {
+    const dataset = generateImagefolder({ imageSize: 64, trainPerClass: 8, valPerClass: 4, classes: 3 });
+    const uri = await harness.putDataset('cancel.zip', await zipBuffer(dataset.entries));
+    const spec = harness.spec('test_resnet', uri, { epochs: 500, imgsz: 64, batch: 2 });
+    const zygote = harness.service.zygote?.pid;
+    expect(zygote).toBeGreaterThan(0);
+    expect((await harness.post('/v1/trainings', spec)).status).toBe(202);
+    await harness.callbacks.waitFor(
+      'a first checkpoint',
+      () => harness.callbacks.events(spec.jobId).some((e) => e.type === 'checkpoint'),
+      200_000,
+    );
+    expect((await harness.post(`/v1/trainings/${spec.jobId}/cancel`)).status).toBe(202);
+    const last = (await harness.events(spec.jobId, 120_000)).at(-1);
+    expect(last, JSON.stringify(last)).toMatchObject({ type: 'cancelled' });
+    const cancelled = last as Extract<TrainerEvent, { type: 'cancelled' }>;
+    expect(cancelled.artifacts.map((a) => a.kind)).toContain('last');
+    const log = await harness.storedText(cancelled.artifacts.find((a) => a.kind === 'log')!.uri);
+    expect(log).toContain('forked from the warm zygote');
+    expect(log).toContain('received SIGTERM: stopping at the next batch boundary');
+    expect(harness.service.zygote?.pid).toBe(zygote);
   });
 });

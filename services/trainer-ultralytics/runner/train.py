@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -193,11 +194,16 @@ def train(runner: Runner, config: JobConfig) -> None:
     vtp_runner.log(f"dataset: {len(dataset.class_names)} classes, images {dataset.image_counts}")
     runner.check_cancelled()
 
-    settings_dir = prepare_offline(os.environ.get("YOLO_CONFIG_DIR") or os.path.join(os.getcwd(), ".ultralytics"))
+    # Forked from the warm zygote (preload.py), Ultralytics is already imported and offline with the zygote's config
+    # dir; rewriting the settings file it shares with other trainings would gain nothing.
+    warm = "ultralytics" in sys.modules
+    if not warm:
+        settings_dir = prepare_offline(os.environ.get("YOLO_CONFIG_DIR") or os.path.join(os.getcwd(), ".ultralytics"))
     import torch
     import ultralytics
 
-    disable_online_features(settings_dir)
+    if not warm:
+        disable_online_features(settings_dir)
     device = vtp_runner.resolve_device(config.device)
     output_dir = Path(config.output_dir)
     weights_dir = output_dir / "weights"

@@ -10,6 +10,7 @@ export const ultralyticsAdapter: TrainerAdapter = {
   models: modelCatalog.ultralytics,
   hyperparameters: UltralyticsHyperparameters,
   runnerScript: fileURLToPath(new URL('../runner/train.py', import.meta.url)),
+  runnerPreload: fileURLToPath(new URL('../runner/preload.py', import.meta.url)),
   frameworkModule: 'ultralytics',
   datasetTopFolders: ['images', 'labels'],
   checkpointFileNames: { best: 'best.pt', last: 'last.pt' },

@@ -29,8 +29,12 @@ describe('ultralytics trainer, end to end: HTTP API, real YOLO training, real S3
     });
     const started = Date.now();
     expect((await harness.post('/v1/trainings', spec)).status).toBe(202);
+    await harness.waitForEvent(spec.jobId, 'started', 200_000);
+    const startup = Date.now() - started;
     const events = await harness.events(spec.jobId, 200_000);
-    console.info(`ultralytics e2e training: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    console.info(
+      `ultralytics e2e training: ${((Date.now() - started) / 1000).toFixed(1)} s, ${startup} ms to the runner's first event`,
+    );
 
     const last = events.at(-1);
     expect(last, JSON.stringify(last)).toMatchObject({ type: 'completed' });
@@ -47,6 +51,11 @@ describe('ultralytics trainer, end to end: HTTP API, real YOLO training, real S3
 
     const completed = last as Extract<TrainerEvent, { type: 'completed' }>;
     expect(completed.artifacts.map((a) => a.kind).sort()).toEqual(['best', 'last', 'log', 'metrics']);
+    // The runner was forked from the warm zygote, which had imported torch and the framework already.
+    const log = completed.artifacts.find((a) => a.kind === 'log')!;
+    expect(await harness.storedText(log.uri)).toMatch(
+      /runner started: forked from the warm zygote \(pid \d+\)/,
+    );
     for (const artifact of completed.artifacts) {
       // What S3 holds is what the trainer verified and reported.
       expect(await harness.storedObject(artifact.uri), artifact.uri).toEqual({

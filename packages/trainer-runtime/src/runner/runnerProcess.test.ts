@@ -1,13 +1,19 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '@vtp/service-kit';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runnerHelperDir } from '../paths.ts';
+import { signalProcess } from './processGroup.ts';
 import type { RunnerEvent } from './protocol.ts';
-import { RunnerProcess } from './runnerProcess.ts';
+import { coldRunners, type RunnerLauncher, RunnerProcess } from './runnerProcess.ts';
+import { RunnerZygote } from './runnerZygote.ts';
 
 const fakeRunner = fileURLToPath(new URL('../../test/fake_runner.py', import.meta.url));
+const fakePreload = fileURLToPath(new URL('../../test/fake_preload.py', import.meta.url));
+const zygoteHost = fileURLToPath(new URL('../../test/zygoteHost.ts', import.meta.url));
 
 /**
  * Polls process.kill(target, 0) (a negative target is a process group) until nothing answers: killed orphans
@@ -26,14 +32,96 @@ async function vanished(target: number): Promise<boolean> {
   return false;
 }
 
-/** The process group of `pid`, from /proc. */
-async function groupOf(pid: number): Promise<number> {
+/** Fields of /proc/<pid>/stat after the command name: [state, ppid, pgrp, ...]. */
+async function statOf(pid: number): Promise<string[]> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
 
-describe('RunnerProcess with a fake runner speaking the protocol', () => {
+/** The process group of `pid`, from /proc. */
+async function groupOf(pid: number): Promise<number> {
+  return Number((await statOf(pid))[2]);
+}
+
+async function parentOf(pid: number): Promise<number> {
+  return Number((await statOf(pid))[1]);
+}
+
+/** Starts test/fake_runner.py in `dir`; `pids()` waits for its first event and reads its and its child's pid. */
+async function startFake(
+  launcher: RunnerLauncher,
+  dir: string,
+  hyperparameters: Record<string, unknown>,
+  python = 'python3',
+) {
+  const configFile = join(dir, 'config.json');
+  await writeFile(
+    configFile,
+    JSON.stringify({
+      jobId: 'j',
+      datasetDir: dir,
+      outputDir: dir,
+      snapshotDir: join(dir, 'snapshots'),
+      hyperparameters: { epochs: 2, epochSeconds: 0, ...hyperparameters },
+    }),
+  );
+  const events: RunnerEvent[] = [];
+  const stray: string[] = [];
+  const stderr: Buffer[] = [];
+  const pidFile = join(dir, 'pids');
+  const started = await launcher.launch({
+    python,
+    script: fakeRunner,
+    configFile,
+    cwd: dir,
+    env: { ...process.env, FAKE_RUNNER_PID_FILE: pidFile, PYTHONPATH: runnerHelperDir },
+  });
+  const runner = new RunnerProcess(started, {
+    event: (e) => events.push(e),
+    stray: (l) => stray.push(l),
+    stderr: (c) => stderr.push(c),
+  });
+  const pids = async () => {
+    while (events.length === 0) await new Promise((r) => setTimeout(r, 20));
+    const [runnerPid, childPid] = (await readFile(pidFile, 'utf8')).split(' ').map(Number);
+    return { runnerPid: runnerPid!, childPid: childPid! };
+  };
+  return { runner, started, events, stray, log: () => Buffer.concat(stderr).toString(), pids };
+}
+
+const zygotes: RunnerZygote[] = [];
+
+/** A zygote forking fake runners from the system python3, ready to fork. */
+async function startZygote(): Promise<RunnerZygote> {
+  const cwd = await mkdtemp(join(tmpdir(), 'vtp-zygote-test-'));
+  const zygote = new RunnerZygote({
+    python: 'python3',
+    preload: fakePreload,
+    cwd,
+    env: { ...process.env, PYTHONPATH: runnerHelperDir },
+    logger: createLogger('zygote-test', 'warn'),
+  });
+  zygotes.push(zygote);
+  await zygote.start();
+  await zygote.ready(30_000);
+  return zygote;
+}
+
+afterAll(async () => {
+  for (const zygote of zygotes) await zygote.stop();
+});
+
+const launchers: [string, () => Promise<RunnerLauncher>][] = [
+  ['spawned cold', async () => coldRunners],
+  ['forked from a warm zygote', startZygote],
+];
+
+describe.each(launchers)('RunnerProcess, %s, with a fake runner speaking the protocol', (_, makeLauncher) => {
   let dir: string;
+  let launcher: RunnerLauncher;
+  beforeAll(async () => {
+    launcher = await makeLauncher();
+  });
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'vtp-runner-'));
   });
@@ -41,39 +129,8 @@ describe('RunnerProcess with a fake runner speaking the protocol', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function start(hyperparameters: Record<string, unknown>, python = 'python3') {
-    const configFile = join(dir, 'config.json');
-    await writeFile(
-      configFile,
-      JSON.stringify({
-        jobId: 'j',
-        datasetDir: dir,
-        outputDir: dir,
-        snapshotDir: join(dir, 'snapshots'),
-        hyperparameters: { epochs: 2, epochSeconds: 0, ...hyperparameters },
-      }),
-    );
-    const events: RunnerEvent[] = [];
-    const stray: string[] = [];
-    const stderr: Buffer[] = [];
-    const pidFile = join(dir, 'pids');
-    const runner = new RunnerProcess(
-      {
-        python,
-        script: fakeRunner,
-        configFile,
-        cwd: dir,
-        env: { ...process.env, FAKE_RUNNER_PID_FILE: pidFile, PYTHONPATH: runnerHelperDir },
-      },
-      { event: (e) => events.push(e), stray: (l) => stray.push(l), stderr: (c) => stderr.push(c) },
-    );
-    const pids = async () => {
-      while (events.length === 0) await new Promise((r) => setTimeout(r, 20));
-      const [runnerPid, childPid] = (await readFile(pidFile, 'utf8')).split(' ').map(Number);
-      return { runnerPid: runnerPid!, childPid: childPid! };
-    };
-    return { runner, events, stray, log: () => Buffer.concat(stderr).toString(), pids };
-  }
+  const start = (hyperparameters: Record<string, unknown>, python?: string) =>
+    startFake(launcher, dir, hyperparameters, python);
 
   it('reads the protocol in order and the log from stderr; the runner child goes with it', async () => {
     const { runner, events, log, pids } = await start({ behaviour: 'complete' });
@@ -130,5 +187,87 @@ describe('RunnerProcess with a fake runner speaking the protocol', () => {
     const { runner } = await start({ behaviour: 'complete' }, join(dir, 'no-such-python'));
     const exit = await runner.exited;
     expect(exit.spawnError?.message).toMatch(/ENOENT/);
+  });
+});
+
+describe('RunnerZygote', () => {
+  const dirs: string[] = [];
+  const newDir = async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vtp-runner-'));
+    dirs.push(dir);
+    return dir;
+  };
+  afterEach(async () => {
+    for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+  });
+  const long = { behaviour: 'complete', epochs: 1000, epochSeconds: 0.2 };
+
+  it('forks each runner: a child of the zygote, leading its own group, named vtp-runner', async () => {
+    const zygote = await startZygote();
+    const { runner, started, events, pids } = await startFake(zygote, await newDir(), long);
+    const { runnerPid, childPid } = await pids();
+    expect(started.origin).toBe(`forked from the warm zygote (pid ${zygote.pid})`);
+    expect(runner.pid).toBe(runnerPid);
+    expect(await parentOf(runnerPid)).toBe(zygote.pid);
+    expect(await groupOf(runnerPid)).toBe(runnerPid);
+    expect(await groupOf(childPid)).toBe(runnerPid);
+    expect((await readFile(`/proc/${runnerPid}/comm`, 'utf8')).trim()).toBe('vtp-runner');
+    expect(await runner.terminate(5000)).toEqual({ code: 130, signal: null });
+    expect(events.at(-1)?.type).toBe('cancelled');
+  });
+
+  it('keeps runners apart: a killed group takes neither the other runner nor the zygote with it', async () => {
+    const zygote = await startZygote();
+    const zygotePid = zygote.pid!;
+    const victim = await startFake(zygote, await newDir(), long);
+    const survivor = await startFake(zygote, await newDir(), {
+      behaviour: 'complete',
+      epochs: 10,
+      epochSeconds: 0.2,
+    });
+    const { runnerPid } = await victim.pids();
+    await survivor.pids();
+    process.kill(-runnerPid, 'SIGKILL');
+    expect(await victim.runner.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    expect(await survivor.runner.exited).toEqual({ code: 0, signal: null });
+    expect(survivor.events.at(-1)?.type).toBe('completed');
+    expect(zygote.pid).toBe(zygotePid);
+    expect(await parentOf(zygotePid)).toBe(process.pid);
+  });
+
+  it('a zygote killed mid-way ends its runners, the next training still runs, and a new zygote takes over', async () => {
+    const zygote = await startZygote();
+    const first = zygote.pid!;
+    const orphan = await startFake(zygote, await newDir(), long);
+    const { runnerPid, childPid } = await orphan.pids();
+    process.kill(first, 'SIGKILL');
+    expect(await orphan.runner.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    expect(orphan.log()).toContain('the warm zygote this runner was forked from died (SIGKILL)');
+    expect(await vanished(-runnerPid)).toBe(true);
+    expect(await vanished(childPid)).toBe(true);
+    // Cold while the new zygote starts (or warm if it was quicker): the training runs either way.
+    const next = await startFake(zygote, await newDir(), { behaviour: 'complete' });
+    expect(await next.runner.exited).toEqual({ code: 0, signal: null });
+    const second = await zygote.ready(30_000);
+    expect(second).not.toBe(first);
+    const warm = await startFake(zygote, await newDir(), long);
+    const { runnerPid: warmPid } = await warm.pids();
+    expect(await parentOf(warmPid)).toBe(second);
+    expect(await warm.runner.terminate(5000)).toEqual({ code: 130, signal: null });
+  });
+
+  it('dies with its trainer, and its runners with it', async () => {
+    const dir = await newDir();
+    const host = execFile(process.execPath, [zygoteHost, dir]);
+    const line = await new Promise<string>((resolve, reject) => {
+      host.stdout?.once('data', (chunk: Buffer) => resolve(chunk.toString()));
+      host.once('exit', (code) => reject(new Error(`the host exited (${code}) before starting a runner`)));
+    });
+    const { zygote, runner, child } = JSON.parse(line) as { zygote: number; runner: number; child: number };
+    expect(await parentOf(runner)).toBe(zygote);
+    host.kill('SIGKILL');
+    expect(await vanished(zygote)).toBe(true);
+    expect(await vanished(runner)).toBe(true);
+    signalProcess(child, 'SIGKILL'); // the fake runner's `sleep`: real dataloader workers watch their runner
   });
 });

@@ -21,7 +21,7 @@ import { extractZip } from '../dataset/extractZip.ts';
 import { oomKillCount } from '../runner/oomKills.ts';
 import type { RunnerEvent, RunnerFile } from '../runner/protocol.ts';
 import { runnerEnvironment } from '../runner/runnerEnvironment.ts';
-import { RunnerProcess } from '../runner/runnerProcess.ts';
+import { type RunnerLauncher, RunnerProcess } from '../runner/runnerProcess.ts';
 import { TrainingLog } from '../runner/trainingLog.ts';
 import { downloadObject, MissingObjectError } from '../storage/objectTransfer.ts';
 import { StorageUrls } from '../storage/storageUrls.ts';
@@ -38,6 +38,8 @@ export interface TrainingDeps {
   logger: Logger;
   /** Python interpreter; undefined when no environment is set up (the job then fails saying how to fix it). */
   python: string | undefined;
+  /** How runners start: forked from a warm zygote, or each in a new interpreter. */
+  runners: RunnerLauncher;
   /** PYTHONPATH of the runner (the shared helper module). */
   runnerHelperDir: string;
   workDir: string;
@@ -313,27 +315,26 @@ export class Training {
     const log = this.log!;
     this.progress.enter('starting_runner');
     const oomKillsBefore = await oomKillCount();
-    const runner = new RunnerProcess(
-      {
-        python,
-        script: this.deps.adapter.runnerScript,
-        configFile: this.workspace.config,
-        cwd: this.workspace.dir,
-        env: runnerEnvironment(
-          process.env,
-          this.deps.runnerHelperDir,
-          this.deps.adapter.pythonEnv(this.workspace.dir),
-        ),
-      },
-      {
-        event: (event) => this.onRunnerEvent(event),
-        stray: (line) => this.onStrayLine(line),
-        stderr: (chunk) => log.write(chunk),
-      },
-    );
+    const started = await this.deps.runners.launch({
+      python,
+      script: this.deps.adapter.runnerScript,
+      configFile: this.workspace.config,
+      cwd: this.workspace.dir,
+      env: runnerEnvironment(
+        process.env,
+        this.deps.runnerHelperDir,
+        this.deps.adapter.pythonEnv(this.workspace.dir),
+      ),
+    });
+    const runner = new RunnerProcess(started, {
+      event: (event) => this.onRunnerEvent(event),
+      stray: (line) => this.onStrayLine(line),
+      stderr: (chunk) => log.write(chunk),
+    });
     this.runner = runner;
-    this.logger.info({ pid: runner.pid }, 'runner started');
-    // A stop that came while the runner was being spawned.
+    this.note(`runner started: ${started.origin}, pid ${runner.pid}`);
+    this.logger.info({ pid: runner.pid, origin: started.origin }, 'runner started');
+    // A stop that came while the runner was being started.
     if (this.stopReason) void runner.terminate(this.deps.cancelGraceMs);
     const exit = await runner.exited;
     this.progress.enter('uploading_artifacts');
