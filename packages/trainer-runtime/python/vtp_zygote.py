@@ -64,7 +64,18 @@ def fork_hazard() -> str | None:
     torch = sys.modules.get("torch")
     if torch is not None and torch.cuda.is_initialized():
         return "the zygote has initialised CUDA, which a forked child cannot use"
+    if cuda_driver_loaded():
+        return "the zygote has loaded the CUDA driver (libcuda), which a forked child cannot use"
     return None
+
+
+def cuda_driver_loaded() -> bool:
+    """Whether libcuda is mapped: the CUDA runtime loads it when first asked anything (even a device count)."""
+    try:
+        with open("/proc/self/maps", encoding="utf-8") as maps:
+            return any(os.path.basename(line.split()[-1]).startswith("libcuda.so") for line in maps if "/" in line)
+    except OSError:
+        return False
 
 
 def connect(path: str, request_id: str, stream: str) -> socket.socket:
@@ -211,6 +222,8 @@ def main() -> None:
     os.dup2(2, 1)
     zygote = Zygote(args.socket)
     sys.path[0] = os.path.dirname(os.path.abspath(args.preload))  # its neighbours import as the runner's would
+    # A CUDA check while importing (torch.cuda.is_available()) asks NVML instead of initialising the driver.
+    os.environ["PYTORCH_NVML_BASED_CUDA_CHECK"] = "1"
     runpy.run_path(args.preload, run_name="vtp_preload")
     os.dup2(messages, 1)
     os.close(messages)

@@ -13,6 +13,9 @@ import { RunnerZygote } from './runnerZygote.ts';
 
 const fakeRunner = fileURLToPath(new URL('../../test/fake_runner.py', import.meta.url));
 const fakePreload = fileURLToPath(new URL('../../test/fake_preload.py', import.meta.url));
+const threadOnSignalPreload = fileURLToPath(
+  new URL('../../test/thread_on_signal_preload.py', import.meta.url),
+);
 const zygoteHost = fileURLToPath(new URL('../../test/zygoteHost.ts', import.meta.url));
 
 /**
@@ -92,11 +95,11 @@ async function startFake(
 const zygotes: RunnerZygote[] = [];
 
 /** A zygote forking fake runners from the system python3, ready to fork. */
-async function startZygote(): Promise<RunnerZygote> {
+async function startZygote(preload = fakePreload): Promise<RunnerZygote> {
   const cwd = await mkdtemp(join(tmpdir(), 'vtp-zygote-test-'));
   const zygote = new RunnerZygote({
     python: 'python3',
-    preload: fakePreload,
+    preload,
     cwd,
     env: { ...process.env, PYTHONPATH: runnerHelperDir },
     logger: createLogger('zygote-test', 'warn'),
@@ -254,6 +257,17 @@ describe('RunnerZygote', () => {
     const { runnerPid: warmPid } = await warm.pids();
     expect(await parentOf(warmPid)).toBe(second);
     expect(await warm.runner.terminate(5000)).toEqual({ code: 130, signal: null });
+  });
+
+  it('refuses to fork once it runs a second thread: the runner is spawned cold, saying why', async () => {
+    const zygote = await startZygote(threadOnSignalPreload);
+    process.kill(zygote.pid!, 'SIGUSR1');
+    await new Promise((resolve) => setTimeout(resolve, 500)); // the handler runs at the zygote's next wake-up
+    const { runner, started, pids } = await startFake(zygote, await newDir(), { behaviour: 'complete' });
+    expect(started.origin).toMatch(/^a new interpreter \(the zygote runs 2 Python threads \(.*stray-thread/);
+    const { runnerPid } = await pids();
+    expect(await parentOf(runnerPid)).not.toBe(zygote.pid);
+    expect(await runner.exited).toEqual({ code: 0, signal: null });
   });
 
   it('dies with its trainer, and its runners with it', async () => {
