@@ -29,9 +29,7 @@ export async function inject(fault: Fault, t: FaultTargets): Promise<boolean> {
     case 'trainer': {
       const all = await processesMentioning(t.dataDir);
       const victims = all.filter((p) =>
-        fault === 'runner'
-          ? p.command.includes('config.json') || p.name === 'vtp-runner' // spawned cold, or forked warm
-          : /trainer-\w+\/src\/main\.ts/.test(p.command),
+        fault === 'runner' ? p.command.includes('config.json') : /trainer-\w+\/src\/main\.ts/.test(p.command),
       );
       const victim = t.pick(victims);
       if (!victim) return false;

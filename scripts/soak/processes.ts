@@ -3,8 +3,6 @@ import { readdir, readFile } from 'node:fs/promises';
 export interface SeenProcess {
   pid: number;
   command: string;
-  /** What /proc/<pid>/comm says: "vtp-runner" for a runner forked from a warm zygote (it keeps the zygote's command line). */
-  name: string;
 }
 
 /**
@@ -19,10 +17,7 @@ export async function processesMentioning(marker: string): Promise<SeenProcess[]
     try {
       const command = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).replaceAll('\0', ' ').trim();
       const environment = await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => '');
-      if (command && (command.includes(marker) || environment.includes(marker))) {
-        const name = (await readFile(`/proc/${pid}/comm`, 'utf8')).trim();
-        found.push({ pid, command, name });
-      }
+      if (command && (command.includes(marker) || environment.includes(marker))) found.push({ pid, command });
     } catch {
       // gone meanwhile
     }

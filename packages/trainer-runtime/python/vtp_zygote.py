@@ -1,11 +1,15 @@
 """A warm start for runners: imports torch and the framework once, then forks a ready process per training.
 
-Usage: python -u vtp_zygote.py --preload <file.py> --socket <unix socket of the trainer>
+Usage: python -u vtp_zygote.py --preload <file.py> --socket <unix socket of the trainer> --title-space <filler>
 
 The trainer sends one JSON request per line on stdin ({"type": "fork", "id", "script", "argv", "cwd", "env"}); the
 zygote answers on stdout with one JSON line per fact: "ready" once the preload has run, then per request "forked"
 (with the pid) or "refused" (with why: the trainer then spawns a fresh interpreter), and "exited" (code or
 signal) when it has reaped that runner.
+
+A runner shows the command line a spawned one would have (`python -u <script> --config <file>`, what `ps`,
+`pgrep -f` and the soak look for): it writes it over the memory the kernel reads /proc/<pid>/cmdline from, the
+zygote's own arguments, which --title-space makes long enough.
 
 Each runner gets its own process group, as a spawned one would: the trainer signals its whole group. Its stdout
 and stderr are two connections to the trainer's socket, opened by the zygote before the fork and each starting
@@ -31,9 +35,6 @@ import traceback
 from typing import Any
 
 PR_SET_PDEATHSIG = 1
-PR_SET_NAME = 15
-# The name runners show in /proc/<pid>/comm (ps, the soak's fault injector): a fork keeps the zygote's command line.
-RUNNER_NAME = b"vtp-runner"
 EXIT_PARENT_GONE = 137
 PARENT_POLL_SECONDS = 1.0
 
@@ -50,6 +51,23 @@ def die_with_parent(parent: int) -> None:
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # it died before prctl took effect
         os._exit(EXIT_PARENT_GONE)
+
+
+def set_command_line(args: list[str]) -> bool:
+    """Writes `args` where the kernel reads this process's /proc/<pid>/cmdline (from arg_start to arg_end in
+    /proc/self/stat, Linux 3.5+), NUL-padded; false when they do not fit. Python copied its arguments at start-up
+    and the C library keeps only argv[0] from there, which callers leave as it is (the interpreter)."""
+    try:
+        with open("/proc/self/stat", encoding="utf-8") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        start, end = int(fields[45]), int(fields[46])  # fields 48 and 49, counted from the state (field 3)
+    except (OSError, IndexError, ValueError):
+        return False
+    data = b"\0".join(arg.encode() for arg in args) + b"\0"
+    if start <= 0 or len(data) > end - start:
+        return False
+    ctypes.memmove(start, data.ljust(end - start, b"\0"), end - start)
+    return True
 
 
 def send(message: dict[str, Any]) -> None:
@@ -111,8 +129,9 @@ def become_runner(request: dict[str, Any], zygote: int, streams: list[socket.soc
     for fd, conn in zip((1, 2), streams):
         os.dup2(conn.fileno(), fd)
         conn.close()
-    prctl(PR_SET_NAME, RUNNER_NAME)
     script = request["script"]
+    if not set_command_line([sys.orig_argv[0], "-u", script, *request["argv"]]):
+        print("[vtp-zygote] the runner's command line does not fit; it shows the zygote's", file=sys.stderr)
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
@@ -214,7 +233,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preload", required=True, help="Python file run once: imports torch and the framework")
     parser.add_argument("--socket", required=True, help="the trainer's Unix socket for the runners' output")
+    parser.add_argument("--title-space", required=True, help="filler: room for the runners' command lines")
     args = parser.parse_args()
+    set_command_line(sys.orig_argv[: sys.orig_argv.index("--title-space")])  # ps shows the zygote without it
     parent = os.getppid()
     die_with_parent(parent)
     # Anything printed while preloading goes to the zygote's log, never into its messages.

@@ -24,6 +24,8 @@ const MAX_RESTART_DELAY_MS = 60_000;
 /** A stream's header line ("<id> stdout") is short; anything longer is not the zygote's. */
 const MAX_HEADER_BYTES = 128;
 const STOP_WAIT_MS = 2000;
+/** Room in the zygote's arguments for a runner's command line (paths are at most 4096 bytes). */
+const TITLE_SPACE = 'x'.repeat(8192);
 /**
  * A training that comes while the zygote is still importing waits this long for it: a cold spawn would pay the
  * same imports, and on a small machine both at once slow each other down.
@@ -187,7 +189,8 @@ export class RunnerZygote {
   private spawnZygote(): void {
     if (this.stopped) return;
     const { python, preload, cwd, env } = this.options;
-    const zygote = spawn(python, ['-u', ZYGOTE_SCRIPT, '--preload', preload, '--socket', this.socketPath()], {
+    const args = ['-u', ZYGOTE_SCRIPT, '--preload', preload, '--socket', this.socketPath()];
+    const zygote = spawn(python, [...args, '--title-space', TITLE_SPACE], {
       cwd,
       env,
       detached: true, // out of the trainer's group: a terminal's Ctrl-C reaches the trainer, which stops it
