@@ -47,7 +47,7 @@ function trainerEnv(framework: Framework, defaultPort: number, mode: TrainerMode
       // Python interpreter for the runner; unset = the cached virtual environment of `npm run python:env`.
       VTP_PYTHON: z.string().min(1).optional(),
       // Serve mode: fork each training from a Python process that has already imported torch and the framework,
-      // so it starts in well under a second instead of paying Python's start-up; false spawns a new interpreter each.
+      // so it starts without Python's start-up (seconds of imports); false spawns a new interpreter for each.
       WARM_RUNNERS: flag.default(true),
       // Set by a backend that spawns this service: shut down when that parent is gone, so a backend killed
       // with SIGKILL leaves no trainer behind.

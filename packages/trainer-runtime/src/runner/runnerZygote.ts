@@ -94,6 +94,7 @@ export class RunnerZygote {
 
   /** Listens for the runners' streams and starts the zygote (its imports then take seconds, in the background). */
   async start(): Promise<void> {
+    if (this.stopped) return;
     await mkdir(this.options.cwd, { recursive: true });
     // A private folder of its own (0700) in the short tmp path: socket paths are limited to ~107 bytes.
     this.socketDir = await mkdtemp(join(tmpdir(), 'vtp-zygote-'));
