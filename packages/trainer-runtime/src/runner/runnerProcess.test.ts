@@ -98,10 +98,12 @@ async function startFake(
 }
 
 const zygotes: RunnerZygote[] = [];
+const zygoteDirs: string[] = [];
 
 /** A zygote forking fake runners from the system python3, ready to fork. */
 async function startZygote(preload = fakePreload): Promise<RunnerZygote> {
   const cwd = await mkdtemp(join(tmpdir(), 'vtp-zygote-test-'));
+  zygoteDirs.push(cwd);
   const zygote = new RunnerZygote({
     python: 'python3',
     preload,
@@ -117,6 +119,7 @@ async function startZygote(preload = fakePreload): Promise<RunnerZygote> {
 
 afterAll(async () => {
   for (const zygote of zygotes) await zygote.stop();
+  for (const dir of zygoteDirs) await rm(dir, { recursive: true, force: true });
 });
 
 const launchers: [string, () => Promise<RunnerLauncher>][] = [
@@ -284,7 +287,7 @@ describe('RunnerZygote', () => {
     expect(await runner.exited).toEqual({ code: 0, signal: null });
   });
 
-  it('dies with its trainer, and its runners with it', async () => {
+  it('dies with its trainer, and its runners with it; the next trainer in that folder gets a zygote again', async () => {
     const dir = await newDir();
     const host = execFile(process.execPath, [zygoteHost, dir]);
     const line = await new Promise<string>((resolve, reject) => {
@@ -297,5 +300,16 @@ describe('RunnerZygote', () => {
     expect(await vanished(zygote)).toBe(true);
     expect(await vanished(runner)).toBe(true);
     signalProcess(child, 'SIGKILL'); // the fake runner's `sleep`: real dataloader workers watch their runner
+    // The socket the killed trainer left in the zygote's folder is no obstacle.
+    const next = new RunnerZygote({
+      python: 'python3',
+      preload: fakePreload,
+      cwd: join(dir, 'zygote'),
+      env: { ...process.env, PYTHONPATH: runnerHelperDir },
+      logger: createLogger('zygote-test', 'warn'),
+    });
+    zygotes.push(next);
+    await next.start();
+    expect(await next.ready(30_000)).toBeGreaterThan(0);
   });
 });

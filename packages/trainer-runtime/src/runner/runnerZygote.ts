@@ -1,8 +1,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { Logger } from '@vtp/service-kit';
@@ -24,6 +23,8 @@ const MAX_RESTART_DELAY_MS = 60_000;
 /** A stream's header line ("<id> stdout") is short; anything longer is not the zygote's. */
 const MAX_HEADER_BYTES = 128;
 const STOP_WAIT_MS = 2000;
+/** What a Unix socket's path may hold on Linux (sun_path is 108 bytes with its final NUL). */
+const MAX_SOCKET_PATH_BYTES = 107;
 /** Room in the zygote's arguments for a runner's command line (paths are at most 4096 bytes). */
 const TITLE_SPACE = 'x'.repeat(8192);
 /**
@@ -74,7 +75,6 @@ export class RunnerZygote {
    */
   private readonly unconnected = new Map<string, { stdout?: PassThrough; stderr?: PassThrough }>();
   private server: Server | undefined;
-  private socketDir: string | undefined;
   private process: ChildProcessWithoutNullStreams | undefined;
   /** The pid of a zygote that said it is ready; undefined while none is. */
   private readyPid: number | undefined;
@@ -96,13 +96,18 @@ export class RunnerZygote {
   async start(): Promise<void> {
     if (this.stopped) return;
     await mkdir(this.options.cwd, { recursive: true });
-    // A private folder of its own (0700) in the short tmp path: socket paths are limited to ~107 bytes.
-    this.socketDir = await mkdtemp(join(tmpdir(), 'vtp-zygote-'));
+    const path = this.socketPath();
+    if (Buffer.byteLength(path) > MAX_SOCKET_PATH_BYTES)
+      throw new Error(
+        `the runners' socket path ${path} is longer than ${MAX_SOCKET_PATH_BYTES} bytes: shorten WORK_DIR`,
+      );
+    // One a trainer killed outright left behind (listening on it would fail with EADDRINUSE).
+    await rm(path, { force: true });
     const server = createServer((socket) => this.accept(socket));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.socketPath(), () => resolve());
+      server.listen(path, () => resolve());
     });
     this.spawnZygote();
   }
@@ -147,7 +152,7 @@ export class RunnerZygote {
       clearTimeout(timer);
     }
     await new Promise((resolve) => (this.server ? this.server.close(resolve) : resolve(undefined)));
-    if (this.socketDir) await rm(this.socketDir, { recursive: true, force: true });
+    await rm(this.socketPath(), { force: true });
   }
 
   private async fork(launch: RunnerLaunch): Promise<StartedRunner | { reason: string }> {
@@ -301,8 +306,9 @@ export class RunnerZygote {
     socket.on('error', () => undefined); // a reset connection closes too: 'close' ends the stream
   }
 
+  /** In the zygote's folder: a trainer killed outright leaves nothing elsewhere, and its next start reuses it. */
   private socketPath(): string {
-    return join(this.socketDir!, 'streams.sock');
+    return join(this.options.cwd, 'streams.sock');
   }
 }
 
