@@ -147,6 +147,9 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       manager,
       { cpu: config.MAX_JOB_CPU, memory: config.MAX_JOB_MEMORY, gpu: config.MAX_JOB_GPUS },
       config.MAX_QUEUED_JOBS_PER_USER,
+      config.MLFLOW_TRACKING_URI
+        ? { trackingUri: config.MLFLOW_TRACKING_URI, defaultExperiment: config.MLFLOW_EXPERIMENT_NAME }
+        : undefined,
       () => dispatcher?.nudge(),
     );
     const ingest = new EventIngest(jobStore, jobEvents, config.BUCKET_NAME, {

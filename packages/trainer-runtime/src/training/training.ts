@@ -25,6 +25,7 @@ import { RunnerProcess } from '../runner/runnerProcess.ts';
 import { TrainingLog } from '../runner/trainingLog.ts';
 import { downloadObject, MissingObjectError } from '../storage/objectTransfer.ts';
 import { StorageUrls } from '../storage/storageUrls.ts';
+import { MlflowTracker } from '../tracking/mlflowTracker.ts';
 import { createWorkspace, type JobWorkspace, jobWorkspace, removeWorkspace } from './jobWorkspace.ts';
 import { ProgressWatch } from './progressWatch.ts';
 import { type RunnerOutcome, runnerOutcome, type StopReason } from './runnerOutcome.ts';
@@ -100,6 +101,8 @@ export class Training {
   private lastCheckpoint: Artifact[] = [];
   private readonly epochMetrics: Metrics[] = [];
   private strayEvents = 0;
+  /** Logs the training to MLflow when its job asks for it; never holds the training up. */
+  private readonly tracker: MlflowTracker | undefined;
 
   constructor(spec: TrainingSpec, deps: TrainingDeps) {
     this.spec = spec;
@@ -136,7 +139,35 @@ export class Training {
       this.epoch = resume.epoch;
       this.epochMetrics.push(...resume.epochMetrics);
     }
+    this.tracker = this.trackerFor(spec);
     this.done = inSpan(`training ${this.jobId}`, spec.request.traceContext, () => this.run());
+  }
+
+  private trackerFor({ request, hyperparameters }: TrainingSpec): MlflowTracker | undefined {
+    if (!request.tracking) return undefined;
+    return new MlflowTracker(
+      request.tracking.mlflow,
+      {
+        jobId: this.jobId,
+        attempt: this.attempt,
+        framework: request.framework,
+        model: request.model,
+        hyperparameters,
+        dataset: request.dataset,
+        earlierEpochs: request.resume?.epochMetrics ?? [],
+      },
+      {
+        logger: this.logger,
+        onRun: (mlflow) => {
+          // After the terminal event the attempt's token is dead: the next attempt reports the run instead.
+          if (!this.finished) this.emit({ type: 'tracking', mlflow });
+        },
+        onFailure: (message, failures) => {
+          this.log?.note(message);
+          if (failures === 1 && !this.finished) this.emit({ type: 'log', level: 'warn', message });
+        },
+      },
+    );
   }
 
   get finished(): boolean {
@@ -199,6 +230,8 @@ export class Training {
     } finally {
       clearInterval(heartbeat);
       clearTimeout(limit);
+      // Its artifacts are files of the job folder: the run ends before the folder goes.
+      await this.tracker?.end(this.status);
       await this.log?.close().catch(() => undefined);
       await removeWorkspace(this.workspace).catch((err) =>
         this.logger.warn({ err }, 'could not remove the job folder'),
@@ -367,6 +400,7 @@ export class Training {
           totalEpochs: event.totalEpochs,
           ...(event.frameworkVersion ? { frameworkVersion: event.frameworkVersion } : {}),
         });
+        this.tracker?.started(event.frameworkVersion);
         return;
       case 'epoch':
         this.progress.epochEnded();
@@ -379,6 +413,7 @@ export class Training {
           totalEpochs: event.totalEpochs,
           metrics: event.metrics,
         });
+        this.tracker?.epoch(event.epoch, event.metrics);
         return;
       case 'checkpoint': {
         this.inTurn(async () => {
@@ -443,6 +478,9 @@ export class Training {
           JSON.stringify({ jobId: this.jobId, metrics: outcome.metrics, epochs: this.epochMetrics }, null, 2),
         );
         const metrics = await this.artifacts.uploadFile(this.workspace.metrics, 'metrics.json', 'metrics');
+        const best = outcome.files.find((file) => file.kind === 'best');
+        if (best) this.tracker?.artifact(best.path, `weights/${this.deps.adapter.checkpointFileNames.best}`);
+        this.tracker?.artifact(this.workspace.metrics, 'metrics.json');
         return {
           type: 'completed',
           metrics: outcome.metrics,

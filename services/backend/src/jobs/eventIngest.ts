@@ -147,6 +147,11 @@ export class EventIngest {
         return none;
       case 'log':
         return none;
+      case 'tracking':
+        // The run the job's training logs to: its answer links it, and later attempts continue it.
+        if (job.tracking)
+          patch.tracking = JSON.stringify({ mlflow: { ...job.tracking.mlflow, ...event.mlflow } });
+        return none;
       case 'completed':
       case 'failed':
       case 'cancelled': {

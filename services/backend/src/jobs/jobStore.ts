@@ -59,6 +59,12 @@ export interface JobRow {
   phase: TrainingPhase | null;
   last_progress_at: Date | null;
   stall_limit_seconds: number | null;
+  tracking: StoredTracking | null;
+}
+
+/** Where a job's training is tracked: the MLflow server and experiment it was created for, and its run. */
+export interface StoredTracking {
+  mlflow: { trackingUri: string; experiment: string; experimentId?: string; runId?: string };
 }
 
 interface AttemptRow {
@@ -98,6 +104,7 @@ export type NewJob = Pick<
   | 'idempotency_key'
   | 'request_hash'
   | 'trace_context'
+  | 'tracking'
 >;
 
 function iso(d: Date | null): string | null {
@@ -145,9 +152,23 @@ export function toJob(row: JobRow, artifacts: ArtifactRow[], attempts: AttemptRo
       ...(a.sha256 === null ? {} : { sha256: a.sha256 }),
     })),
     error: row.error_code ? { code: row.error_code, message: row.error_message ?? '' } : null,
+    tracking: row.tracking ? toTracking(row.tracking) : null,
     createdAt: row.created_at.toISOString(),
     startedAt: iso(row.started_at),
     finishedAt: iso(row.finished_at),
+  };
+}
+
+function toTracking({ mlflow }: StoredTracking): Job['tracking'] {
+  const { experimentId, runId } = mlflow;
+  const ui = mlflow.trackingUri.replace(/\/+$/, '');
+  return {
+    mlflow: {
+      experiment: mlflow.experiment,
+      experimentId: experimentId ?? null,
+      runId: runId ?? null,
+      url: experimentId && runId ? `${ui}/#/experiments/${experimentId}/runs/${runId}` : null,
+    },
   };
 }
 
@@ -205,6 +226,7 @@ export class JobStore {
           resources: job.resources ? JSON.stringify(job.resources) : null,
           initial_weights: job.initial_weights ? JSON.stringify(job.initial_weights) : null,
           trace_context: job.trace_context ? JSON.stringify(job.trace_context) : null,
+          tracking: job.tracking ? JSON.stringify(job.tracking) : null,
           status: 'queued',
         })
         .onConflict(['user_id', 'idempotency_key'])

@@ -35,6 +35,7 @@ export function jobRow(overrides: Partial<JobRow> = {}): JobRow {
     attempt_started_at: null,
     placement: null,
     trace_context: null,
+    tracking: null,
     created_at: now,
     updated_at: now,
     dispatched_at: now,
