@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +25,8 @@ function training(jobId: string, attempt = 1, earlierEpochs: TrackedTraining['ea
   };
 }
 
+let dir: string;
+
 function trackerOf(server: string, jobId: string, options: { runId?: string; attempt?: number } = {}) {
   const runs: MlflowRunRef[] = [];
   const failures: string[] = [];
@@ -37,7 +39,12 @@ function trackerOf(server: string, jobId: string, options: { runId?: string; att
       ...(options.runId ? { runId: options.runId } : {}),
     },
     training(jobId, options.attempt, earlier),
-    { logger, onRun: (run) => runs.push(run), onFailure: (message) => failures.push(message) },
+    {
+      logger,
+      stagingDir: join(dir, 'staging', `${jobId}-${options.attempt ?? 1}`),
+      onRun: (run) => runs.push(run),
+      onFailure: (message) => failures.push(message),
+    },
   );
   return { tracker, runs, failures };
 }
@@ -54,7 +61,6 @@ async function closedPort(): Promise<number> {
 
 describe('MLflow tracking of a training, against a real MLflow server', () => {
   let mlflow: MlflowServer;
-  let dir: string;
   beforeAll(async () => {
     [mlflow, dir] = await Promise.all([startMlflowServer(), mkdtemp(join(tmpdir(), 'vtp-tracker-'))]);
   }, 120_000);
@@ -77,7 +83,9 @@ describe('MLflow tracking of a training, against a real MLflow server', () => {
     first.tracker.epoch(2, { 'train/loss': 0.7, 'metrics/mAP50(B)': 0.2 });
     const best = join(dir, 'best.pt');
     await writeFile(best, Buffer.alloc(4096, 7));
-    first.tracker.artifact(best, 'weights/best.pt');
+    await first.tracker.artifact(best, 'weights/best.pt');
+    // The training removes its folder at once: the upload does not need it.
+    await rm(best);
     await first.tracker.end('failed');
     expect(first.failures).toEqual([]);
     expect(first.runs).toHaveLength(1);
@@ -113,7 +121,7 @@ describe('MLflow tracking of a training, against a real MLflow server', () => {
     second.tracker.epoch(3, { 'train/loss': 0.5, 'metrics/mAP50(B)': 0.3 });
     const metricsFile = join(dir, 'metrics.json');
     await writeFile(metricsFile, '{"epochs":[]}');
-    second.tracker.artifact(metricsFile, 'metrics.json');
+    await second.tracker.artifact(metricsFile, 'metrics.json');
     await second.tracker.end('succeeded');
     expect(second.failures).toEqual([]);
     expect(second.runs).toEqual([{ runId, experimentId }]);
@@ -130,6 +138,8 @@ describe('MLflow tracking of a training, against a real MLflow server', () => {
     await third.tracker.end('cancelled');
     expect(third.runs).toEqual([]);
     expect((await mlflow.run(runId)).status).toBe('KILLED');
+    // Nothing staged is left behind.
+    expect(await readdir(join(dir, 'staging'))).toEqual([]);
   });
 
   it('back-fills the epochs an earlier attempt trained when the run is new to this attempt', async () => {
@@ -148,7 +158,9 @@ describe('MLflow tracking of a training, against a real MLflow server', () => {
     const { tracker, runs, failures } = trackerOf(`http://127.0.0.1:${await closedPort()}`, randomUUID());
     tracker.started('1.0');
     for (let epoch = 1; epoch <= 5; epoch += 1) tracker.epoch(epoch, { 'train/loss': 1 / epoch });
-    tracker.artifact(join(dir, 'missing.pt'), 'weights/best.pt');
+    const best = join(dir, 'unsent.pt');
+    await writeFile(best, 'weights');
+    await tracker.artifact(best, 'weights/best.pt');
     const started = Date.now();
     await tracker.end('succeeded');
     expect(Date.now() - started).toBeLessThan(5_000);

@@ -1,3 +1,5 @@
+import { copyFile, link, mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Logger } from '@vtp/service-kit';
 import type { Metrics, MlflowRunRef, TrainingStatus, TrainingTracking } from '@vtp/shared-schemas';
 import {
@@ -25,6 +27,8 @@ export interface TrackedTraining {
 
 export interface MlflowTrackerDeps {
   logger: Logger;
+  /** A folder of the tracker's own: artifacts wait there for their upload, after the job folder is gone. */
+  stagingDir: string;
   /** The run is known: the backend links it from the job. */
   onRun: (run: MlflowRunRef) => void;
   /** A call to MLflow failed for good (the first one is worth telling the user). */
@@ -83,6 +87,7 @@ export class MlflowTracker {
   private gaveUp = false;
   private inARow = 0;
   private pendingMetrics: MlflowMetric[] = [];
+  private staged = 0;
   private flushQueued = false;
   /** Calls to MLflow that failed for good. */
   failures = 0;
@@ -119,11 +124,23 @@ export class MlflowTracker {
     });
   }
 
-  /** Uploads a file of the training as the run's artifact `path`; the file must stay until `end` resolves. */
-  artifact(file: string, path: string): void {
+  /**
+   * Uploads a file of the training as the run's artifact `path`. The file is linked (or copied) into the staging
+   * folder at once, so the training may delete its own while the upload waits its turn.
+   */
+  async artifact(file: string, path: string): Promise<void> {
+    if (this.gaveUp) return;
+    const staged = join(this.deps.stagingDir, `${this.staged++}-${path.replaceAll('/', '_')}`);
+    try {
+      await mkdir(this.deps.stagingDir, { recursive: true });
+      await link(file, staged).catch(() => copyFile(file, staged));
+    } catch (err) {
+      this.failed(`keep ${path} for its upload`, err);
+      return;
+    }
     this.enqueue(`upload ${path}`, async () => {
       const run = this.run as MlflowRunInfo;
-      if (!(await this.client.uploadArtifact(run, path, file))) {
+      if (!(await this.client.uploadArtifact(run, path, staged))) {
         this.logger.warn(
           { artifactUri: run.artifactUri, path },
           'the run keeps its artifacts where the tracking server does not serve them: not uploaded',
@@ -132,17 +149,21 @@ export class MlflowTracker {
     });
   }
 
-  /** Ends the run with the attempt's outcome once everything queued is done. */
+  /** Ends the run with the attempt's outcome once everything queued is done, and removes the staged files. */
   async end(status: TrainingStatus): Promise<void> {
     if (status === 'succeeded' || status === 'failed' || status === 'cancelled') {
       this.enqueue('end the run', () => this.client.updateRun(this.runId(), runStatusOf[status], Date.now()));
     }
     await this.queue;
+    await rm(this.deps.stagingDir, { recursive: true, force: true }).catch((err) =>
+      this.logger.warn({ err }, 'could not remove the staged MLflow artifacts'),
+    );
   }
 
   private async open(): Promise<void> {
     const { target, training } = this;
     let run = target.runId ? await this.client.getRun(target.runId) : undefined;
+    let isNew = false;
     if (!run) {
       const experimentId = await this.client.ensureExperiment(target.experimentName);
       // The run an earlier attempt created, even when its report of it never reached the backend.
@@ -158,15 +179,16 @@ export class MlflowTracker {
             { key: 'vtp.framework', value: training.framework },
           ],
         });
-        // Epochs an earlier attempt trained while MLflow was away (or before tracking was on) are back-filled.
-        if (training.earlierEpochs.length > 0) {
-          const at = Date.now();
-          const earlier = training.earlierEpochs.flatMap((metrics, i) => this.metricsOf(i + 1, metrics, at));
-          this.enqueue('log the earlier epochs', () => this.logMetrics(earlier));
-        }
+        isNew = true;
       }
     }
     this.run = run;
+    // Epochs an earlier attempt trained while MLflow was away (or before tracking was on) are back-filled.
+    if (isNew && training.earlierEpochs.length > 0) {
+      const at = Date.now();
+      const earlier = training.earlierEpochs.flatMap((metrics, i) => this.metricsOf(i + 1, metrics, at));
+      await this.logMetrics(earlier).catch((err) => this.failed('log the earlier epochs', err));
+    }
     if (run.status !== 'RUNNING') await this.client.updateRun(run.runId, 'RUNNING');
     if (run.runId !== target.runId) this.deps.onRun({ experimentId: run.experimentId, runId: run.runId });
     this.logger.info({ runId: run.runId, experimentId: run.experimentId }, 'logging to MLflow');
@@ -219,16 +241,20 @@ export class MlflowTracker {
         await step();
         this.inARow = 0;
       } catch (err) {
-        this.failures += 1;
-        this.inARow += 1;
-        // Without a run there is nothing to log to; after a few failures in a row the server is away.
-        this.gaveUp = !this.run || this.inARow >= GIVE_UP_AFTER;
-        this.logger.warn(
-          { err, failures: this.failures, gaveUp: this.gaveUp },
-          `MLflow: could not ${what}; the training goes on`,
-        );
-        this.deps.onFailure(`MLflow tracking: could not ${what}: ${(err as Error).message}`, this.failures);
+        this.failed(what, err);
       }
     });
+  }
+
+  private failed(what: string, err: unknown): void {
+    this.failures += 1;
+    this.inARow += 1;
+    // Without a run there is nothing to log to; after a few failures in a row the server is away.
+    this.gaveUp = !this.run || this.inARow >= GIVE_UP_AFTER;
+    this.logger.warn(
+      { err, failures: this.failures, gaveUp: this.gaveUp },
+      `MLflow: could not ${what}; the training goes on`,
+    );
+    this.deps.onFailure(`MLflow tracking: could not ${what}: ${(err as Error).message}`, this.failures);
   }
 }

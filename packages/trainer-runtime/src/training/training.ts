@@ -158,6 +158,7 @@ export class Training {
       },
       {
         logger: this.logger,
+        stagingDir: join(this.deps.workDir, 'mlflow', this.stream),
         onRun: (mlflow) => {
           // After the terminal event the attempt's token is dead: the next attempt reports the run instead.
           if (!this.finished) this.emit({ type: 'tracking', mlflow });
@@ -230,8 +231,8 @@ export class Training {
     } finally {
       clearInterval(heartbeat);
       clearTimeout(limit);
-      // Its artifacts are files of the job folder: the run ends before the folder goes.
-      await this.tracker?.end(this.status);
+      // In the background: MLflow's pace never holds up the end of a training (its files are staged).
+      void this.tracker?.end(this.status);
       await this.log?.close().catch(() => undefined);
       await removeWorkspace(this.workspace).catch((err) =>
         this.logger.warn({ err }, 'could not remove the job folder'),
@@ -479,8 +480,9 @@ export class Training {
         );
         const metrics = await this.artifacts.uploadFile(this.workspace.metrics, 'metrics.json', 'metrics');
         const best = outcome.files.find((file) => file.kind === 'best');
-        if (best) this.tracker?.artifact(best.path, `weights/${this.deps.adapter.checkpointFileNames.best}`);
-        this.tracker?.artifact(this.workspace.metrics, 'metrics.json');
+        if (best)
+          await this.tracker?.artifact(best.path, `weights/${this.deps.adapter.checkpointFileNames.best}`);
+        await this.tracker?.artifact(this.workspace.metrics, 'metrics.json');
         return {
           type: 'completed',
           metrics: outcome.metrics,
