@@ -18,6 +18,7 @@ import { generateSecret, hashSecret } from '../../services/backend/src/auth/secr
 import { startEmbeddedPostgres } from '../../services/backend/src/embedded/postgres.ts';
 import { TcpProxy } from '../../services/backend/test/support/tcpProxy.ts';
 import { firstLine, memoryOf, mib, rate, resetPeak, timed } from './measure.ts';
+import { measureMetricLogging } from './metricLogging.ts';
 import { measureTrainingOverhead, stopDirectRuns } from './trainingOverhead.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
@@ -312,6 +313,18 @@ try {
     await delivery.close();
     await gate.stop();
   }
+  // Per-epoch metric logging against an MLflow tracking server fed the same metrics (scripts/bench/metricLogging.ts).
+  const metricEpochs = size('BENCH_METRIC_EPOCHS', 2000, 100);
+  for (const row of await measureMetricLogging({
+    url,
+    pgUrl: pg.url,
+    runningJob,
+    epochs: metricEpochs,
+    concurrency: 8,
+    say,
+  }))
+    record(row.name, row.value, row.baseline, row.ratio, 5, false);
+
   // The jobs moved by hand above end here, or the next backend's monitor would retry them as lost and train them.
   await db('jobs')
     .whereNot({ status: 'succeeded' })

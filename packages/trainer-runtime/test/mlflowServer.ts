@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { repoRoot } from '../src/paths.ts';
 import { TRACKING_SERVER_ENV, testToolPath } from '../src/python-env/index.ts';
 
-/** A real MLflow tracking server (`mlflow server`, SQLite store, artifacts served by itself) on a free port. */
+/** A real MLflow tracking server (`mlflow server`, artifacts served by itself) on a free port. */
 export interface MlflowServer {
   url: string;
   /** GET or POST one of MLflow's REST calls (`runs/get?run_id=...`); throws on a non-2xx answer. */
@@ -54,7 +54,14 @@ function mlflowExecutable(): string {
 const toMap = (items: Array<{ key: string; value: string }> | undefined) =>
   Object.fromEntries((items ?? []).map((item) => [item.key, item.value]));
 
-export async function startMlflowServer(): Promise<MlflowServer> {
+export interface MlflowServerOptions {
+  /** Its run store (`postgresql://...`); default a SQLite file in its own folder. */
+  backendStoreUri?: string;
+  /** Its worker processes; default one (tests), MLflow's own default otherwise. */
+  workers?: number | 'default';
+}
+
+export async function startMlflowServer(options: MlflowServerOptions = {}): Promise<MlflowServer> {
   const dir = await mkdtemp(join(tmpdir(), 'vtp-mlflow-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -67,10 +74,9 @@ export async function startMlflowServer(): Promise<MlflowServer> {
       '127.0.0.1',
       '--port',
       String(port),
-      '--workers',
-      '1',
+      ...(options.workers === 'default' ? [] : ['--workers', String(options.workers ?? 1)]),
       '--backend-store-uri',
-      `sqlite:///${join(dir, 'mlflow.db')}`,
+      options.backendStoreUri ?? `sqlite:///${join(dir, 'mlflow.db')}`,
       '--artifacts-destination',
       join(dir, 'artifacts'),
     ],
