@@ -164,5 +164,8 @@ export async function measureMetricLogging(c: Context): Promise<MetricLoggingRow
     ];
   } finally {
     await mlflow.stop();
+    const cleanup = knex({ client: 'pg', connection: c.pgUrl });
+    await cleanup.raw(`drop database if exists ${database} with (force)`);
+    await cleanup.destroy();
   }
 }
