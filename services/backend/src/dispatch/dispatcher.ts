@@ -10,6 +10,7 @@ import { buildTrainingSpec } from '../execution/trainingSpec.ts';
 import type { JobEventStore } from '../jobs/jobEventStore.ts';
 import { isFinished } from '../jobs/jobLifecycle.ts';
 import type { ClaimedJob, ConcurrencyLimits, JobRow, JobStore } from '../jobs/jobStore.ts';
+import type { JobMetrics } from '../observability/jobMetrics.ts';
 
 export interface DispatcherOptions {
   limits: ConcurrencyLimits;
@@ -34,6 +35,7 @@ export class Dispatcher {
     events: JobEventStore;
     datasets: DatasetStore;
     manager: ExecutionManager;
+    metrics: JobMetrics;
     logger: Logger;
   };
   private readonly options: DispatcherOptions;
@@ -44,6 +46,7 @@ export class Dispatcher {
       events: JobEventStore;
       datasets: DatasetStore;
       manager: ExecutionManager;
+      metrics: JobMetrics;
       logger: Logger;
     },
     options: DispatcherOptions,
@@ -84,7 +87,8 @@ export class Dispatcher {
   }
 
   private async handOver({ row, callbackToken }: ClaimedJob): Promise<void> {
-    const { jobs, datasets, manager, logger } = this.deps;
+    const { jobs, datasets, manager, metrics, logger } = this.deps;
+    const claimed = performance.now();
     try {
       const dataset = await datasets.findById(row.dataset_id);
       if (!dataset) throw new TrainingRejectedError(`dataset ${row.dataset_id} no longer exists`);
@@ -106,13 +110,14 @@ export class Dispatcher {
         traceContext: row.trace_context ?? undefined,
       });
       const placement = await manager.start(row, spec);
+      metrics.handedOver(row, (performance.now() - claimed) / 1000);
       await jobs.update(row.id, { placement: JSON.stringify(placement) });
       logger.info({ jobId: row.id, framework: row.framework, placement }, 'job handed over');
       // A cancel that arrived while the hand-over was in flight found nothing to stop: pass it on now.
       const current = await jobs.find(row.id);
       if (current?.cancel_requested_at && !isFinished(current.status)) await manager.cancel(current);
     } catch (err) {
-      await this.handOverFailed(row.id, row.handovers, err);
+      await this.handOverFailed(row, err);
     }
   }
 
@@ -130,9 +135,18 @@ export class Dispatcher {
     };
   }
 
-  private async handOverFailed(jobId: string, handovers: number, err: unknown): Promise<void> {
-    const { jobs, logger } = this.deps;
+  private async handOverFailed(row: JobRow, err: unknown): Promise<void> {
+    const { jobs, metrics, logger } = this.deps;
+    const { id: jobId, handovers, framework } = row;
     const message = err instanceof Error ? err.message : String(err);
+    metrics.handOverFailed(
+      framework,
+      err instanceof ExecutorBusyError
+        ? 'executor_busy'
+        : err instanceof TrainingRejectedError
+          ? 'rejected'
+          : 'trainer_error',
+    );
     if (err instanceof ExecutorBusyError) {
       // Busy is not a failed attempt: the job simply waits its turn.
       await jobs.transition(jobId, ['dispatching'], 'queued', { handovers: Math.max(0, handovers - 1) });

@@ -12,8 +12,9 @@ import type {
 } from '@vtp/shared-schemas';
 import type { Knex } from 'knex';
 import { generateSecret, hashSecret } from '../auth/secrets.ts';
-import type { Db } from '../db/database.ts';
+import { afterCommit, type Db } from '../db/database.ts';
 import { decodeCursor, encodeCursor } from '../db/pageCursor.ts';
+import type { JobCountRow, JobMetrics } from '../observability/jobMetrics.ts';
 import type { JobEventStore } from './jobEventStore.ts';
 import { assertTransitions, isFinished, PLACED, UNFINISHED } from './jobLifecycle.ts';
 import { isRetried } from './retryPolicy.ts';
@@ -51,6 +52,8 @@ export interface JobRow {
   trace_context: TraceContext | null;
   created_at: Date;
   updated_at: Date;
+  /** When the current attempt joined the queue. */
+  queued_at: Date;
   dispatched_at: Date | null;
   started_at: Date | null;
   finished_at: Date | null;
@@ -190,9 +193,11 @@ export interface ResumePoint {
 export class JobStore {
   readonly db: Db;
   private readonly events: JobEventStore;
-  constructor(db: Db, events: JobEventStore) {
+  private readonly metrics: JobMetrics;
+  constructor(db: Db, events: JobEventStore, metrics: JobMetrics) {
     this.db = db;
     this.events = events;
+    this.metrics = metrics;
   }
 
   /** Inserts the job unless the user already used this idempotency key; returns the row and whether it is new. */
@@ -269,8 +274,11 @@ export class JobStore {
   }
 
   /** The job's current attempt (its events are numbered from `first_seq`). */
-  async currentAttempt(job: Pick<JobRow, 'id' | 'attempt'>): Promise<AttemptRow | undefined> {
-    return this.db('job_attempts').where({ job_id: job.id, attempt: job.attempt }).first<AttemptRow>();
+  async currentAttempt(
+    job: Pick<JobRow, 'id' | 'attempt'>,
+    trx: Knex = this.db,
+  ): Promise<AttemptRow | undefined> {
+    return trx('job_attempts').where({ job_id: job.id, attempt: job.attempt }).first<AttemptRow>();
   }
 
   async toJobs(rows: JobRow[]): Promise<Job[]> {
@@ -387,6 +395,28 @@ export class JobStore {
     return (await this.db('jobs').where({ id }).first<{ status: JobStatus } | undefined>('status'))?.status;
   }
 
+  /** Jobs by status and framework, with how long the oldest queued one waits and the stalest running one is silent. */
+  async countByStatus(): Promise<JobCountRow[]> {
+    const rows = await this.db('jobs')
+      .select<{ status: JobStatus; framework: Framework; jobs: number; queued: number; progress: number }[]>(
+        'status',
+        'framework',
+        this.db.raw('count(*)::int as jobs'),
+        this.db.raw('coalesce(extract(epoch from now() - min(queued_at)), 0)::float8 as queued'),
+        this.db.raw(
+          'coalesce(extract(epoch from now() - min(coalesce(last_progress_at, attempt_started_at, dispatched_at))), 0)::float8 as progress',
+        ),
+      )
+      .groupBy('status', 'framework');
+    return rows.map((r) => ({
+      status: r.status,
+      framework: r.framework,
+      jobs: r.jobs,
+      oldestQueuedSeconds: r.queued,
+      oldestProgressSeconds: r.progress,
+    }));
+  }
+
   async hasUnfinishedForDataset(datasetId: string): Promise<boolean> {
     return Boolean(
       await this.db('jobs').where({ dataset_id: datasetId }).whereIn('status', UNFINISHED).first('id'),
@@ -492,8 +522,10 @@ export class JobStore {
     const trained = trx.raw(
       'trained_seconds + coalesce(extract(epoch from now() - attempt_started_at)::int, 0)',
     ) as unknown as number;
+    const endedAt = new Date();
     if (error && isRetried(job, error)) {
       await this.beginAttempt(job, from, { type: 'retrying', error }, trx, { trained_seconds: trained });
+      afterCommit(trx, () => this.metrics.attemptEnded(job, outcome.status, error.code, true, endedAt));
       return { end: 'retrying', unreferenced };
     }
     const patch: Partial<JobRow> | Record<string, unknown> =
@@ -513,9 +545,10 @@ export class JobStore {
       id,
       from,
       outcome.status,
-      { ...patch, finished_at: new Date(), trained_seconds: trained } as Partial<JobRow>,
+      { ...patch, finished_at: endedAt, trained_seconds: trained } as Partial<JobRow>,
       trx,
     );
+    afterCommit(trx, () => this.metrics.attemptEnded(job, outcome.status, error?.code, false, endedAt));
     return { end: 'ended', unreferenced };
   }
 
@@ -550,6 +583,7 @@ export class JobStore {
       const from: JobStatus[] = ['failed', 'cancelled'];
       const job = await trx('jobs').where({ id }).whereIn('status', from).forUpdate().first<JobRow>();
       if (!job) return undefined;
+      afterCommit(trx, () => this.metrics.resumed(job.framework));
       return this.beginAttempt(job, from, { type: 'resumed' }, trx, {
         error_code: null,
         error_message: null,
@@ -603,6 +637,7 @@ export class JobStore {
         handovers: 0,
         callback_token_hashes: [],
         epoch: fromEpoch,
+        queued_at: trx.fn.now() as unknown as Date,
         placement: null,
         dispatched_at: null,
         attempt_started_at: null,

@@ -8,6 +8,7 @@ import type { Dataset, Job } from '@vtp/shared-schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { oomKillCount } from '../../../../packages/trainer-runtime/src/runner/oomKills.ts';
 import type { ApiClient } from '../support/apiClient.ts';
+import { scrape } from '../support/metrics.ts';
 import { startTestBackend, type TestBackend } from '../support/testBackend.ts';
 import {
   childPids,
@@ -58,6 +59,7 @@ describe('training end to end (EXECUTION_MODE=subprocess)', () => {
   ] as const)(
     '%s trains for real: every epoch stored, checkpoints in S3, best checkpoint predicts',
     async (framework, model, dataset, hyperparameters, metric) => {
+      const before = await scrape(t.backend.url);
       const created = await user.post<Job>('/v1/jobs', {
         framework,
         model,
@@ -111,6 +113,22 @@ describe('training end to end (EXECUTION_MODE=subprocess)', () => {
       const log = await user.get(`/v1/jobs/${job.id}/logs`);
       expect(log.status).toBe(200);
       expect(log.text.length).toBeGreaterThan(0);
+
+      // Its journey, one observation each: queue wait, hand-over, first epoch, training time.
+      const after = await scrape(t.backend.url);
+      const journey = [
+        'vtp_job_queue_wait_seconds_count',
+        'vtp_job_handover_duration_seconds_count',
+        'vtp_job_time_to_first_epoch_seconds_count',
+        'vtp_job_training_duration_seconds_count',
+      ];
+      expect(journey.map((name) => after.sum(name, { framework }) - before.sum(name, { framework }))).toEqual(
+        [1, 1, 1, 1],
+      );
+      const firstEpoch = after.sum('vtp_job_time_to_first_epoch_seconds_sum', { framework });
+      expect(
+        firstEpoch - before.sum('vtp_job_time_to_first_epoch_seconds_sum', { framework }),
+      ).toBeGreaterThan(0);
     },
     // The first training also starts its trainer service (Python imports): slow on a busy machine.
     180_000,

@@ -37,6 +37,7 @@ export function jobRow(overrides: Partial<JobRow> = {}): JobRow {
     trace_context: null,
     created_at: now,
     updated_at: now,
+    queued_at: now,
     dispatched_at: now,
     started_at: null,
     finished_at: null,

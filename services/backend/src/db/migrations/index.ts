@@ -5,6 +5,7 @@ import * as artifactSha256 from './20261201000000_artifact_sha256.ts';
 import * as jobProgressWatch from './20261201010000_job_progress_watch.ts';
 import * as callbackTokenPerHandover from './20261201020000_callback_token_per_handover.ts';
 import * as jobAttempts from './20261201030000_job_attempts.ts';
+import * as jobQueuedAt from './20261202000000_job_queued_at.ts';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '20261201010000_job_progress_watch': jobProgressWatch,
   '20261201020000_callback_token_per_handover': callbackTokenPerHandover,
   '20261201030000_job_attempts': jobAttempts,
+  '20261202000000_job_queued_at': jobQueuedAt,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
