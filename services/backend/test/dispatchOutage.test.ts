@@ -1,9 +1,9 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { scrapeMetrics } from '@vtp/service-kit';
 import type { Job } from '@vtp/shared-schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from './support/apiClient.ts';
-import { scrape } from './support/metrics.ts';
 import { TcpProxy } from './support/tcpProxy.ts';
 import { startTestBackend, type TestBackend } from './support/testBackend.ts';
 import { createThrowawayDatabase, type ThrowawayDatabase } from './support/throwawayDatabase.ts';
@@ -72,7 +72,7 @@ describe('a hand-over that fails during a database outage', () => {
     // The dispatcher now tries to record the failed hand-over, and cannot.
     await new Promise((r) => setTimeout(r, 3000));
     // /metrics still answers without the database: the failed hand-over is counted, job counts go absent.
-    const during = await scrape(t.backend.url);
+    const during = await scrapeMetrics(t.backend.url);
     expect(during.sum('vtp_dispatch_failures_total', { framework: 'timm', reason: 'trainer_error' })).toBe(1);
     expect(during.has('vtp_jobs')).toBe(false);
     proxy.mode = 'forward';

@@ -1,4 +1,5 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { type Scrape, scrapeMetrics } from '@vtp/service-kit';
 import { createS3Client } from '@vtp/service-kit/s3';
 import type { Dataset, Job, JobEvent } from '@vtp/shared-schemas';
 import knex from 'knex';
@@ -6,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from './support/apiClient.ts';
 import { dispatchByHand } from './support/dispatchByHand.ts';
 import { createJob as createJobFor, reportEvent } from './support/jobs.ts';
-import { type Scrape, scrape } from './support/metrics.ts';
 import { startTestBackend, type TestBackend } from './support/testBackend.ts';
 import { waitFor } from './support/training.ts';
 import { uploadSample } from './support/uploads.ts';
@@ -33,7 +33,7 @@ describe('training jobs', () => {
     reportEvent(t.anonymous, jobId, token, event);
   /** How much each metric (summed over series that carry `labels`) grew since `before`. */
   const growth = async (before: Scrape, metrics: [string, Record<string, string>][]) => {
-    const after = await scrape(t.backend.url);
+    const after = await scrapeMetrics(t.backend.url);
     return Object.fromEntries(
       metrics.map(([name, labels]) => [
         `${name}${JSON.stringify(labels)}`,
@@ -204,7 +204,7 @@ describe('training jobs', () => {
       (await user.get<{ items: JobEvent[] }>(`/v1/jobs/${id}/events`)).body.items;
 
     it('an infrastructure failure queues the next attempt: old tokens revoked, its events follow on, retrained epochs superseded', async () => {
-      const metrics = await scrape(t.backend.url);
+      const metrics = await scrapeMetrics(t.backend.url);
       const job = await createJob({ hyperparameters: { epochs: 3 } });
       expect(job).toMatchObject({ maxRetries: 2, retryOnOutOfMemory: false, attempt: 1 });
       const first = await dispatchByHand(t.database.url, job.id);
@@ -304,7 +304,7 @@ describe('training jobs', () => {
     });
 
     it('POST /resume continues a failed or cancelled job from its checkpoint, and says 409 when there is none', async () => {
-      const metrics = await scrape(t.backend.url);
+      const metrics = await scrapeMetrics(t.backend.url);
       const job = await createJob({ hyperparameters: { epochs: 3 } });
       const token = await dispatchByHand(t.database.url, job.id);
       await callback(job.id, token, { seq: 1, type: 'started', totalEpochs: 3 });
@@ -349,10 +349,10 @@ describe('training jobs', () => {
 
   describe('trainer callbacks', () => {
     it('counts in /metrics what reports did (stored, duplicate, refused), their latency, and jobs by status from the database', async () => {
-      const before = await scrape(t.backend.url);
+      const before = await scrapeMetrics(t.backend.url);
       const jobsIn = (s: Scrape, status: string) => s.sum('vtp_jobs', { status, framework: 'ultralytics' });
       const job = await createJob({ hyperparameters: { epochs: 1 } });
-      const queued = await scrape(t.backend.url);
+      const queued = await scrapeMetrics(t.backend.url);
       expect(jobsIn(queued, 'queued')).toBe(jobsIn(before, 'queued') + 1);
       expect(queued.sum('vtp_jobs_oldest_queued_age_seconds', { framework: 'ultralytics' })).toBeGreaterThan(
         0,
@@ -368,7 +368,7 @@ describe('training jobs', () => {
       expect((await callback(job.id, token, { seq: 3, type: 'progress' })).status).toBe(422);
       await callback(job.id, token, { seq: 3, type: 'completed', metrics: {}, artifacts: [] });
 
-      const after = await scrape(t.backend.url);
+      const after = await scrapeMetrics(t.backend.url);
       const grew = (name: string, labels: Record<string, string>) =>
         after.sum(name, labels) - before.sum(name, labels);
       expect(grew('vtp_callback_events_total', { event_type: 'progress', result: 'stored' })).toBe(1);

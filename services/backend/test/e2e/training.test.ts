@@ -3,12 +3,12 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { generateYolo, zipBuffer } from '@vtp/sample-data';
+import { scrapeMetrics } from '@vtp/service-kit';
 import { createS3Client, parseS3Uri } from '@vtp/service-kit/s3';
 import type { Dataset, Job } from '@vtp/shared-schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { oomKillCount } from '../../../../packages/trainer-runtime/src/runner/oomKills.ts';
 import type { ApiClient } from '../support/apiClient.ts';
-import { scrape } from '../support/metrics.ts';
 import { startTestBackend, type TestBackend } from '../support/testBackend.ts';
 import {
   childPids,
@@ -59,7 +59,7 @@ describe('training end to end (EXECUTION_MODE=subprocess)', () => {
   ] as const)(
     '%s trains for real: every epoch stored, checkpoints in S3, best checkpoint predicts',
     async (framework, model, dataset, hyperparameters, metric) => {
-      const before = await scrape(t.backend.url);
+      const before = await scrapeMetrics(t.backend.url);
       const created = await user.post<Job>('/v1/jobs', {
         framework,
         model,
@@ -115,7 +115,7 @@ describe('training end to end (EXECUTION_MODE=subprocess)', () => {
       expect(log.text.length).toBeGreaterThan(0);
 
       // Its journey, one observation each: queue wait, hand-over, first epoch, training time.
-      const after = await scrape(t.backend.url);
+      const after = await scrapeMetrics(t.backend.url);
       const journey = [
         'vtp_job_queue_wait_seconds_count',
         'vtp_job_handover_duration_seconds_count',

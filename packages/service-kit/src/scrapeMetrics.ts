@@ -9,8 +9,8 @@ export interface Scrape {
 const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/;
 const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
 
-/** Reads `/metrics` of the service at `baseUrl` (the text format prom-client writes). */
-export async function scrape(baseUrl: string): Promise<Scrape> {
+/** Reads `/metrics` of the service at `baseUrl` (the text format prom-client writes): what tests assert on. */
+export async function scrapeMetrics(baseUrl: string): Promise<Scrape> {
   const res = await fetch(new URL('/metrics', baseUrl));
   if (!res.ok) throw new Error(`GET /metrics answered ${res.status}`);
   const samples: { name: string; labels: Record<string, string>; value: number }[] = [];
