@@ -129,9 +129,12 @@ export class JobMetrics {
       registers,
     });
     // Every outcome exists from the start, so rates and ratios over them are 0 rather than absent.
-    for (const framework of Framework.options)
+    for (const framework of Framework.options) {
       for (const outcome of ['succeeded', 'failed', 'cancelled'] as const)
         this.finished.inc({ framework, outcome }, 0);
+      for (const reason of ['executor_busy', 'rejected', 'trainer_error'] as const)
+        this.handOverFailures.inc({ framework, reason }, 0);
+    }
   }
 
   /** Registers the job-count gauges, read from the database by `read` at every scrape. */
