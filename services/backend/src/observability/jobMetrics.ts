@@ -1,6 +1,6 @@
 import { AppError } from '@vtp/service-kit';
 import {
-  type FailureCode,
+  FailureCode,
   Framework,
   JobStatus,
   type TrainerEvent,
@@ -128,12 +128,18 @@ export class JobMetrics {
       labelNames: ['reason'],
       registers,
     });
-    // Every outcome exists from the start, so rates and ratios over them are 0 rather than absent.
+    // Every label value exists from the start (all bounded enums), so rates and ratios over them are 0 rather
+    // than absent until the first event.
     for (const framework of Framework.options) {
       for (const outcome of ['succeeded', 'failed', 'cancelled'] as const)
         this.finished.inc({ framework, outcome }, 0);
       for (const reason of ['executor_busy', 'rejected', 'trainer_error'] as const)
         this.handOverFailures.inc({ framework, reason }, 0);
+      for (const reason of FailureCode.options) {
+        this.failures.inc({ framework, reason }, 0);
+        this.retries.inc({ framework, reason }, 0);
+      }
+      this.resumes.inc({ framework }, 0);
     }
   }
 

@@ -2,7 +2,7 @@
 // `npm test` installs when missing) scrapes a real backend and a real timm trainer while a real training runs,
 // evaluates infra/observability/prometheus/rules.yaml, and answers through its HTTP API.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,7 @@ import { uploadSample } from '../support/uploads.ts';
 
 const TOKEN = 'trainer-token-prometheus-0123456789';
 const RULES = join(repoRoot, 'infra/observability/prometheus/rules.yaml');
+const DASHBOARDS = join(repoRoot, 'infra/observability/grafana/dashboards');
 
 interface RuleGroup {
   name: string;
@@ -38,6 +39,15 @@ describe('Prometheus scraping a backend and a trainer running a real training', 
   let api: string;
   const groups = (parse(readFileSync(RULES, 'utf8')) as { groups: RuleGroup[] }).groups;
   const records = groups.flatMap((g) => g.rules.flatMap((r) => (r.record ? [r.record] : [])));
+  /** Every query of every panel of the committed dashboards, named by dashboard and panel. */
+  const panelQueries = readdirSync(DASHBOARDS).flatMap((file) => {
+    const board = JSON.parse(readFileSync(join(DASHBOARDS, file), 'utf8')) as {
+      panels: { title: string; targets?: { expr: string }[] }[];
+    };
+    return board.panels.flatMap((p) =>
+      (p.targets ?? []).map((t) => ({ name: `${file}: ${p.title}`, expr: t.expr })),
+    );
+  });
 
   async function query<T>(path: string): Promise<T> {
     const res = await fetch(`${api}${path}`);
@@ -111,7 +121,7 @@ describe('Prometheus scraping a backend and a trainer running a real training', 
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('evaluates every recording rule to data after a real job, and fires VtpTrainerDown when the trainer stops', {
+  it('evaluates every recording rule and dashboard query to data after a real job, and fires VtpTrainerDown when the trainer stops', {
     timeout: 120_000,
   }, async () => {
     const dataset = await uploadSample(user, 'imagefolder');
@@ -124,6 +134,9 @@ describe('Prometheus scraping a backend and a trainer running a real training', 
     expect(created.status).toBe(201);
     const job = await waitForJob(user, created.body.id, (j) => ['succeeded', 'failed'].includes(j.status));
     expect(job.status).toBe('succeeded');
+    // A trainer's report with a wrong token: the refused-callbacks panel has something to show.
+    const refused = await t.anonymous.post(`/v1/jobs/${job.id}/callback`, {}, { key: 'vtpcb_not_the_token' });
+    expect(refused.status).toBe(401);
 
     // Both targets are scraped, and every rule loaded and evaluates without error.
     await waitFor('both targets up', async () => (await instant('up == 1')).length === 2, 20_000);
@@ -143,6 +156,18 @@ describe('Prometheus scraping a backend and a trainer running a real training', 
     await waitFor('data for every recording rule', async () => (await empty()).length === 0, 20_000).catch(
       async (err: Error) => {
         throw new Error(`${err.message}: none yet for ${(await empty()).join(', ')}`);
+      },
+    );
+    // And so has every dashboard panel's query (the trainer still runs: its panels too).
+    const blank = async () => {
+      const missing: string[] = [];
+      for (const { name, expr } of panelQueries) if ((await instant(expr)).length === 0) missing.push(name);
+      return missing;
+    };
+    expect(panelQueries.length).toBeGreaterThan(30);
+    await waitFor('data for every dashboard query', async () => (await blank()).length === 0, 20_000).catch(
+      async (err: Error) => {
+        throw new Error(`${err.message}: none yet for ${(await blank()).join(', ')}`);
       },
     );
     const value = async (promql: string) => Number((await instant(promql))[0]?.value[1]);
