@@ -2,6 +2,7 @@
 // checked against the Kubernetes schemas and the API's field list, then held to the platform's rules.
 import { isDeepStrictEqual } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { loadBackendConfig } from '../../services/backend/src/config.ts';
 import { permissionsUsedBy } from './support/apiCalls.ts';
 import { unknownFields } from './support/knownFields.ts';
@@ -13,7 +14,7 @@ import {
   renderKustomization,
   secretValues,
 } from './support/kustomize.ts';
-import { repoPath } from './support/repo.ts';
+import { readRepoFile, repoPath } from './support/repo.ts';
 import { validateAgainstSchema } from './support/schemas.ts';
 
 const OVERLAYS = ['kind', 'production'] as const;
@@ -399,6 +400,53 @@ describe('overlay kind', () => {
     );
     expect(jobEnv.S3_ENDPOINT).toBe(env.S3_ENDPOINT);
     expect(jobEnv.BUCKET_NAME).toBe(env.BUCKET_NAME);
+  });
+});
+
+describe('overlay kind', () => {
+  const volume = (spec: K8sObject['spec'], name: string) =>
+    spec.volumes.find((v: { name: string }) => v.name === name).configMap.name as string;
+  const mount = (container: Container, name: string) =>
+    container.volumeMounts.find((m: { name: string }) => m.name === name).mountPath as string;
+
+  // (Debian's promtool, which the tests have, is built without Kubernetes discovery: it cannot check this config.)
+  it("Prometheus loads the platform's rules from their ConfigMap and scrapes the backend as vtp-backend", () => {
+    const objects = objectsOf('kind');
+    const pod = find(objects, 'Deployment', 'prometheus', 'platform').spec.template.spec;
+    const container = pod.containers[0] as Container;
+    const rules = find(objects, 'ConfigMap', volume(pod, 'rules'), 'platform').data;
+    expect(rules).toEqual({ 'rules.yaml': readRepoFile('infra/observability/prometheus/rules.yaml') });
+    const config = parse(
+      find(objects, 'ConfigMap', volume(pod, 'config'), 'platform').data['prometheus.yml'],
+    );
+    expect(config.rule_files).toEqual([`${mount(container, 'rules')}/*.yaml`]);
+    const relabel = config.scrape_configs[0].relabel_configs.find(
+      (r: { target_label: string }) => r.target_label === 'job',
+    );
+    expect(relabel).toMatchObject({ regex: '(.+)', replacement: 'vtp-$1' });
+    expect(find(objects, 'Deployment', 'backend', 'platform').spec.template.metadata.labels).toMatchObject({
+      'app.kubernetes.io/name': 'backend',
+    });
+  });
+
+  it('Grafana provisions the generated dashboards, opens on the platform one, and has the Prometheus they query', () => {
+    const objects = objectsOf('kind');
+    const pod = find(objects, 'Deployment', 'grafana', 'platform').spec.template.spec;
+    const container = pod.containers[0] as Container;
+    const dashboards = find(objects, 'ConfigMap', volume(pod, 'dashboards'), 'platform').data;
+    for (const file of ['platform.json', 'job-journey.json', 'trainers.json'])
+      expect(dashboards[file], file).toBe(readRepoFile(`infra/observability/grafana/dashboards/${file}`));
+    const home = container.env.find(
+      (e: { name: string }) => e.name === 'GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH',
+    );
+    expect(home.value).toBe(`${mount(container, 'dashboards')}/platform.json`);
+    const provisioning = find(objects, 'ConfigMap', volume(pod, 'provisioning'), 'platform').data;
+    expect(parse(provisioning['datasources.yaml']).datasources).toEqual([
+      expect.objectContaining({ uid: 'prometheus', type: 'prometheus' }),
+    ]);
+    expect(parse(provisioning['dashboards.yaml']).providers[0].options.path).toBe(
+      mount(container, 'dashboards'),
+    );
   });
 });
 
