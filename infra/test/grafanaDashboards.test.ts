@@ -1,5 +1,5 @@
 // The Grafana dashboards: the committed JSON is what infra/observability/grafana/dashboards.ts generates (run
-// `npm run dashboards --workspace @vtp/infra` after changing it), and every panel queries the provisioned
+// `npm run observability --workspace @vtp/infra` after changing it), and every panel queries the provisioned
 // Prometheus. The queries themselves run against a real Prometheus in services/backend/test/e2e/prometheus.test.ts.
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';

@@ -450,6 +450,44 @@ describe('overlay kind', () => {
   });
 });
 
+describe('overlay production-observability', () => {
+  it('adds to production only the PrometheusRule, a PodMonitor of the backend and the dashboards for the sidecar', async () => {
+    const objects = await renderKustomization('overlays/production-observability');
+    const names = (list: K8sObject[]) =>
+      list.map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name.replace(/-[a-z0-9]{10}$/, '')}`);
+    expect(names(objects).sort()).toEqual(
+      [
+        ...names(objectsOf('production')),
+        'ConfigMap platform/grafana-dashboards',
+        'PodMonitor platform/vtp-backend',
+        'PrometheusRule platform/vtp',
+      ].sort(),
+    );
+    for (const object of objects) validateAgainstSchema(object);
+
+    const rule = find(objects, 'PrometheusRule', 'vtp', 'platform');
+    expect(rule.spec.groups).toEqual(parse(readRepoFile('infra/observability/prometheus/rules.yaml')).groups);
+
+    const monitor = find(objects, 'PodMonitor', 'vtp-backend', 'platform');
+    const backend = find(objects, 'Deployment', 'backend', 'platform').spec.template;
+    expect(backend.metadata.labels).toMatchObject(monitor.spec.selector.matchLabels);
+    const [endpoint] = monitor.spec.podMetricsEndpoints;
+    const ports = backend.spec.containers[0].ports.map((p: { name: string }) => p.name);
+    expect(ports).toContain(endpoint.port);
+    expect(endpoint.path).toBe(backend.metadata.annotations['prometheus.io/path']);
+    expect(endpoint.relabelings).toEqual([
+      { action: 'replace', targetLabel: 'job', replacement: 'vtp-backend' },
+    ]);
+
+    const dashboards = findGenerated(objects, 'ConfigMap', 'grafana-dashboards', 'platform');
+    expect(dashboards.metadata.labels).toMatchObject({ grafana_dashboard: '1' });
+    for (const file of ['platform.json', 'job-journey.json', 'trainers.json'])
+      expect(dashboards.data[file], file).toBe(
+        readRepoFile(`infra/observability/grafana/dashboards/${file}`),
+      );
+  });
+});
+
 describe('overlay production', () => {
   it('runs two or more backends, keeps one through disruptions, scales on load and is reachable through an Ingress', () => {
     const objects = objectsOf('production');

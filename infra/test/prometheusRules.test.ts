@@ -2,6 +2,7 @@
 // unit tests pass, and every rule has one (an alert a test sees fire; a record a test or a tested alert reads).
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { prometheusRule } from '../observability/prometheus/prometheusRule.ts';
 import { readRepoFile, repoPath } from './support/repo.ts';
 import { prometheusTool, run } from './support/tools.ts';
 
@@ -62,6 +63,14 @@ describe('Prometheus rules', () => {
       ...rules.filter((r) => r.alert).map((r) => r.expr),
     ].join('\n');
     for (const { record } of rules.filter((r) => r.record)) expect(tested, record).toContain(record);
+  });
+
+  it('ships to production as a PrometheusRule generated from rules.yaml (npm run observability; no drift)', () => {
+    const rulesYaml = readRepoFile(`${DIR}/rules.yaml`);
+    expect(readRepoFile('infra/k8s/components/observability/prometheusrule.yaml')).toBe(
+      prometheusRule(rulesYaml),
+    );
+    expect(parse(prometheusRule(rulesYaml)).spec.groups).toEqual(parse(rulesYaml).groups);
   });
 
   it('follows the naming conventions: level:metric:operations records, Vtp alerts, no job id anywhere', () => {

@@ -1,7 +1,7 @@
 /**
  * The platform's Grafana dashboards, as code (@grafana/grafana-foundation-sdk): the platform (queue, running,
  * outcomes, SLOs), one job's journey (queue wait -> hand-over -> first epoch -> training, by framework) and the
- * trainers (outbox, transfers, runner exits). `npm run dashboards --workspace @vtp/infra` writes them to
+ * trainers (outbox, transfers, runner exits). `npm run observability --workspace @vtp/infra` writes them to
  * grafana/dashboards/*.json; a test fails when the committed JSON drifts from this file, and the real-Prometheus
  * test runs every query in them. Queries read the records of prometheus/rules.yaml where one exists.
  */
