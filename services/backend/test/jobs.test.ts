@@ -1,9 +1,11 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { type Scrape, scrapeMetrics } from '@vtp/service-kit';
+import { createLogger, type Scrape, scrapeMetrics } from '@vtp/service-kit';
 import { createS3Client } from '@vtp/service-kit/s3';
 import type { Dataset, Job, JobEvent } from '@vtp/shared-schemas';
 import knex from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBackend } from '../src/backend.ts';
+import { loadBackendConfig } from '../src/config.ts';
 import type { ApiClient } from './support/apiClient.ts';
 import { dispatchByHand } from './support/dispatchByHand.ts';
 import { createJob as createJobFor, reportEvent } from './support/jobs.ts';
@@ -385,6 +387,24 @@ describe('training jobs', () => {
       // Every status and framework is reported, 0 included: a series never vanishes when its last job moves on.
       expect(after.sum('vtp_jobs', { status: 'dispatching', framework: 'timm' })).toBe(0);
       expect(after.has('vtp_jobs')).toBe(true);
+    });
+
+    it('reports the same job counts from every backend replica: they are read from the database', async () => {
+      await createJob();
+      const replica = await startBackend(
+        loadBackendConfig({ ...t.env, PORT: '0' }),
+        createLogger('replica', t.env.LOG_LEVEL ?? 'silent'),
+      );
+      try {
+        const [mine, theirs] = await Promise.all([scrapeMetrics(t.backend.url), scrapeMetrics(replica.url)]);
+        for (const status of ['queued', 'succeeded', 'failed', 'cancelled'])
+          expect(theirs.sum('vtp_jobs', { status }), status).toBe(mine.sum('vtp_jobs', { status }));
+        expect(theirs.sum('vtp_jobs', { status: 'queued' })).toBeGreaterThan(0);
+        // Counters are the replica's own: it has stored no event.
+        expect(theirs.sum('vtp_callback_events_total')).toBe(0);
+      } finally {
+        await replica.stop();
+      }
     });
 
     it('moves a job through running to succeeded with metrics and artifacts', async () => {
