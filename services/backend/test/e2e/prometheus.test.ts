@@ -122,7 +122,8 @@ describe('Prometheus scraping a backend and a trainer running a real training', 
   });
 
   it('evaluates every recording rule and dashboard query to data after a real job, and fires VtpTrainerDown when the trainer stops', {
-    timeout: 120_000,
+    // About 40 s on an idle 2-core machine, 75 s with it loaded by other work: the training is most of it.
+    timeout: 240_000,
   }, async () => {
     const dataset = await uploadSample(user, 'imagefolder');
     const created = await user.post<Job>('/v1/jobs', {
