@@ -11,6 +11,9 @@ import type { JobEventStore } from '../jobs/jobEventStore.ts';
 import { isFinished } from '../jobs/jobLifecycle.ts';
 import type { ClaimedJob, ConcurrencyLimits, JobRow, JobStore } from '../jobs/jobStore.ts';
 
+/** Jobs claimed per pass: one short transaction, however long the queue. */
+const CLAIM_BATCH = 20;
+
 export interface DispatcherOptions {
   limits: ConcurrencyLimits;
   backendBaseUrl: string;
@@ -28,6 +31,8 @@ export class Dispatcher {
   private timer: NodeJS.Timeout | undefined;
   private started = false;
   private ticking: Promise<void> | undefined;
+  /** Work appeared while a pass ran (a nudge, or a full claim): pass again as soon as this one ends. */
+  private again = false;
   private readonly handovers = new Set<Promise<void>>();
   private readonly deps: {
     jobs: JobStore;
@@ -60,16 +65,25 @@ export class Dispatcher {
 
   /** Looks for work now rather than at the next poll (a job was created, a training ended). */
   nudge(): void {
-    if (!this.started || this.ticking) return;
+    if (!this.started) return;
+    if (this.ticking) {
+      this.again = true;
+      return;
+    }
     this.ticking = this.tick()
       .catch((err) => this.deps.logger.error({ err }, 'dispatch tick failed'))
       .finally(() => {
         this.ticking = undefined;
+        if (this.again) {
+          this.again = false;
+          this.nudge();
+        }
       });
   }
 
   private async tick(): Promise<void> {
-    const claimed = await this.deps.jobs.claimQueued(this.options.limits);
+    const claimed = await this.deps.jobs.claimQueued(this.options.limits, CLAIM_BATCH);
+    if (claimed.length === CLAIM_BATCH) this.again = true;
     for (const job of claimed) {
       // The hand-over continues the trace of the request that created the job.
       const handover = inSpan('dispatch job', job.row.trace_context ?? undefined, () => this.handOver(job))
