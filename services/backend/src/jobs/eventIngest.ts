@@ -2,7 +2,8 @@ import { InputError } from '@vtp/service-kit';
 import type { TrainerEvent } from '@vtp/shared-schemas';
 import type { Knex } from 'knex';
 import { checkCallbackToken } from './callbackToken.ts';
-import type { JobEventStore } from './jobEventStore.ts';
+import { hashSecret } from '../auth/secrets.ts';
+import { isRoutine, type JobEventStore } from './jobEventStore.ts';
 import { isFinished, UNFINISHED } from './jobLifecycle.ts';
 import { jobOutputPrefix } from './jobOutputs.ts';
 import type { JobOutcome, JobRow, JobStore } from './jobStore.ts';
@@ -51,7 +52,7 @@ export class EventIngest {
 
   /**
    * Stores a trainer's events (in seq order) in one transaction under one lock of the job row, each with the
-   * effect it has on its own; plain field changes are folded into one update. An event after the one that
+   * effect it has on its own (routine reports of a running job in one statement, the rest in a transaction); plain field changes are folded into one update. An event after the one that
    * ends the attempt is refused unstored: its token dies with the attempt. `path` names the body in errors:
    * `body` for a single event, `body.events` for a batch.
    */
@@ -61,6 +62,10 @@ export class EventIngest {
     events: readonly TrainerEvent[],
     path = 'body.events',
   ): Promise<{ seq: number; accepted: boolean }[]> {
+    if (events.every(isRoutine)) {
+      const stored = await this.events.storeRoutine(jobId, hashSecret(token), events);
+      if (stored) return events.map((event) => ({ seq: event.seq, accepted: stored.has(event.seq) }));
+    }
     const end = events.findIndex(isTerminalEvent);
     const live = end < 0 ? events : events.slice(0, end + 1);
     const unreferenced: string[] = [];

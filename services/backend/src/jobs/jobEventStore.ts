@@ -13,6 +13,11 @@ interface EventRow {
   payload: Record<string, unknown>;
 }
 
+/** Trainer events that never move the state machine: what a running training reports all along. */
+export type RoutineEvent = Extract<TrainerEvent, { type: 'progress' | 'heartbeat' | 'log' }>;
+export const isRoutine = (event: TrainerEvent): event is RoutineEvent =>
+  event.type === 'progress' || event.type === 'heartbeat' || event.type === 'log';
+
 /** A job's events, as its trainers reported them and as the backend noted its own moves (retries, resumes). */
 export class JobEventStore {
   private readonly db: Db;
@@ -39,7 +44,6 @@ export class JobEventStore {
     }));
   }
 
-  /** Stores a trainer's event once: false when its seq is already stored (a redelivery). */
   /** Stores a trainer's events in one statement; returns the seqs that were new (the rest were duplicates). */
   async insertReported(
     jobId: string,
@@ -62,6 +66,70 @@ export class JobEventStore {
       .ignore()
       .returning('seq');
     return new Set(inserted.map((row) => row.seq));
+  }
+
+  /**
+   * The routine reports of a running job (progress, heartbeats, logs: nearly every callback) in one autocommitted
+   * statement instead of a transaction of five: lock the row if `tokenHash` is one of its tokens, store the new
+   * events, and apply their effects to the job as EventIngest does one by one (the latest epoch reached, the
+   * latest heartbeat fields). It writes the job row too, as the one statement it must be. Returns the stored
+   * seqs, or undefined when the job is not running under that token (the caller then takes the general path,
+   * which says why).
+   */
+  async storeRoutine(
+    jobId: string,
+    tokenHash: string,
+    events: readonly RoutineEvent[],
+  ): Promise<Set<number> | undefined> {
+    const rows = events.map(({ seq, type, timestamp, ...payload }) => ({ seq, type, timestamp, payload }));
+    const { rows: result } = await this.db.raw<{ rows: { found: number; stored: number[] }[] }>(
+      `with job as (
+         select id, attempt from jobs
+          where id = ? and status = 'running' and ? = any(callback_token_hashes)
+          for update
+       ),
+       stored as (
+         insert into job_events (job_id, seq, attempt, type, timestamp, payload)
+         select job.id, e.seq, job.attempt, e.type, e.timestamp, e.payload
+           from job cross join jsonb_to_recordset(?::jsonb) as e(seq int, type text, timestamp timestamptz, payload jsonb)
+         on conflict (job_id, seq) do nothing
+         returning seq, type, payload
+       ),
+       progress as (
+         select (payload->>'epoch')::int as epoch, (payload->>'totalEpochs')::int as total_epochs,
+                payload->'metrics' as metrics
+           from stored where type = 'progress'
+          order by (payload->>'epoch')::int desc, seq desc limit 1
+       ),
+       beat as (
+         select (select payload->>'phase' from stored
+                  where type = 'heartbeat' and payload->>'phase' is not null order by seq desc limit 1) as phase,
+                (select (payload->>'lastProgressAt')::timestamptz from stored
+                  where type = 'heartbeat' and payload->>'lastProgressAt' is not null order by seq desc limit 1)
+                  as last_progress_at,
+                (select (payload->>'stallLimitSeconds')::int from stored
+                  where type = 'heartbeat' and payload->>'stallLimitSeconds' is not null order by seq desc limit 1)
+                  as stall_limit_seconds
+       ),
+       applied as (
+         update jobs j set
+           last_heartbeat_at = now(),
+           updated_at = now(),
+           epoch = case when p.epoch >= j.epoch then p.epoch else j.epoch end,
+           total_epochs = case when p.epoch >= j.epoch then p.total_epochs else j.total_epochs end,
+           latest_metrics = case when p.epoch >= j.epoch then p.metrics else j.latest_metrics end,
+           phase = coalesce(b.phase, j.phase),
+           last_progress_at = coalesce(b.last_progress_at, j.last_progress_at),
+           stall_limit_seconds = coalesce(b.stall_limit_seconds, j.stall_limit_seconds)
+           from job left join progress p on true cross join beat b
+          where j.id = job.id and exists (select 1 from stored)
+       )
+       select (select count(*) from job)::int as found,
+              coalesce((select array_agg(seq) from stored), '{}') as stored`,
+      [jobId, tokenHash, JSON.stringify(rows)],
+    );
+    const [answer] = result;
+    return answer?.found ? new Set(answer.stored) : undefined;
   }
 
   /** Appends an event of the backend's own after every stored one; returns its seq. */
