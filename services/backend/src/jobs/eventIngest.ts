@@ -1,8 +1,8 @@
 import { InputError } from '@vtp/service-kit';
 import type { TrainerEvent } from '@vtp/shared-schemas';
 import type { Knex } from 'knex';
-import { checkCallbackToken } from './callbackToken.ts';
 import { hashSecret } from '../auth/secrets.ts';
+import { checkCallbackToken } from './callbackToken.ts';
 import { isRoutine, type JobEventStore } from './jobEventStore.ts';
 import { isFinished, UNFINISHED } from './jobLifecycle.ts';
 import { jobOutputPrefix } from './jobOutputs.ts';
