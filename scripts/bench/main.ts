@@ -18,6 +18,7 @@ import { generateSecret, hashSecret } from '../../services/backend/src/auth/secr
 import { startEmbeddedPostgres } from '../../services/backend/src/embedded/postgres.ts';
 import { TcpProxy } from '../../services/backend/test/support/tcpProxy.ts';
 import { measureDispatchAtScale } from './dispatchAtScale.ts';
+import { measureKubernetesScale } from './kubernetesScale.ts';
 import { firstLine, memoryOf, mib, rate, resetPeak, timed } from './measure.ts';
 import { SimulatedTrainer } from './simulatedTrainer.ts';
 import { measureTrainingOverhead, stopDirectRuns } from './trainingOverhead.ts';
@@ -366,6 +367,9 @@ try {
       }
     } finally {
       await sim.stop();
+    }
+    for (const row of await measureKubernetesScale({ repoRoot, dir, smoke, say })) {
+      record(row.name, row.value, row.baseline, row.ratio, row.target, row.lowerIsBetter);
     }
   }
 
