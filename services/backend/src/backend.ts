@@ -213,6 +213,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
         jobs: jobStore,
         manager,
         outputs: new StoredOutputs(objects),
+        metrics: jobMetrics,
         logger,
         onChange: () => started.nudge(),
       },

@@ -12,6 +12,9 @@ import { isFinished } from '../jobs/jobLifecycle.ts';
 import type { ClaimedJob, ConcurrencyLimits, JobRow, JobStore } from '../jobs/jobStore.ts';
 import type { JobMetrics } from '../observability/jobMetrics.ts';
 
+/** Jobs claimed per pass: one short transaction, however long the queue. */
+const CLAIM_BATCH = 20;
+
 export interface DispatcherOptions {
   limits: ConcurrencyLimits;
   backendBaseUrl: string;
@@ -29,6 +32,8 @@ export class Dispatcher {
   private timer: NodeJS.Timeout | undefined;
   private started = false;
   private ticking: Promise<void> | undefined;
+  /** Work appeared while a pass ran (a nudge, or a full claim): pass again as soon as this one ends. */
+  private again = false;
   private readonly handovers = new Set<Promise<void>>();
   private readonly deps: {
     jobs: JobStore;
@@ -63,16 +68,27 @@ export class Dispatcher {
 
   /** Looks for work now rather than at the next poll (a job was created, a training ended). */
   nudge(): void {
-    if (!this.started || this.ticking) return;
+    if (!this.started) return;
+    if (this.ticking) {
+      this.again = true;
+      return;
+    }
     this.ticking = this.tick()
       .catch((err) => this.deps.logger.error({ err }, 'dispatch tick failed'))
       .finally(() => {
         this.ticking = undefined;
+        if (this.again) {
+          this.again = false;
+          this.nudge();
+        }
       });
   }
 
   private async tick(): Promise<void> {
-    const claimed = await this.deps.jobs.claimQueued(this.options.limits);
+    const started = performance.now();
+    const claimed = await this.deps.jobs.claimQueued(this.options.limits, CLAIM_BATCH);
+    this.deps.metrics.loopPassed('dispatcher', (performance.now() - started) / 1000);
+    if (claimed.length === CLAIM_BATCH) this.again = true;
     for (const job of claimed) {
       // The hand-over continues the trace of the request that created the job.
       const handover = inSpan('dispatch job', job.row.trace_context ?? undefined, () => this.handOver(job))

@@ -1,9 +1,10 @@
 import { InputError } from '@vtp/service-kit';
 import type { TrainerEvent } from '@vtp/shared-schemas';
 import type { Knex } from 'knex';
+import { hashSecret } from '../auth/secrets.ts';
 import type { EventResult, JobMetrics } from '../observability/jobMetrics.ts';
 import { checkCallbackToken } from './callbackToken.ts';
-import type { JobEventStore } from './jobEventStore.ts';
+import { isRoutine, type JobEventStore } from './jobEventStore.ts';
 import { isFinished, UNFINISHED } from './jobLifecycle.ts';
 import { jobOutputPrefix } from './jobOutputs.ts';
 import type { JobOutcome, JobRow, JobStore } from './jobStore.ts';
@@ -55,9 +56,10 @@ export class EventIngest {
 
   /**
    * Stores a trainer's events (in seq order) in one transaction under one lock of the job row, each with the
-   * effect it has on its own; plain field changes are folded into one update. An event after the one that
-   * ends the attempt is refused unstored: its token dies with the attempt. `path` names the body in errors:
-   * `body` for a single event, `body.events` for a batch.
+   * effect it has on its own; plain field changes are folded into one update. The routine reports of a running
+   * job take one statement instead (JobEventStore.storeRoutine). An event after
+   * the one that ends the attempt is refused unstored: its token dies with the attempt. `path` names the body
+   * in errors: `body` for a single event, `body.events` for a batch.
    */
   async ingestBatch(
     jobId: string,
@@ -65,6 +67,18 @@ export class EventIngest {
     events: readonly TrainerEvent[],
     path = 'body.events',
   ): Promise<{ seq: number; accepted: boolean }[]> {
+    if (events.every(isRoutine)) {
+      const report = await this.events.storeRoutine(jobId, hashSecret(token), events);
+      if (report) {
+        const { stored } = report;
+        this.metrics.eventsReported(
+          events.map((event) => ({ event, result: stored.has(event.seq) ? 'stored' : 'duplicate' })),
+          new Date(),
+        );
+        if (report.firstEpochEndedAt) this.metrics.firstEpochEnded(report.job, report.firstEpochEndedAt);
+        return events.map((event) => ({ seq: event.seq, accepted: stored.has(event.seq) }));
+      }
+    }
     const end = events.findIndex(isTerminalEvent);
     const live = end < 0 ? events : events.slice(0, end + 1);
     const unreferenced: string[] = [];

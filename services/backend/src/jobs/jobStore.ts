@@ -308,13 +308,8 @@ export class JobStore {
     if (filters.status) query.andWhere({ status: filters.status });
     if (filters.framework) query.andWhere({ framework: filters.framework });
     const after = cursor ? decodeCursor(cursor) : undefined;
-    if (after) {
-      query.andWhere((q) =>
-        q
-          .where('created_at', '<', after.createdAt)
-          .orWhere((q2) => q2.where('created_at', after.createdAt).andWhere('id', '<', after.id)),
-      );
-    }
+    // A row comparison, so PostgreSQL reads the page straight off the (…, created_at, id) index.
+    if (after) query.andWhereRaw('(created_at, id) < (?, ?)', [after.createdAt, after.id]);
     const rows = (await query
       .orderBy([
         { column: 'created_at', order: 'desc' },
@@ -328,9 +323,10 @@ export class JobStore {
   /**
    * Claims queued jobs for hand-over within the concurrency limits. The advisory lock serialises claimers across
    * backend replicas, so two of them can never both see room for the same slot; SKIP LOCKED leaves rows that
-   * another transaction holds. Users with fewer active jobs go first, so one user's burst cannot starve others.
+   * another transaction holds. Slots are shared out by water-filling: a user's n-th waiting job ranks at their
+   * running jobs + n, so each user gets a next slot before anyone gets a further one, whoever queued first.
    */
-  async claimQueued(limits: ConcurrencyLimits, max = 20): Promise<ClaimedJob[]> {
+  async claimQueued(limits: ConcurrencyLimits, max: number): Promise<ClaimedJob[]> {
     return this.db.transaction(async (trx) => {
       await trx.raw("select pg_advisory_xact_lock(hashtext('vtp_dispatch'))");
       const active = await trx('jobs')
@@ -347,16 +343,33 @@ export class JobStore {
         perFramework.set(a.framework, (perFramework.get(a.framework) ?? 0) + Number(a.n));
         perUser.set(a.user_id, (perUser.get(a.user_id) ?? 0) + Number(a.n));
       }
+      const fullFrameworks = [...perFramework].filter(([, n]) => n >= limits.perFramework).map(([f]) => f);
       const { rows: candidates } = await trx.raw<{ rows: JobRow[] }>(
-        `select j.* from jobs j
-          where j.status = 'queued'
-            -- a job sent back after a failed hand-over waits 2^handovers seconds (at most a minute)
-            and (j.dispatched_at is null or j.dispatched_at < now() - interval '1 second' * least(60, power(2, j.handovers)))
-          order by (select count(*) from jobs a where a.user_id = j.user_id and a.status in (?)),
-                   j.created_at, j.id
+        `with placed as (
+           select user_id, n from jsonb_to_recordset(?::jsonb) as p(user_id uuid, n int)
+         ),
+         waiting as (
+           select j.id, j.user_id, row_number() over (partition by j.user_id order by j.created_at, j.id) as turn
+             from jobs j
+            where j.status = 'queued'
+              and j.framework <> all(?::text[])
+              -- a job sent back after a failed hand-over waits 2^handovers seconds (at most a minute)
+              and (j.dispatched_at is null
+                   or j.dispatched_at < now() - interval '1 second' * least(60, power(2, j.handovers)))
+         )
+         select j.* from jobs j
+           join waiting w on w.id = j.id
+           left join placed p on p.user_id = w.user_id
+          where coalesce(p.n, 0) + w.turn <= ?
+          order by coalesce(p.n, 0) + w.turn, j.created_at, j.id
           limit ?
           for update of j skip locked`,
-        [[...PLACED], max * 5],
+        [
+          JSON.stringify([...perUser].map(([user_id, n]) => ({ user_id, n }))),
+          fullFrameworks,
+          limits.perUser,
+          max * 5,
+        ],
       );
       const claimed: ClaimedJob[] = [];
       for (const job of candidates) {

@@ -1,11 +1,5 @@
 import { AppError } from '@vtp/service-kit';
-import {
-  FailureCode,
-  Framework,
-  JobStatus,
-  type TrainerEvent,
-  type TrainerEventType,
-} from '@vtp/shared-schemas';
+import { FailureCode, Framework, JobStatus, TrainerEvent, type TrainerEventType } from '@vtp/shared-schemas';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** One (status, framework) group of the jobs table, read at scrape time. */
@@ -48,6 +42,7 @@ export class JobMetrics {
   private readonly callbackLatency: Histogram<'event_type'>;
   private readonly events: Counter<'event_type' | 'result'>;
   private readonly refused: Counter<'reason'>;
+  private readonly passes: Histogram<'loop'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -128,6 +123,13 @@ export class JobMetrics {
       labelNames: ['reason'],
       registers,
     });
+    this.passes = new Histogram({
+      name: 'vtp_control_loop_pass_duration_seconds',
+      help: "One pass of a control loop: the dispatcher's claim of queued jobs, the job monitor's check of placed ones",
+      labelNames: ['loop'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
     // Every label value exists from the start (all bounded enums), so rates and ratios over them are 0 rather
     // than absent until the first event.
     for (const framework of Framework.options) {
@@ -140,7 +142,20 @@ export class JobMetrics {
         this.retries.inc({ framework, reason }, 0);
       }
       this.resumes.inc({ framework }, 0);
+      // Histograms too: a series that first appears already holding its one observation has no rate.
+      this.queueWait.zero({ framework });
+      this.handOver.zero({ framework });
+      this.firstEpoch.zero({ framework });
+      for (const outcome of ['succeeded', 'failed', 'cancelled'] as const)
+        this.training.zero({ framework, outcome });
     }
+    for (const { shape } of TrainerEvent.options) {
+      const eventType = shape.type.value;
+      this.callbackLatency.zero({ event_type: eventType });
+      for (const result of ['stored', 'duplicate', 'ignored'] as const)
+        this.events.inc({ event_type: eventType, result }, 0);
+    }
+    for (const loop of ['dispatcher', 'monitor'] as const) this.passes.zero({ loop });
   }
 
   /** Registers the job-count gauges, read from the database by `read` at every scrape. */
@@ -251,6 +266,11 @@ export class JobMetrics {
       if (result === 'stored')
         this.callbackLatency.observe({ event_type: eventType }, seconds(new Date(event.timestamp), storedAt));
     }
+  }
+
+  /** A pass of the dispatcher or the job monitor took `seconds`. */
+  loopPassed(loop: 'dispatcher' | 'monitor', seconds: number): void {
+    this.passes.observe({ loop }, seconds);
   }
 
   /** A callback request was refused: counted by its problem code (a bounded set the code defines). */

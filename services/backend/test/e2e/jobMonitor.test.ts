@@ -66,6 +66,7 @@ describe('job monitor', () => {
         jobs,
         manager: manager(),
         outputs: new StoredOutputs(new ObjectStore(s3, 'vtp-test')),
+        metrics: new JobMetrics(new Registry()),
         logger,
         onChange: () => undefined,
       },

@@ -125,6 +125,9 @@ describe('training end to end (EXECUTION_MODE=subprocess)', () => {
       expect(journey.map((name) => after.sum(name, { framework }) - before.sum(name, { framework }))).toEqual(
         [1, 1, 1, 1],
       );
+      // The control loops ran all along, each pass timed.
+      for (const loop of ['dispatcher', 'monitor'])
+        expect(after.sum('vtp_control_loop_pass_duration_seconds_count', { loop })).toBeGreaterThan(0);
       const firstEpoch = after.sum('vtp_job_time_to_first_epoch_seconds_sum', { framework });
       expect(
         firstEpoch - before.sum('vtp_job_time_to_first_epoch_seconds_sum', { framework }),

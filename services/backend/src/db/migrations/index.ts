@@ -6,6 +6,7 @@ import * as jobProgressWatch from './20261201010000_job_progress_watch.ts';
 import * as callbackTokenPerHandover from './20261201020000_callback_token_per_handover.ts';
 import * as jobAttempts from './20261201030000_job_attempts.ts';
 import * as jobQueuedAt from './20261202000000_job_queued_at.ts';
+import * as listIndexes from './20261202010000_list_indexes.ts';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '20261201020000_callback_token_per_handover': callbackTokenPerHandover,
   '20261201030000_job_attempts': jobAttempts,
   '20261202000000_job_queued_at': jobQueuedAt,
+  '20261202010000_list_indexes': listIndexes,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
