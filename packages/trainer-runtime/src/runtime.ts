@@ -9,6 +9,7 @@ import {
 import { createHttpClient } from './callbacks/httpClient.ts';
 import { Outbox } from './callbacks/outbox.ts';
 import type { TrainerConfig } from './config.ts';
+import { TrainerMetrics } from './observability/trainerMetrics.ts';
 import { repoRoot, runnerHelperDir } from './paths.ts';
 import { resolvePython } from './python-env/index.ts';
 import { Trainings } from './training/trainings.ts';
@@ -29,6 +30,7 @@ export interface TrainerRuntime {
   python: string | undefined;
   trainings: Trainings;
   delivery: CallbackDelivery;
+  metrics: TrainerMetrics;
 }
 
 export function createTrainerRuntime(
@@ -38,10 +40,12 @@ export function createTrainerRuntime(
 ): TrainerRuntime {
   const { logger } = options;
   const python = options.python ?? config.python ?? findCachedPython(logger);
-  const sender = new CallbackSender(createHttpClient(), {
-    ...DEFAULT_DELIVERY_POLICY,
-    ...options.deliveryPolicy,
-  });
+  const metrics = new TrainerMetrics();
+  const sender = new CallbackSender(
+    createHttpClient(),
+    { ...DEFAULT_DELIVERY_POLICY, ...options.deliveryPolicy },
+    (outcome) => metrics.callbackRequest(outcome),
+  );
   const delivery = new CallbackDelivery({
     sender,
     outbox: new Outbox(config.outboxDir),
@@ -51,6 +55,7 @@ export function createTrainerRuntime(
   const trainings = new Trainings(
     {
       adapter,
+      metrics,
       delivery,
       sender,
       logger,
@@ -64,7 +69,13 @@ export function createTrainerRuntime(
     },
     config.maxConcurrentTrainings,
   );
-  return { adapter, config, logger, python, trainings, delivery };
+  metrics.track({
+    activeTrainings: () => trainings.active(),
+    pendingEvents: () => delivery.pending(),
+    oldestPendingEventAt: () => delivery.oldestPendingAt(),
+    circuitStates: () => sender.circuitStates(),
+  });
+  return { adapter, config, logger, python, trainings, delivery, metrics };
 }
 
 function findCachedPython(logger: Logger): string | undefined {

@@ -65,8 +65,8 @@ export const BackendEnv = z.object({
   // Live event streams and followed logs one user may hold open on one backend at once (429 past it).
   MAX_STREAMS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(20),
   // Trainings running at once, per framework and per user.
-  MAX_JOBS_PER_FRAMEWORK: z.coerce.number().int().min(1).max(1000).default(2),
-  MAX_JOBS_PER_USER: z.coerce.number().int().min(1).max(1000).default(2),
+  MAX_JOBS_PER_FRAMEWORK: z.coerce.number().int().min(1).max(100_000).default(2),
+  MAX_JOBS_PER_USER: z.coerce.number().int().min(1).max(100_000).default(2),
   // A hand-over unconfirmed this long is checked with the executor, then retried or failed.
   DISPATCH_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(60),
   // A running job silent this long is checked with its trainer, and failed as lost if the trainer does not know it.

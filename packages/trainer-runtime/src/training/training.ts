@@ -18,6 +18,7 @@ import type { CallbackDelivery, NewTrainerEvent } from '../callbacks/callbackDel
 import type { CallbackSender } from '../callbacks/deliveryPolicy.ts';
 import { findDatasetRoot } from '../dataset/datasetRoot.ts';
 import { extractZip } from '../dataset/extractZip.ts';
+import type { DownloadedObject, TrainerMetrics } from '../observability/trainerMetrics.ts';
 import { oomKillCount } from '../runner/oomKills.ts';
 import type { RunnerEvent, RunnerFile } from '../runner/protocol.ts';
 import { runnerEnvironment } from '../runner/runnerEnvironment.ts';
@@ -33,6 +34,7 @@ import type { TrainingSpec } from './trainingSpec.ts';
 
 export interface TrainingDeps {
   adapter: TrainerAdapter;
+  metrics: TrainerMetrics;
   delivery: CallbackDelivery;
   /** The policy of calls to the backend, for storage URLs. */
   sender: CallbackSender;
@@ -132,6 +134,7 @@ export class Training {
       snapshotDir: this.workspace.snapshots,
       idleTimeoutMs: deps.uploadIdleTimeoutMs,
       onProgress: () => this.progress.progressed(),
+      onUploaded: (kind, bytes, seconds) => deps.metrics.uploaded(kind, bytes, seconds),
     });
     this.totalEpochs = Number(spec.hyperparameters.epochs ?? 0);
     const { resume } = spec.request;
@@ -257,9 +260,10 @@ export class Training {
     const signal = this.abort.signal;
     const progressed = () => this.progress.progressed();
     this.note(`downloading ${request.dataset.uri}`);
-    const zipBytes = await this.download(request.dataset.uri, this.workspace.datasetZip, signal);
+    const zipBytes = await this.download(request.dataset.uri, this.workspace.datasetZip, 'dataset', signal);
     this.note(`unpacking ${zipBytes} bytes`);
     this.progress.enter('extracting_dataset');
+    const extracting = performance.now();
     const extracted = await extractZip(
       this.workspace.datasetZip,
       this.workspace.dataset,
@@ -267,6 +271,7 @@ export class Training {
       signal,
       progressed,
     );
+    this.deps.metrics.extracted(extracted.bytes, (performance.now() - extracting) / 1000);
     const root = await findDatasetRoot(this.workspace.dataset, adapter.datasetTopFolders);
     this.note(`dataset: ${extracted.files} files, ${extracted.bytes} bytes`);
     const prepared = await adapter.prepareDataset({ root, ...extracted }, this.workspace.dir);
@@ -275,7 +280,7 @@ export class Training {
       initialWeights = join(this.workspace.dir, adapter.initialWeightsFileName);
       this.note(`downloading initial weights ${request.initialWeightsUri}`);
       this.progress.enter('downloading_dataset');
-      await this.download(request.initialWeightsUri, initialWeights, signal);
+      await this.download(request.initialWeightsUri, initialWeights, 'checkpoint', signal);
     }
     const resume = request.resume ? await this.fetchResumePoint(request.resume, signal) : null;
     await writeFile(
@@ -323,7 +328,7 @@ export class Training {
     const last = join(this.workspace.resume, names.last);
     this.note(`downloading the checkpoint of epoch ${resume.epoch} to resume from: ${resume.last}`);
     this.progress.enter('downloading_dataset');
-    await this.download(resume.last, last, signal);
+    await this.download(resume.last, last, 'checkpoint', signal);
     if (resume.lastSha256 && (await sha256Of(last)) !== resume.lastSha256) {
       throw new ResumeCheckpointError(
         `${resume.last} is not the checkpoint its training reported (sha256 differs)`,
@@ -332,15 +337,23 @@ export class Training {
     let best: string | null = null;
     if (resume.best) {
       best = join(this.workspace.resume, names.best);
-      await this.download(resume.best, best, signal);
+      await this.download(resume.best, best, 'checkpoint', signal);
     }
     return { epoch: resume.epoch, last, best };
   }
 
   /** Fetches one of the job's objects through a presigned URL; returns its size. */
-  private async download(uri: string, file: string, signal: AbortSignal): Promise<number> {
+  private async download(
+    uri: string,
+    file: string,
+    object: DownloadedObject,
+    signal: AbortSignal,
+  ): Promise<number> {
+    const began = performance.now();
     const { url } = await this.storage.get({ method: 'GET', uri }, signal);
-    return downloadObject(url, uri, file, signal, () => this.progress.progressed());
+    const bytes = await downloadObject(url, uri, file, signal, () => this.progress.progressed());
+    this.deps.metrics.downloaded(object, bytes, (performance.now() - began) / 1000);
+    return bytes;
   }
 
   private async supervise(python: string): Promise<RunnerOutcome> {
@@ -373,7 +386,7 @@ export class Training {
     this.progress.enter('uploading_artifacts');
     await this.handling;
     this.logger.info({ code: exit.code, signal: exit.signal }, 'runner exited');
-    return runnerOutcome({
+    const outcome = runnerOutcome({
       exit,
       terminal: this.terminal,
       stopReason: this.stopReason,
@@ -382,6 +395,8 @@ export class Training {
       logTail: log.tail(),
       oomKilled: await this.oomKilledSince(oomKillsBefore),
     });
+    this.deps.metrics.runnerExited(outcome);
+    return outcome;
   }
 
   private async oomKilledSince(before: number | undefined): Promise<boolean | undefined> {

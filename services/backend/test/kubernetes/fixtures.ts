@@ -38,6 +38,7 @@ export function jobRow(overrides: Partial<JobRow> = {}): JobRow {
     tracking: null,
     created_at: now,
     updated_at: now,
+    queued_at: now,
     dispatched_at: now,
     started_at: null,
     finished_at: null,
