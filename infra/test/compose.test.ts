@@ -1,11 +1,14 @@
 // The Compose file and local.env, checked without Docker: structure and health checks, then every service's
 // environment through the services' own config loaders, and the credentials and ports they share.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { loadTrainerConfig } from '../../packages/trainer-runtime/src/config.ts';
 import { loadBackendConfig } from '../../services/backend/src/config.ts';
 import { readRepoFile, repoPath } from './support/repo.ts';
-import { run } from './support/tools.ts';
+import { prometheusTool, run } from './support/tools.ts';
 
 interface ComposeService {
   image: string;
@@ -18,6 +21,7 @@ interface ComposeService {
   restart?: string;
   command?: string[] | string;
   read_only?: boolean;
+  volumes?: string[];
 }
 
 const compose = parse(readRepoFile('infra/compose/compose.yaml'), { merge: true }) as {
@@ -26,7 +30,7 @@ const compose = parse(readRepoFile('infra/compose/compose.yaml'), { merge: true 
 };
 const services = compose.services;
 const PINNED_IMAGE =
-  /^([a-z0-9./-]+:\d+\.\d+\.\d+(-[a-z0-9.-]+)?|postgres:\d+\.\d+(-[a-z0-9.-]+)?|[a-z0-9./-]+:RELEASE\.[0-9TZ-]+)$/;
+  /^([a-z0-9./-]+:v?\d+\.\d+\.\d+(-[a-z0-9.-]+)?|postgres:\d+\.\d+(-[a-z0-9.-]+)?|[a-z0-9./-]+:RELEASE\.[0-9TZ-]+)$/;
 
 function service(name: string): ComposeService {
   const found = services[name];
@@ -55,6 +59,17 @@ function publishedPort(name: string, containerPort: number): number {
   throw new Error(`${name} does not publish port ${containerPort}`);
 }
 
+const OBSERVERS = ['prometheus', 'grafana'];
+
+/** The repository file a service mounts at `target` (bind mounts are relative to infra/compose). */
+function mounted(name: string, target: string): string {
+  for (const volume of service(name).volumes ?? []) {
+    const [source, inside] = volume.split(':');
+    if (inside === target && source?.startsWith('.')) return join('infra/compose', source);
+  }
+  throw new Error(`${name} mounts nothing from the repository at ${target}`);
+}
+
 function env(name: string): Record<string, string> {
   return service(name).environment ?? {};
 }
@@ -62,7 +77,16 @@ function env(name: string): Record<string, string> {
 describe('compose.yaml', () => {
   it('gives every long-running service a health check; the one-shot bucket job runs once', () => {
     expect(Object.keys(services).sort()).toEqual(
-      ['backend', 'minio', 'minio-create-bucket', 'postgres', 'trainer-timm', 'trainer-ultralytics'].sort(),
+      [
+        'backend',
+        'grafana',
+        'minio',
+        'minio-create-bucket',
+        'postgres',
+        'prometheus',
+        'trainer-timm',
+        'trainer-ultralytics',
+      ].sort(),
     );
     for (const [name, definition] of Object.entries(services)) {
       if (oneShot.has(name)) {
@@ -96,7 +120,9 @@ describe('compose.yaml', () => {
         expect(definition.read_only, `${name} has a read-only root`).toBe(true);
       } else {
         expect(definition.image, name).toMatch(PINNED_IMAGE);
-        expect(definition.profiles, `${name} starts without a profile`).toBeUndefined();
+        // Storage starts on its own; Prometheus and Grafana come with the services they watch.
+        if (OBSERVERS.includes(name)) expect(definition.profiles, name).toEqual(['app']);
+        else expect(definition.profiles, `${name} starts without a profile`).toBeUndefined();
       }
     }
   });
@@ -140,6 +166,62 @@ describe('compose.yaml', () => {
       expect(healthcheck).toContain(`http://127.0.0.1:${config.port}/healthz`);
     },
   );
+
+  it("runs Prometheus on the platform's rules, scraping the backend and both trainers under the jobs the rules name", async () => {
+    const configFile = mounted('prometheus', '/etc/prometheus/prometheus.yml');
+    const rulesFile = mounted('prometheus', '/etc/prometheus/rules/rules.yaml');
+    expect(rulesFile).toBe('infra/observability/prometheus/rules.yaml');
+    const config = parse(readRepoFile(configFile));
+    expect(config.rule_files).toEqual(['/etc/prometheus/rules/*.yaml']);
+    const targets = Object.fromEntries(
+      config.scrape_configs.map((c: { job_name: string; static_configs: { targets: string[] }[] }) => [
+        c.job_name,
+        c.static_configs.flatMap((s) => s.targets),
+      ]),
+    );
+    expect(targets).toEqual({
+      'vtp-backend': ['backend:8000'],
+      'vtp-trainer': [
+        `trainer-ultralytics:${env('trainer-ultralytics').PORT}`,
+        `trainer-timm:${env('trainer-timm').PORT}`,
+      ],
+    });
+    // The real promtool reads the config as Prometheus will, with the rules where the container has them.
+    const dir = await mkdtemp(join(tmpdir(), 'vtp-compose-prometheus-'));
+    try {
+      await writeFile(join(dir, 'rules.yaml'), readRepoFile(rulesFile));
+      await writeFile(
+        join(dir, 'prometheus.yml'),
+        stringify({ ...config, rule_files: [join(dir, '*.yaml')] }),
+      );
+      const { stdout } = await run(prometheusTool('promtool'), [
+        'check',
+        'config',
+        join(dir, 'prometheus.yml'),
+      ]);
+      expect(stdout).toContain('SUCCESS');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    expect(publishedPort('prometheus', 9090)).toBe(9090);
+  });
+
+  it('runs Grafana with the Prometheus data source the dashboards query and the generated dashboards', () => {
+    const datasources = parse(
+      readRepoFile(mounted('grafana', '/etc/grafana/provisioning/datasources/datasources.yaml')),
+    ).datasources;
+    expect(datasources).toEqual([
+      expect.objectContaining({ uid: 'prometheus', type: 'prometheus', url: 'http://prometheus:9090' }),
+    ]);
+    const provider = parse(
+      readRepoFile(mounted('grafana', '/etc/grafana/provisioning/dashboards/dashboards.yaml')),
+    ).providers[0];
+    expect(mounted('grafana', provider.options.path)).toBe('infra/observability/grafana/dashboards');
+    expect(env('grafana').GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH).toBe(
+      `${provider.options.path}/platform.json`,
+    );
+    expect(publishedPort('grafana', 3000)).toBe(3000);
+  });
 
   it('creates the bucket with the MinIO root credentials', () => {
     const command = [service('minio-create-bucket').command].flat().join(' ');

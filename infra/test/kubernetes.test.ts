@@ -2,6 +2,7 @@
 // checked against the Kubernetes schemas and the API's field list, then held to the platform's rules.
 import { isDeepStrictEqual } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { loadBackendConfig } from '../../services/backend/src/config.ts';
 import { permissionsUsedBy } from './support/apiCalls.ts';
 import { unknownFields } from './support/knownFields.ts';
@@ -13,7 +14,7 @@ import {
   renderKustomization,
   secretValues,
 } from './support/kustomize.ts';
-import { repoPath } from './support/repo.ts';
+import { readRepoFile, repoPath } from './support/repo.ts';
 import { validateAgainstSchema } from './support/schemas.ts';
 
 const OVERLAYS = ['kind', 'production'] as const;
@@ -399,6 +400,91 @@ describe('overlay kind', () => {
     );
     expect(jobEnv.S3_ENDPOINT).toBe(env.S3_ENDPOINT);
     expect(jobEnv.BUCKET_NAME).toBe(env.BUCKET_NAME);
+  });
+});
+
+describe('overlay kind', () => {
+  const volume = (spec: K8sObject['spec'], name: string) =>
+    spec.volumes.find((v: { name: string }) => v.name === name).configMap.name as string;
+  const mount = (container: Container, name: string) =>
+    container.volumeMounts.find((m: { name: string }) => m.name === name).mountPath as string;
+
+  // (Debian's promtool, which the tests have, is built without Kubernetes discovery: it cannot check this config.)
+  it("Prometheus loads the platform's rules from their ConfigMap and scrapes the backend as vtp-backend", () => {
+    const objects = objectsOf('kind');
+    const pod = find(objects, 'Deployment', 'prometheus', 'platform').spec.template.spec;
+    const container = pod.containers[0] as Container;
+    const rules = find(objects, 'ConfigMap', volume(pod, 'rules'), 'platform').data;
+    expect(rules).toEqual({ 'rules.yaml': readRepoFile('infra/observability/prometheus/rules.yaml') });
+    const config = parse(
+      find(objects, 'ConfigMap', volume(pod, 'config'), 'platform').data['prometheus.yml'],
+    );
+    expect(config.rule_files).toEqual([`${mount(container, 'rules')}/*.yaml`]);
+    const relabel = config.scrape_configs[0].relabel_configs.find(
+      (r: { target_label: string }) => r.target_label === 'job',
+    );
+    expect(relabel).toMatchObject({ regex: '(.+)', replacement: 'vtp-$1' });
+    expect(find(objects, 'Deployment', 'backend', 'platform').spec.template.metadata.labels).toMatchObject({
+      'app.kubernetes.io/name': 'backend',
+    });
+  });
+
+  it('Grafana provisions the generated dashboards, opens on the platform one, and has the Prometheus they query', () => {
+    const objects = objectsOf('kind');
+    const pod = find(objects, 'Deployment', 'grafana', 'platform').spec.template.spec;
+    const container = pod.containers[0] as Container;
+    const dashboards = find(objects, 'ConfigMap', volume(pod, 'dashboards'), 'platform').data;
+    for (const file of ['platform.json', 'job-journey.json', 'trainers.json'])
+      expect(dashboards[file], file).toBe(readRepoFile(`infra/observability/grafana/dashboards/${file}`));
+    const home = container.env.find(
+      (e: { name: string }) => e.name === 'GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH',
+    );
+    expect(home.value).toBe(`${mount(container, 'dashboards')}/platform.json`);
+    const provisioning = find(objects, 'ConfigMap', volume(pod, 'provisioning'), 'platform').data;
+    expect(parse(provisioning['datasources.yaml']).datasources).toEqual([
+      expect.objectContaining({ uid: 'prometheus', type: 'prometheus' }),
+    ]);
+    expect(parse(provisioning['dashboards.yaml']).providers[0].options.path).toBe(
+      mount(container, 'dashboards'),
+    );
+  });
+});
+
+describe('overlay production-observability', () => {
+  it('adds to production only the PrometheusRule, a PodMonitor of the backend and the dashboards for the sidecar', async () => {
+    const objects = await renderKustomization('overlays/production-observability');
+    const names = (list: K8sObject[]) =>
+      list.map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name.replace(/-[a-z0-9]{10}$/, '')}`);
+    expect(names(objects).sort()).toEqual(
+      [
+        ...names(objectsOf('production')),
+        'ConfigMap platform/grafana-dashboards',
+        'PodMonitor platform/vtp-backend',
+        'PrometheusRule platform/vtp',
+      ].sort(),
+    );
+    for (const object of objects) validateAgainstSchema(object);
+
+    const rule = find(objects, 'PrometheusRule', 'vtp', 'platform');
+    expect(rule.spec.groups).toEqual(parse(readRepoFile('infra/observability/prometheus/rules.yaml')).groups);
+
+    const monitor = find(objects, 'PodMonitor', 'vtp-backend', 'platform');
+    const backend = find(objects, 'Deployment', 'backend', 'platform').spec.template;
+    expect(backend.metadata.labels).toMatchObject(monitor.spec.selector.matchLabels);
+    const [endpoint] = monitor.spec.podMetricsEndpoints;
+    const ports = backend.spec.containers[0].ports.map((p: { name: string }) => p.name);
+    expect(ports).toContain(endpoint.port);
+    expect(endpoint.path).toBe(backend.metadata.annotations['prometheus.io/path']);
+    expect(endpoint.relabelings).toEqual([
+      { action: 'replace', targetLabel: 'job', replacement: 'vtp-backend' },
+    ]);
+
+    const dashboards = findGenerated(objects, 'ConfigMap', 'grafana-dashboards', 'platform');
+    expect(dashboards.metadata.labels).toMatchObject({ grafana_dashboard: '1' });
+    for (const file of ['platform.json', 'job-journey.json', 'trainers.json'])
+      expect(dashboards.data[file], file).toBe(
+        readRepoFile(`infra/observability/grafana/dashboards/${file}`),
+      );
   });
 });
 

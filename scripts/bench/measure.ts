@@ -51,3 +51,10 @@ export function firstLine(child: ChildProcess): Promise<string> {
     child.once('exit', (code) => reject(new Error(`exited with ${code} before printing a line`)));
   });
 }
+
+/** The p-th percentile (nearest rank) of some samples. */
+export function percentile(samples: readonly number[], p: number): number {
+  if (samples.length === 0) return Number.NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
+}

@@ -10,6 +10,8 @@ import { timed } from './measure.ts';
 
 export interface OverheadRow {
   framework: string;
+  /** Where both sides trained: CUDA when torch sees a GPU (AMP and loader workers on, as the platform runs). */
+  device: 'cpu' | 'cuda';
   epochs: readonly [number, number];
   platformSeconds: readonly [number, number];
   directSeconds: readonly [number, number];
@@ -47,8 +49,8 @@ from ultralytics_offline import disable_online_features, prepare_offline
 settings = prepare_offline(tempfile.mkdtemp())
 disable_online_features(settings)
 from ultralytics import YOLO
-data, epochs, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-YOLO("yolo11n.yaml").train(data=data, epochs=epochs, imgsz=${IMGSZ}, batch=4, device="cpu", plots=False,
+data, epochs, out, device = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+YOLO("yolo11n.yaml").train(data=data, epochs=epochs, imgsz=${IMGSZ}, batch=4, device=device, plots=False,
     pretrained=False, seed=0, project=out, name="direct", exist_ok=True)
 `;
 
@@ -57,6 +59,20 @@ const directRuns = new Set<ChildProcess>();
 
 export function stopDirectRuns(): void {
   for (const child of directRuns) child.kill('SIGKILL');
+}
+
+/** Whether torch in the trainers' Python sees a CUDA GPU: the platform then trains there ('auto'). */
+export function cudaAvailable(python: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn(python, ['-c', 'import torch; print(torch.cuda.is_available())'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.once('exit', () => resolve(out.trim() === 'True'));
+  });
 }
 
 function runPython(python: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<void> {
@@ -80,6 +96,7 @@ function runPython(python: string, args: string[], cwd: string, env: NodeJS.Proc
 }
 
 export async function measureTrainingOverhead(c: Context): Promise<OverheadRow[]> {
+  const device = (await cudaAvailable(c.python)) ? 'cuda' : 'cpu';
   const post = async <T>(path: string, body: unknown, form?: FormData): Promise<T> => {
     const res = await fetch(`${c.url}${path}`, {
       method: 'POST',
@@ -143,7 +160,14 @@ export async function measureTrainingOverhead(c: Context): Promise<OverheadRow[]
       direct: async (epochs: number) =>
         runPython(
           c.python,
-          ['-c', ULTRALYTICS_DIRECT, join(yoloDir, 'data.yaml'), String(epochs), join(c.dir, 'direct-out')],
+          [
+            '-c',
+            ULTRALYTICS_DIRECT,
+            join(yoloDir, 'data.yaml'),
+            String(epochs),
+            join(c.dir, 'direct-out'),
+            device === 'cuda' ? '0' : 'cpu',
+          ],
           ultralyticsRunner,
         ),
     },
@@ -172,7 +196,7 @@ export async function measureTrainingOverhead(c: Context): Promise<OverheadRow[]
             hyperparameters: TimmHyperparameters.parse({ epochs, imgsz: IMGSZ, batch: 4 }),
             initialWeights: null,
             resume: null,
-            device: 'cpu',
+            device,
           }),
         );
         await runPython(c.python, ['-u', join(timmRunner, 'train.py'), '--config', config], work, {
@@ -206,6 +230,7 @@ export async function measureTrainingOverhead(c: Context): Promise<OverheadRow[]
     const intercept = (t: number[]) => (t[0] as number) - slope(t) * a;
     rows.push({
       framework: f.framework,
+      device,
       epochs: c.epochs,
       platformSeconds: [platform[0] as number, platform[1] as number],
       directSeconds: [direct[0] as number, direct[1] as number],

@@ -1,4 +1,5 @@
 import { CiliumNetworkPolicy } from '@kubernetes-models/cilium/cilium.io/v2';
+import { PodMonitor, PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { CronJob, Job } from 'kubernetes-models/batch/v1';
@@ -53,6 +54,8 @@ const MODELS: Record<string, ModelClass> = Object.fromEntries(
     PodDisruptionBudget,
     HorizontalPodAutoscaler,
     CiliumNetworkPolicy,
+    PrometheusRule,
+    PodMonitor,
   ].map((model) => [`${model.apiVersion}/${model.kind}`, model as unknown as ModelClass]),
 );
 

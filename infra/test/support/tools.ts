@@ -38,3 +38,13 @@ export function checkTool(name: 'hadolint' | 'shellcheck'): string {
     );
   return found;
 }
+
+/** A Prometheus binary (`prometheus` or `promtool`), which `npm test` installs first when it is missing. */
+export function prometheusTool(name: 'prometheus' | 'promtool'): string {
+  const found = findExecutable(name);
+  if (!found)
+    throw new Error(
+      `${name} is not installed: run \`npm test\` from the repository root (it installs Debian's prometheus package) or \`npm run test-tools:prometheus\``,
+    );
+  return found;
+}

@@ -6,6 +6,7 @@ export { createLogger, type Logger } from './logger.ts';
 export { createHttpMetrics, type HttpMetrics } from './metrics.ts';
 export { notFoundHandler, problemBody, problemHandler } from './problem.ts';
 export { isAlive } from './processes.ts';
+export { type Scrape, scrapeMetrics } from './scrapeMetrics.ts';
 export {
   currentTraceContext,
   inSpan,

@@ -7,9 +7,11 @@ export interface HttpMetrics {
   handler: RequestHandler;
 }
 
-/** A registry per service (no global state) with default process metrics and a request-duration histogram. */
-export function createHttpMetrics(prefix: string): HttpMetrics {
-  const registry = new Registry();
+/**
+ * A registry per service (no global state) with default process metrics and a request-duration histogram;
+ * `registry` when the service's domain metrics already have one.
+ */
+export function createHttpMetrics(prefix: string, registry = new Registry()): HttpMetrics {
   collectDefaultMetrics({ register: registry, prefix: `${prefix}_` });
   const duration = new Histogram({
     name: `${prefix}_http_request_duration_seconds`,

@@ -1,5 +1,6 @@
 import { Id, Int32, Text, Timestamp } from './common.ts';
 import { JobError } from './failures.ts';
+import { MlflowRunRef } from './tracking.ts';
 import { z } from './zod.ts';
 
 export const Metrics = z
@@ -78,6 +79,12 @@ const HeartbeatEvent = z.object({
     .optional()
     .openapi({ description: 'Silence in this phase past this many seconds is a stall' }),
 });
+/** The MLflow run the training logs to, once the trainer has created or found it. */
+const TrackingEvent = z.object({
+  ...base,
+  type: z.literal('tracking'),
+  mlflow: MlflowRunRef,
+});
 const CompletedEvent = z.object({
   ...base,
   type: z.literal('completed'),
@@ -103,6 +110,7 @@ export const TrainerEvent = z
     CheckpointEvent,
     LogEvent,
     HeartbeatEvent,
+    TrackingEvent,
     CompletedEvent,
     FailedEvent,
     CancelledEvent,

@@ -8,5 +8,6 @@ export * from './hyperparameters.ts';
 export * from './jobs.ts';
 export * from './readiness.ts';
 export * from './storage.ts';
+export * from './tracking.ts';
 export * from './trainer.ts';
 export { z } from './zod.ts';

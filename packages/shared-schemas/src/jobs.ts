@@ -3,6 +3,7 @@ import { Artifact, Metrics, TrainingPhase } from './events.ts';
 import { JobError } from './failures.ts';
 import { Framework } from './frameworks.ts';
 import { TimmHyperparameters, UltralyticsHyperparameters } from './hyperparameters.ts';
+import { JobTracking, JobTrackingRequest } from './tracking.ts';
 import { z } from './zod.ts';
 
 export const JobStatus = z
@@ -53,6 +54,7 @@ const jobCreateCommon = {
     .boolean()
     .default(false)
     .openapi({ description: 'Also retry a training that ran out of memory (it may well run out again)' }),
+  tracking: JobTrackingRequest.optional(),
 };
 
 export const JobCreateRequestBody = z
@@ -119,6 +121,9 @@ export const Job = z
     latestMetrics: Metrics.nullable(),
     artifacts: z.array(Artifact),
     error: JobError.nullable(),
+    tracking: JobTracking.nullable().openapi({
+      description: "Where the training is tracked (MLflow's run and its link); null when it is not",
+    }),
     createdAt: Timestamp,
     startedAt: Timestamp.nullable(),
     finishedAt: Timestamp.nullable(),

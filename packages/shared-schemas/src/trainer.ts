@@ -3,6 +3,7 @@ import { Metrics } from './events.ts';
 import { JobError } from './failures.ts';
 import { DatasetFormat, Framework, TrainerModel } from './frameworks.ts';
 import { S3Uri } from './storage.ts';
+import { TrainingTracking } from './tracking.ts';
 import { z } from './zod.ts';
 
 export const TrainerModelsResponseBody = z
@@ -44,7 +45,16 @@ export const TrainingStartRequestBody = z
     framework: Framework,
     model: z.string().min(1),
     hyperparameters: z.record(z.string(), z.unknown()),
-    dataset: z.object({ uri: S3Uri, format: DatasetFormat }),
+    dataset: z.object({
+      uri: S3Uri,
+      format: DatasetFormat,
+      id: Id.optional(),
+      sha256: z
+        .string()
+        .regex(/^[0-9a-f]{64}$/)
+        .optional()
+        .openapi({ description: 'Of the uploaded zip; logged with the training (MLflow parameters)' }),
+    }),
     initialWeightsUri: S3Uri.optional(),
     attempt: z.number().int().min(1).default(1).openapi({ description: 'Which attempt of the job this is' }),
     resume: TrainingResume.optional(),
@@ -64,6 +74,7 @@ export const TrainingStartRequestBody = z
     }),
     maxDurationSeconds: z.number().int().positive().optional(),
     traceContext: TraceContext.optional(),
+    tracking: TrainingTracking.optional().openapi({ description: 'Log the training to MLflow' }),
   })
   .openapi('TrainingStartRequestBody');
 export type TrainingStartRequestBody = z.infer<typeof TrainingStartRequestBody>;

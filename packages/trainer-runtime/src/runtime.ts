@@ -10,6 +10,7 @@ import {
 import { createHttpClient } from './callbacks/httpClient.ts';
 import { Outbox } from './callbacks/outbox.ts';
 import type { TrainerConfig } from './config.ts';
+import { TrainerMetrics } from './observability/trainerMetrics.ts';
 import { repoRoot, runnerHelperDir } from './paths.ts';
 import { resolvePython } from './python-env/index.ts';
 import { runnerEnvironment } from './runner/runnerEnvironment.ts';
@@ -37,6 +38,7 @@ export interface TrainerRuntime {
   delivery: CallbackDelivery;
   /** The warm zygote runners fork from, when warm runners are on and there is a Python environment. */
   zygote: RunnerZygote | undefined;
+  metrics: TrainerMetrics;
 }
 
 export function createTrainerRuntime(
@@ -46,10 +48,12 @@ export function createTrainerRuntime(
 ): TrainerRuntime {
   const { logger } = options;
   const python = options.python ?? config.python ?? findCachedPython(logger);
-  const sender = new CallbackSender(createHttpClient(), {
-    ...DEFAULT_DELIVERY_POLICY,
-    ...options.deliveryPolicy,
-  });
+  const metrics = new TrainerMetrics();
+  const sender = new CallbackSender(
+    createHttpClient(),
+    { ...DEFAULT_DELIVERY_POLICY, ...options.deliveryPolicy },
+    (outcome) => metrics.callbackRequest(outcome),
+  );
   const delivery = new CallbackDelivery({
     sender,
     outbox: new Outbox(config.outboxDir),
@@ -70,6 +74,7 @@ export function createTrainerRuntime(
   const trainings = new Trainings(
     {
       adapter,
+      metrics,
       delivery,
       sender,
       logger,
@@ -84,7 +89,13 @@ export function createTrainerRuntime(
     },
     config.maxConcurrentTrainings,
   );
-  return { adapter, config, logger, python, trainings, delivery, zygote };
+  metrics.track({
+    activeTrainings: () => trainings.active(),
+    pendingEvents: () => delivery.pending(),
+    oldestPendingEventAt: () => delivery.oldestPendingAt(),
+    circuitStates: () => sender.circuitStates(),
+  });
+  return { adapter, config, logger, python, trainings, delivery, zygote, metrics };
 }
 
 function findCachedPython(logger: Logger): string | undefined {

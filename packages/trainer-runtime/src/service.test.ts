@@ -2,9 +2,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { generateImagefolder, zipBuffer } from '@vtp/sample-data';
-import { createLogger, type RunningServer } from '@vtp/service-kit';
+import { createLogger, type RunningServer, scrapeMetrics } from '@vtp/service-kit';
 import {
   createS3Client,
   type EmbeddedS3,
@@ -156,6 +156,7 @@ describe('trainer HTTP API with a fake runner, real S3 and a real callback serve
   });
 
   it('trains end to end: events in order, artifacts in S3, an idempotent start, 503 past the limit', async () => {
+    const before = await scrapeMetrics(server.url);
     const body = spec({}, { epochs: 2, epochSeconds: 0.3 });
     const started = await call('POST', '/v1/trainings', body);
     expect(started.status).toBe(202);
@@ -216,6 +217,30 @@ describe('trainer HTTP API with a fake runner, real S3 and a real callback serve
       .poll(async () => (await call('GET', `/v1/trainings/${body.jobId}`)).body.status)
       .toBe('succeeded');
     expect(await readdir(join(dir, 'work', 'jobs'))).toEqual([]);
+
+    // What it did, in /metrics: the dataset down and unpacked, each artifact up, the runner's exit, callbacks.
+    const after = await scrapeMetrics(server.url);
+    const grew = (name: string, labels: Record<string, string> = {}) =>
+      after.sum(name, labels) - before.sum(name, labels);
+    const zip = (await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'datasets/wrapped.zip' })))
+      .ContentLength;
+    expect(grew('vtp_trainer_download_bytes_total', { object: 'dataset' })).toBe(zip);
+    expect(grew('vtp_trainer_download_duration_seconds_count', { object: 'dataset' })).toBe(1);
+    expect(grew('vtp_trainer_dataset_extract_duration_seconds_count')).toBe(1);
+    expect(grew('vtp_trainer_dataset_extracted_bytes_total')).toBeGreaterThan(0);
+    const uploaded = last.type === 'completed' ? last.artifacts : [];
+    for (const kind of ['metrics', 'log'])
+      expect(grew('vtp_trainer_artifact_upload_bytes_total', { kind })).toBe(
+        uploaded.find((a) => a.kind === kind)?.bytes,
+      );
+    expect(grew('vtp_trainer_artifact_upload_duration_seconds_count', { kind: 'best' })).toBeGreaterThan(0);
+    expect(grew('vtp_trainer_runner_exits_total', { outcome: 'completed', reason: 'none' })).toBe(1);
+    expect(grew('vtp_trainer_callback_requests_total', { outcome: 'delivered' })).toBeGreaterThanOrEqual(3);
+    expect(grew('vtp_trainer_callback_requests_total', { outcome: 'failed' })).toBe(0);
+    expect(after.sum('vtp_trainer_callback_circuits', { state: 'closed' })).toBe(1);
+    expect(after.sum('vtp_trainer_active_trainings')).toBe(0);
+    expect(after.sum('vtp_trainer_pending_callback_events')).toBe(0);
+    expect(after.sum('vtp_trainer_oldest_pending_callback_event_age_seconds')).toBe(0);
   });
 
   it('uploads each checkpoint as the runner froze it, though the framework rewrites its files right after each save', async () => {
@@ -287,6 +312,7 @@ describe('trainer HTTP API with a fake runner, real S3 and a real callback serve
   });
 
   it('reports failures with their codes: the runner error, a killed runner, a missing dataset, a zip-slip archive', async () => {
+    const before = await scrapeMetrics(server.url);
     const failed = async (body: TrainingStartRequestBody) => {
       expect((await call('POST', '/v1/trainings', body)).status).toBe(202);
       const last = await finalEvent(body.jobId);
@@ -317,6 +343,16 @@ describe('trainer HTTP API with a fake runner, real S3 and a real callback serve
       message: expect.stringContaining('escaped.txt'),
     });
     expect((await readdir(dir)).sort()).toEqual(['runner.pid', 's3', 'work']);
+    // Two runners ran and failed; the other two failures came before any runner.
+    const after = await scrapeMetrics(server.url);
+    const exits = (reason: string) =>
+      after.sum('vtp_trainer_runner_exits_total', { outcome: 'failed', reason }) -
+      before.sum('vtp_trainer_runner_exits_total', { outcome: 'failed', reason });
+    expect(exits('invalid_dataset')).toBe(1);
+    expect(exits('killed') + exits('out_of_memory')).toBe(1);
+    expect(after.sum('vtp_trainer_runner_exits_total') - before.sum('vtp_trainer_runner_exits_total')).toBe(
+      2,
+    );
   });
 
   it('shutting down stops the runner and keeps undelivered events; the next process delivers them', async () => {

@@ -2,7 +2,6 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHttpMetrics, Lifecycle, listen, type RunningServer } from '@vtp/service-kit';
 import type { Express } from 'express';
-import { Gauge } from 'prom-client';
 import type { TrainerAdapter } from './adapter.ts';
 import type { TrainerConfig } from './config.ts';
 import { createTrainerApp } from './http/trainerApp.ts';
@@ -29,23 +28,8 @@ export function createTrainerService(
   const { trainings, delivery, logger, zygote } = runtime;
   if (!config.trainerToken) throw new Error('TRAINER_TOKEN is required to serve the trainer API');
   const readiness = new Readiness(adapter.framework, runtime.python);
-  const metrics = createHttpMetrics('vtp_trainer');
-  new Gauge({
-    name: 'vtp_trainer_active_trainings',
-    help: 'Trainings running (or starting) now',
-    registers: [metrics.registry],
-    collect() {
-      this.set(trainings.active());
-    },
-  });
-  new Gauge({
-    name: 'vtp_trainer_pending_callback_events',
-    help: 'Callback events not yet delivered to the backend (in memory or in the outbox)',
-    registers: [metrics.registry],
-    collect() {
-      this.set(delivery.pending());
-    },
-  });
+  // The runtime's domain metrics and the HTTP ones share one registry: one /metrics.
+  const metrics = createHttpMetrics('vtp_trainer', runtime.metrics.registry);
   const stopping = new AbortController();
   const app = createTrainerApp({
     stopping: stopping.signal,

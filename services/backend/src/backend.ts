@@ -26,6 +26,7 @@ import { JobStore } from './jobs/jobStore.ts';
 import { StoredOutputs } from './jobs/storedOutputs.ts';
 import { StreamSlots } from './jobs/streamSlots.ts';
 import { TrainerStorage } from './jobs/trainerStorage.ts';
+import { JobMetrics } from './observability/jobMetrics.ts';
 import { ObjectStore } from './storage/objectStore.ts';
 
 /** Trainers reach the same object store as the backend, with the same settings. */
@@ -101,7 +102,14 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
 
     const datasetStore = new DatasetStore(db);
     const jobEvents = new JobEventStore(db);
-    const jobStore = new JobStore(db, jobEvents);
+    const metrics = createHttpMetrics('vtp_backend');
+    const jobMetrics = new JobMetrics(metrics.registry);
+    const jobStore = new JobStore(db, jobEvents, jobMetrics);
+    jobMetrics.trackJobCounts(
+      metrics.registry,
+      () => jobStore.countByStatus(),
+      (err) => logger.warn({ err }, 'could not count jobs for /metrics'),
+    );
     const datasets = new DatasetService(datasetStore, jobStore, objects, logger, {
       maxUploadBytes: config.MAX_UPLOAD_BYTES,
       maxDatasetsPerUser: config.MAX_DATASETS_PER_USER,
@@ -147,9 +155,12 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       manager,
       { cpu: config.MAX_JOB_CPU, memory: config.MAX_JOB_MEMORY, gpu: config.MAX_JOB_GPUS },
       config.MAX_QUEUED_JOBS_PER_USER,
+      config.MLFLOW_TRACKING_URI
+        ? { trackingUri: config.MLFLOW_TRACKING_URI, defaultExperiment: config.MLFLOW_EXPERIMENT_NAME }
+        : undefined,
       () => dispatcher?.nudge(),
     );
-    const ingest = new EventIngest(jobStore, jobEvents, config.BUCKET_NAME, {
+    const ingest = new EventIngest(jobStore, jobEvents, config.BUCKET_NAME, jobMetrics, {
       onJobEnded: () => dispatcher?.nudge(),
       // Checkpoint snapshots no artifact refers to any more: storage keeps the current ones only.
       onUnreferenced: (uris) => {
@@ -161,7 +172,6 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       },
     });
 
-    const metrics = createHttpMetrics('vtp_backend');
     const stopping = new AbortController();
     const logs = new JobLogs(jobStore, objects, manager);
     const app = createApp({
@@ -169,6 +179,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       db,
       objects,
       metrics,
+      jobMetrics,
       users,
       datasets,
       jobs,
@@ -189,7 +200,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     lifecycle.addShutdownHook('http-server', () => server.close());
 
     dispatcher = new Dispatcher(
-      { jobs: jobStore, events: jobEvents, datasets: datasetStore, manager, logger },
+      { jobs: jobStore, events: jobEvents, datasets: datasetStore, manager, metrics: jobMetrics, logger },
       {
         limits: { perFramework: config.MAX_JOBS_PER_FRAMEWORK, perUser: config.MAX_JOBS_PER_USER },
         backendBaseUrl: config.BACKEND_BASE_URL ?? server.url,
@@ -205,6 +216,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
         jobs: jobStore,
         manager,
         outputs: new StoredOutputs(objects),
+        metrics: jobMetrics,
         logger,
         onChange: () => started.nudge(),
       },

@@ -48,6 +48,16 @@ describe('backend configuration', () => {
     expect(config).toMatchObject({ S3_FORCE_PATH_STYLE: false, S3_REGION: 'auto' });
   });
 
+  it('takes an MLflow tracking server by its http(s) URL, never with credentials in it', () => {
+    expect(loadBackendConfig({ MLFLOW_TRACKING_URI: 'http://mlflow:5000' })).toMatchObject({
+      MLFLOW_TRACKING_URI: 'http://mlflow:5000',
+      MLFLOW_EXPERIMENT_NAME: 'vtp',
+    });
+    for (const uri of ['http://ada:secret@mlflow:5000', 'file:///tmp/mlruns', 'databricks']) {
+      expect(() => loadBackendConfig({ MLFLOW_TRACKING_URI: uri }), uri).toThrow(/MLFLOW_TRACKING_URI/);
+    }
+  });
+
   it('.env.example documents every variable, and only those', () => {
     const example = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
     const documented = [...example.matchAll(/^#? ?([A-Z][A-Z0-9_]+)=/gm)]

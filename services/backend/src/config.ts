@@ -31,6 +31,21 @@ export const BackendEnv = z.object({
   EXECUTION_MODE: z.enum(['subprocess', 'kubernetes']).default('subprocess'),
   // URL trainers use to reach this backend (callbacks); defaults to http://127.0.0.1:PORT.
   BACKEND_BASE_URL: z.url().optional(),
+  // MLflow tracking server every training logs to (one run per job: parameters, per-epoch metrics, the best
+  // checkpoint and metrics.json); unset = no tracking. Trainers reach it over its REST API, and job answers link
+  // the run under this URL. Credentials do not belong in it.
+  MLFLOW_TRACKING_URI: z
+    .url()
+    .refine((uri) => /^https?:\/\//.test(uri), 'an http(s) URL of the tracking server')
+    .refine((uri) => {
+      // Checks run on after a failed one: a value that is no URL has been reported already.
+      if (!URL.canParse(uri)) return true;
+      const { username, password } = new URL(uri);
+      return !username && !password;
+    }, 'must not carry credentials: they would be stored with every job')
+    .optional(),
+  // The MLflow experiment of jobs that name none (`tracking.mlflow.experiment` on the job picks another).
+  MLFLOW_EXPERIMENT_NAME: z.string().min(1).max(256).default('vtp'),
   // Admin API key; unset in embedded mode = generated once and kept under DATA_DIR.
   ADMIN_API_KEY: z.string().min(24, 'at least 24 characters').optional(),
   // Embedded PostgreSQL and S3 data, and the generated admin key.
@@ -50,8 +65,8 @@ export const BackendEnv = z.object({
   // Live event streams and followed logs one user may hold open on one backend at once (429 past it).
   MAX_STREAMS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(20),
   // Trainings running at once, per framework and per user.
-  MAX_JOBS_PER_FRAMEWORK: z.coerce.number().int().min(1).max(1000).default(2),
-  MAX_JOBS_PER_USER: z.coerce.number().int().min(1).max(1000).default(2),
+  MAX_JOBS_PER_FRAMEWORK: z.coerce.number().int().min(1).max(100_000).default(2),
+  MAX_JOBS_PER_USER: z.coerce.number().int().min(1).max(100_000).default(2),
   // A hand-over unconfirmed this long is checked with the executor, then retried or failed.
   DISPATCH_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(60),
   // A running job silent this long is checked with its trainer, and failed as lost if the trainer does not know it.

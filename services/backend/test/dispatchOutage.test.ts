@@ -1,5 +1,6 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { scrapeMetrics } from '@vtp/service-kit';
 import type { Job } from '@vtp/shared-schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from './support/apiClient.ts';
@@ -70,6 +71,10 @@ describe('a hand-over that fails during a database outage', () => {
     starts[0]?.writeHead(500, { 'content-type': 'application/json' }).end('{}');
     // The dispatcher now tries to record the failed hand-over, and cannot.
     await new Promise((r) => setTimeout(r, 3000));
+    // /metrics still answers without the database: the failed hand-over is counted, job counts go absent.
+    const during = await scrapeMetrics(t.backend.url);
+    expect(during.sum('vtp_dispatch_failures_total', { framework: 'timm', reason: 'trainer_error' })).toBe(1);
+    expect(during.has('vtp_jobs')).toBe(false);
     proxy.mode = 'forward';
 
     await waitFor('another hand-over once the database is back', async () => starts.length >= 2, 60_000);

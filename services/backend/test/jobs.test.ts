@@ -1,8 +1,11 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { createLogger, type Scrape, scrapeMetrics } from '@vtp/service-kit';
 import { createS3Client } from '@vtp/service-kit/s3';
 import type { Dataset, Job, JobEvent } from '@vtp/shared-schemas';
 import knex from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBackend } from '../src/backend.ts';
+import { loadBackendConfig } from '../src/config.ts';
 import type { ApiClient } from './support/apiClient.ts';
 import { dispatchByHand } from './support/dispatchByHand.ts';
 import { createJob as createJobFor, reportEvent } from './support/jobs.ts';
@@ -30,6 +33,16 @@ describe('training jobs', () => {
   const createJob = (body: Record<string, unknown> = {}) => createJobFor(user, yolo.id, body);
   const callback = (jobId: string, token: string, event: Record<string, unknown>) =>
     reportEvent(t.anonymous, jobId, token, event);
+  /** How much each metric (summed over series that carry `labels`) grew since `before`. */
+  const growth = async (before: Scrape, metrics: [string, Record<string, string>][]) => {
+    const after = await scrapeMetrics(t.backend.url);
+    return Object.fromEntries(
+      metrics.map(([name, labels]) => [
+        `${name}${JSON.stringify(labels)}`,
+        after.sum(name, labels) - before.sum(name, labels),
+      ]),
+    );
+  };
 
   it('lists the models each framework can train', async () => {
     const res = await user.get<{ items: { framework: string; name: string; task: string }[] }>('/v1/models');
@@ -193,6 +206,7 @@ describe('training jobs', () => {
       (await user.get<{ items: JobEvent[] }>(`/v1/jobs/${id}/events`)).body.items;
 
     it('an infrastructure failure queues the next attempt: old tokens revoked, its events follow on, retrained epochs superseded', async () => {
+      const metrics = await scrapeMetrics(t.backend.url);
       const job = await createJob({ hyperparameters: { epochs: 3 } });
       expect(job).toMatchObject({ maxRetries: 2, retryOnOutOfMemory: false, attempt: 1 });
       const first = await dispatchByHand(t.database.url, job.id);
@@ -242,6 +256,27 @@ describe('training jobs', () => {
         [2, 2],
         [2, 3],
       ]);
+      const yolo = { framework: 'ultralytics' };
+      expect(
+        await growth(metrics, [
+          ['vtp_job_attempt_failures_total', { ...yolo, reason: 'stalled' }],
+          ['vtp_job_retries_total', { ...yolo, reason: 'stalled' }],
+          ['vtp_jobs_finished_total', { ...yolo, outcome: 'succeeded' }],
+          ['vtp_jobs_finished_total', { ...yolo, outcome: 'failed' }],
+          // Each attempt's first epoch: 1 for the first, 2 for the one resumed from epoch 1.
+          ['vtp_job_time_to_first_epoch_seconds_count', yolo],
+          ['vtp_job_training_duration_seconds_count', { ...yolo, outcome: 'failed' }],
+          ['vtp_job_training_duration_seconds_count', { ...yolo, outcome: 'succeeded' }],
+        ]),
+      ).toEqual({
+        'vtp_job_attempt_failures_total{"framework":"ultralytics","reason":"stalled"}': 1,
+        'vtp_job_retries_total{"framework":"ultralytics","reason":"stalled"}': 1,
+        'vtp_jobs_finished_total{"framework":"ultralytics","outcome":"succeeded"}': 1,
+        'vtp_jobs_finished_total{"framework":"ultralytics","outcome":"failed"}': 0,
+        'vtp_job_time_to_first_epoch_seconds_count{"framework":"ultralytics"}': 2,
+        'vtp_job_training_duration_seconds_count{"framework":"ultralytics","outcome":"failed"}': 1,
+        'vtp_job_training_duration_seconds_count{"framework":"ultralytics","outcome":"succeeded"}': 1,
+      });
     });
 
     it("never retries the user's errors, nor any failure when maxRetries is 0", async () => {
@@ -271,6 +306,7 @@ describe('training jobs', () => {
     });
 
     it('POST /resume continues a failed or cancelled job from its checkpoint, and says 409 when there is none', async () => {
+      const metrics = await scrapeMetrics(t.backend.url);
       const job = await createJob({ hyperparameters: { epochs: 3 } });
       const token = await dispatchByHand(t.database.url, job.id);
       await callback(job.id, token, { seq: 1, type: 'started', totalEpochs: 3 });
@@ -289,6 +325,17 @@ describe('training jobs', () => {
       expect((await history(job.id)).at(-1)).toMatchObject({ type: 'resumed', payload: { nextAttempt: 2 } });
       const again = await user.post<Job>(`/v1/jobs/${job.id}/resume`);
       expect([again.status, again.body.status]).toEqual([200, 'queued']);
+      const yolo = { framework: 'ultralytics' };
+      expect(
+        Object.values(
+          await growth(metrics, [
+            ['vtp_job_attempt_failures_total', { ...yolo, reason: 'framework_error' }],
+            ['vtp_job_retries_total', yolo],
+            ['vtp_jobs_finished_total', { ...yolo, outcome: 'failed' }],
+            ['vtp_job_resumes_total', yolo],
+          ]),
+        ),
+      ).toEqual([1, 0, 1, 1]);
 
       const nothing = await createJob();
       await user.post(`/v1/jobs/${nothing.id}/cancel`);
@@ -303,6 +350,63 @@ describe('training jobs', () => {
   });
 
   describe('trainer callbacks', () => {
+    it('counts in /metrics what reports did (stored, duplicate, refused), their latency, and jobs by status from the database', async () => {
+      const before = await scrapeMetrics(t.backend.url);
+      const jobsIn = (s: Scrape, status: string) => s.sum('vtp_jobs', { status, framework: 'ultralytics' });
+      const job = await createJob({ hyperparameters: { epochs: 1 } });
+      const queued = await scrapeMetrics(t.backend.url);
+      expect(jobsIn(queued, 'queued')).toBe(jobsIn(before, 'queued') + 1);
+      expect(queued.sum('vtp_jobs_oldest_queued_age_seconds', { framework: 'ultralytics' })).toBeGreaterThan(
+        0,
+      );
+      const token = await dispatchByHand(t.database.url, job.id);
+      // Reported 3 s after the trainer stamped it: the latency counts from the trainer's timestamp.
+      const late = new Date(Date.now() - 3000).toISOString();
+      await callback(job.id, token, { seq: 1, type: 'started', totalEpochs: 1, timestamp: late });
+      const epoch = { seq: 2, type: 'progress', epoch: 1, totalEpochs: 1, metrics: {} };
+      expect((await callback(job.id, token, epoch)).body.accepted).toBe(true);
+      expect((await callback(job.id, token, epoch)).body.accepted).toBe(false);
+      expect((await callback(job.id, 'vtpcb_wrong', { seq: 3, type: 'heartbeat' })).status).toBe(401);
+      expect((await callback(job.id, token, { seq: 3, type: 'progress' })).status).toBe(422);
+      await callback(job.id, token, { seq: 3, type: 'completed', metrics: {}, artifacts: [] });
+
+      const after = await scrapeMetrics(t.backend.url);
+      const grew = (name: string, labels: Record<string, string>) =>
+        after.sum(name, labels) - before.sum(name, labels);
+      expect(grew('vtp_callback_events_total', { event_type: 'progress', result: 'stored' })).toBe(1);
+      expect(grew('vtp_callback_events_total', { event_type: 'progress', result: 'duplicate' })).toBe(1);
+      expect(grew('vtp_callbacks_refused_total', { reason: 'invalid_callback_token' })).toBe(1);
+      expect(grew('vtp_callbacks_refused_total', { reason: 'validation_failed' })).toBe(1);
+      expect(grew('vtp_callback_latency_seconds_count', { event_type: 'started' })).toBe(1);
+      expect(grew('vtp_callback_latency_seconds_sum', { event_type: 'started' })).toBeGreaterThanOrEqual(3);
+      expect(grew('vtp_callback_latency_seconds_bucket', { event_type: 'started', le: '5' })).toBe(1);
+      expect(grew('vtp_callback_latency_seconds_bucket', { event_type: 'started', le: '2.5' })).toBe(0);
+      expect(grew('vtp_jobs_finished_total', { framework: 'ultralytics', outcome: 'succeeded' })).toBe(1);
+      expect(jobsIn(after, 'queued')).toBe(jobsIn(before, 'queued'));
+      expect(jobsIn(after, 'succeeded')).toBe(jobsIn(before, 'succeeded') + 1);
+      // Every status and framework is reported, 0 included: a series never vanishes when its last job moves on.
+      expect(after.sum('vtp_jobs', { status: 'dispatching', framework: 'timm' })).toBe(0);
+      expect(after.has('vtp_jobs')).toBe(true);
+    });
+
+    it('reports the same job counts from every backend replica: they are read from the database', async () => {
+      await createJob();
+      const replica = await startBackend(
+        loadBackendConfig({ ...t.env, PORT: '0' }),
+        createLogger('replica', t.env.LOG_LEVEL ?? 'silent'),
+      );
+      try {
+        const [mine, theirs] = await Promise.all([scrapeMetrics(t.backend.url), scrapeMetrics(replica.url)]);
+        for (const status of ['queued', 'succeeded', 'failed', 'cancelled'])
+          expect(theirs.sum('vtp_jobs', { status }), status).toBe(mine.sum('vtp_jobs', { status }));
+        expect(theirs.sum('vtp_jobs', { status: 'queued' })).toBeGreaterThan(0);
+        // Counters are the replica's own: it has stored no event.
+        expect(theirs.sum('vtp_callback_events_total')).toBe(0);
+      } finally {
+        await replica.stop();
+      }
+    });
+
     it('moves a job through running to succeeded with metrics and artifacts', async () => {
       const job = await createJob({ hyperparameters: { epochs: 2 } });
       const token = await dispatchByHand(t.database.url, job.id);

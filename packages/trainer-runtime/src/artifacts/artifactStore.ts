@@ -27,6 +27,8 @@ export interface ArtifactStoreOptions {
   idleTimeoutMs: number;
   /** Called as bytes go out. */
   onProgress?: () => void;
+  /** Called after each upload (for metrics). */
+  onUploaded?: (kind: ArtifactKind, bytes: number, seconds: number) => void;
 }
 
 /**
@@ -52,7 +54,7 @@ export class ArtifactStore {
     const previous = this.stored.get(name);
     let uri = previous?.uri;
     if (!uri || previous?.snapshot.sha256 !== snapshot.sha256) {
-      uri = (await this.put(snapshot.path, name, snapshot)).uri;
+      uri = (await this.put(snapshot.path, name, kind, snapshot)).uri;
       this.stored.set(name, { snapshot, uri });
       if (previous && previous.snapshot.path !== snapshot.path)
         await rm(previous.snapshot.path, { force: true });
@@ -63,7 +65,7 @@ export class ArtifactStore {
   /** Uploads a file nothing rewrites any more (metrics.json, the closed training log). */
   async uploadFile(file: string, name: string, kind: ArtifactKind): Promise<Artifact> {
     const { size } = await stat(file);
-    const { uri, sha256 } = await this.put(file, name, { bytes: size });
+    const { uri, sha256 } = await this.put(file, name, kind, { bytes: size });
     return artifact(kind, uri, size, sha256);
   }
 
@@ -71,8 +73,10 @@ export class ArtifactStore {
   private async put(
     file: string,
     name: string,
+    kind: ArtifactKind,
     expected: { bytes: number; sha256?: string },
   ): Promise<{ uri: string; sha256: string }> {
+    const began = performance.now();
     const { url, uri } = await this.storage.get({ method: 'PUT', name, bytes: expected.bytes });
     const hash = createHash('sha256');
     const { onProgress } = this.options;
@@ -100,6 +104,7 @@ export class ArtifactStore {
       throw new ArtifactMismatchError(
         `${name}: sent ${sent} bytes with sha256 ${sha256}, expected ${expected.bytes}${expected.sha256 ? ` with ${expected.sha256}` : ''}`,
       );
+    this.options.onUploaded?.(kind, sent, (performance.now() - began) / 1000);
     return { uri, sha256 };
   }
 }

@@ -25,9 +25,12 @@ const fastPolicy = {
   halfOpenAfterMs: 300,
 };
 
-function delivery(outboxDir: string): CallbackDelivery {
+function delivery(
+  outboxDir: string,
+  sender = new CallbackSender(createHttpClient(), fastPolicy),
+): CallbackDelivery {
   return new CallbackDelivery({
-    sender: new CallbackSender(createHttpClient(), fastPolicy),
+    sender,
     outbox: new Outbox(outboxDir),
     logger,
     redelivery: { initialDelayMs: 50, maxDelayMs: 200 },
@@ -175,11 +178,18 @@ describe('callback delivery against a real HTTP server that fails', () => {
   it('stops hammering a backend that keeps failing: the circuit opens for its origin', {
     timeout: 10_000,
   }, async () => {
-    const d = delivery(outboxDir);
+    const requests: string[] = [];
+    const sender = new CallbackSender(createHttpClient(), fastPolicy, (outcome) => requests.push(outcome));
+    const d = delivery(outboxDir, sender);
     open.push(d);
     server.answerNext(...Array.from({ length: 100 }, () => ({ status: 503 })));
-    d.send(jobId, target(), { type: 'started', totalEpochs: 1 });
+    const sent = d.send(jobId, target(), { type: 'started', totalEpochs: 1 });
     await new Promise((r) => setTimeout(r, 1500));
+    // What the trainer's metrics read: every request failed, the circuit is not closed, the event still waits.
+    expect(requests.length).toBeGreaterThanOrEqual(4);
+    expect(new Set(requests)).toEqual(new Set(['failed']));
+    expect(sender.circuitStates()).toEqual([expect.stringMatching(/^(open|half_open)$/)]);
+    expect(d.oldestPendingAt()?.toISOString()).toBe(sent.timestamp);
     // Without the breaker: 3 attempts per round, a new round every 50-200 ms, over 20 requests. With it: the
     // 3 that open the circuit, then about one probe per 300 ms.
     expect(server.attempts.length).toBeGreaterThanOrEqual(4);

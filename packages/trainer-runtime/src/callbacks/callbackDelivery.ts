@@ -87,6 +87,16 @@ export class CallbackDelivery {
     return total;
   }
 
+  /** When the oldest undelivered event was reported; undefined when none waits. */
+  oldestPendingAt(): Date | undefined {
+    let oldest: number | undefined;
+    for (const channel of this.channels.values()) {
+      const at = channel.oldestAt();
+      if (at !== undefined && (oldest === undefined || at < oldest)) oldest = at;
+    }
+    return oldest === undefined ? undefined : new Date(oldest);
+  }
+
   /** Resolves true once nothing is pending, or false after `timeoutMs`. */
   async drain(timeoutMs: number): Promise<boolean> {
     if (this.pending() === 0) return true;
@@ -182,6 +192,12 @@ class JobChannel {
 
   get size(): number {
     return this.queue.length;
+  }
+
+  /** The timestamp (ms) of the oldest event waiting; the queue is in seq order, so it is the head's. */
+  oldestAt(): number | undefined {
+    const head = this.queue[0];
+    return head ? Date.parse(head.timestamp) : undefined;
   }
 
   nextSeq(): number {

@@ -1,6 +1,7 @@
 import {
   BrokenCircuitError,
   type CircuitBreakerPolicy,
+  CircuitState,
   ConsecutiveBreaker,
   circuitBreaker,
   DelegateBackoff,
@@ -14,6 +15,7 @@ import {
   timeout,
   wrap,
 } from 'cockatiel';
+import type { CallbackRequestOutcome, CircuitStateName } from '../observability/trainerMetrics.ts';
 import type { HttpClient, HttpResult } from './httpClient.ts';
 import type { CallbackTarget } from './outbox.ts';
 
@@ -53,6 +55,13 @@ export type DeliveryOutcome =
 
 const isRetryableStatus = (status: number) => status >= 500 || status === 429;
 
+const CIRCUIT_STATE_NAMES: Record<CircuitState, CircuitStateName> = {
+  [CircuitState.Closed]: 'closed',
+  [CircuitState.Open]: 'open',
+  [CircuitState.HalfOpen]: 'half_open',
+  [CircuitState.Isolated]: 'isolated',
+};
+
 /**
  * Sends callbacks through one policy stack: a timeout per attempt, retries with exponential backoff and jitter
  * (a Retry-After header wins), and one circuit breaker per backend origin shared by every job, so a backend
@@ -62,10 +71,22 @@ export class CallbackSender {
   private readonly client: HttpClient;
   private readonly options: DeliveryPolicyOptions;
   private readonly breakers = new Map<string, CircuitBreakerPolicy>();
+  private readonly onRequest: (outcome: CallbackRequestOutcome) => void;
 
-  constructor(client: HttpClient, options: DeliveryPolicyOptions = DEFAULT_DELIVERY_POLICY) {
+  /** `onRequest` hears of every HTTP request, each attempt of a delivery on its own (for metrics). */
+  constructor(
+    client: HttpClient,
+    options: DeliveryPolicyOptions = DEFAULT_DELIVERY_POLICY,
+    onRequest: (outcome: CallbackRequestOutcome) => void = () => undefined,
+  ) {
     this.client = client;
     this.options = options;
+    this.onRequest = onRequest;
+  }
+
+  /** The state of the circuit breaker of each backend origin called so far. */
+  circuitStates(): CircuitStateName[] {
+    return [...this.breakers.values()].map((breaker) => CIRCUIT_STATE_NAMES[breaker.state]);
   }
 
   /**
@@ -92,10 +113,22 @@ export class CallbackSender {
     const policy = wrap(retries, this.breakerFor(target.url), attemptTimeout);
     const headers = { ...target.traceHeaders, Authorization: `Bearer ${target.token}` };
     try {
-      const result = await policy.execute(
-        ({ signal: attemptSignal }) => this.client.postJson(target.url, body, headers, attemptSignal),
-        signal,
-      );
+      const result = await policy.execute(async ({ signal: attemptSignal }) => {
+        try {
+          const answer = await this.client.postJson(target.url, body, headers, attemptSignal);
+          this.onRequest(
+            answer.status >= 200 && answer.status < 300
+              ? 'delivered'
+              : isRetryableStatus(answer.status)
+                ? 'failed'
+                : 'rejected',
+          );
+          return answer;
+        } catch (error) {
+          this.onRequest('failed');
+          throw error;
+        }
+      }, signal);
       if (result.status >= 200 && result.status < 300)
         return { kind: 'delivered', status: result.status, body: result.body };
       if (isRetryableStatus(result.status)) {

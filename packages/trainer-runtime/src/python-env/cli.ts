@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { preparePythonEnv } from './preparePythonEnv.ts';
-import { type PythonEnvSpec, TEST_TOOLS_ENV } from './pythonEnv.ts';
+import { type PythonEnvSpec, TEST_TOOLS_ENV, TRACKING_SERVER_ENV } from './pythonEnv.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..', '..', '..');
 
@@ -27,7 +27,10 @@ async function prepare(label: string, spec?: PythonEnvSpec): Promise<string> {
 }
 
 try {
-  if (process.argv.includes('--test-tools')) await prepare('test-tools', TEST_TOOLS_ENV);
+  if (process.argv.includes('--test-tools')) {
+    await prepare('test-tools', TEST_TOOLS_ENV);
+    await prepare('mlflow', TRACKING_SERVER_ENV);
+  }
   if (process.env.VTP_PYTHON) {
     process.stderr.write('[python-env] VTP_PYTHON is set: the trainers use it, nothing to prepare\n');
     process.stdout.write(`${process.env.VTP_PYTHON}\n`);

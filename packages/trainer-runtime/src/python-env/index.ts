@@ -18,6 +18,7 @@ export {
   REQUIREMENTS_FILES,
   resolvePython,
   TEST_TOOLS_ENV,
+  TRACKING_SERVER_ENV,
   TRAINERS_ENV,
   testToolPath,
   venvPython,

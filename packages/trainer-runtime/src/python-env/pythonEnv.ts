@@ -30,13 +30,20 @@ export const TEST_TOOLS_ENV: PythonEnvSpec = {
   verifyImports: ['schemathesis'],
 };
 
+/** The MLflow tracking server (`mlflow server`) the tests and the bench log trainings to. */
+export const TRACKING_SERVER_ENV: PythonEnvSpec = {
+  requirements: ['config/mlflow-requirements.txt'],
+  verifyImports: ['mlflow'],
+};
+
 /** The path of a test tool in its prepared environment, or undefined when it is not prepared. */
 export function testToolPath(
   repoRoot: string,
   name: string,
   env: PythonEnvSettings = process.env,
+  spec: PythonEnvSpec = TEST_TOOLS_ENV,
 ): string | undefined {
-  const path = join(pythonEnvDir(repoRoot, env, TEST_TOOLS_ENV), 'bin', name);
+  const path = join(pythonEnvDir(repoRoot, env, spec), 'bin', name);
   return existsSync(path) ? path : undefined;
 }
 

@@ -18,6 +18,7 @@ import type { CallbackDelivery, NewTrainerEvent } from '../callbacks/callbackDel
 import type { CallbackSender } from '../callbacks/deliveryPolicy.ts';
 import { findDatasetRoot } from '../dataset/datasetRoot.ts';
 import { extractZip } from '../dataset/extractZip.ts';
+import type { DownloadedObject, TrainerMetrics } from '../observability/trainerMetrics.ts';
 import { oomKillCount } from '../runner/oomKills.ts';
 import type { RunnerEvent, RunnerFile } from '../runner/protocol.ts';
 import { runnerEnvironment } from '../runner/runnerEnvironment.ts';
@@ -25,6 +26,7 @@ import { type RunnerLauncher, RunnerProcess } from '../runner/runnerProcess.ts';
 import { TrainingLog } from '../runner/trainingLog.ts';
 import { downloadObject, MissingObjectError } from '../storage/objectTransfer.ts';
 import { StorageUrls } from '../storage/storageUrls.ts';
+import { MlflowTracker } from '../tracking/mlflowTracker.ts';
 import { createWorkspace, type JobWorkspace, jobWorkspace, removeWorkspace } from './jobWorkspace.ts';
 import { ProgressWatch } from './progressWatch.ts';
 import { type RunnerOutcome, runnerOutcome, type StopReason } from './runnerOutcome.ts';
@@ -32,6 +34,7 @@ import type { TrainingSpec } from './trainingSpec.ts';
 
 export interface TrainingDeps {
   adapter: TrainerAdapter;
+  metrics: TrainerMetrics;
   delivery: CallbackDelivery;
   /** The policy of calls to the backend, for storage URLs. */
   sender: CallbackSender;
@@ -102,6 +105,8 @@ export class Training {
   private lastCheckpoint: Artifact[] = [];
   private readonly epochMetrics: Metrics[] = [];
   private strayEvents = 0;
+  /** Logs the training to MLflow when its job asks for it; never holds the training up. */
+  private readonly tracker: MlflowTracker | undefined;
 
   constructor(spec: TrainingSpec, deps: TrainingDeps) {
     this.spec = spec;
@@ -131,6 +136,7 @@ export class Training {
       snapshotDir: this.workspace.snapshots,
       idleTimeoutMs: deps.uploadIdleTimeoutMs,
       onProgress: () => this.progress.progressed(),
+      onUploaded: (kind, bytes, seconds) => deps.metrics.uploaded(kind, bytes, seconds),
     });
     this.totalEpochs = Number(spec.hyperparameters.epochs ?? 0);
     const { resume } = spec.request;
@@ -138,7 +144,36 @@ export class Training {
       this.epoch = resume.epoch;
       this.epochMetrics.push(...resume.epochMetrics);
     }
+    this.tracker = this.trackerFor(spec);
     this.done = inSpan(`training ${this.jobId}`, spec.request.traceContext, () => this.run());
+  }
+
+  private trackerFor({ request, hyperparameters }: TrainingSpec): MlflowTracker | undefined {
+    if (!request.tracking) return undefined;
+    return new MlflowTracker(
+      request.tracking.mlflow,
+      {
+        jobId: this.jobId,
+        attempt: this.attempt,
+        framework: request.framework,
+        model: request.model,
+        hyperparameters,
+        dataset: request.dataset,
+        earlierEpochs: request.resume?.epochMetrics ?? [],
+      },
+      {
+        logger: this.logger,
+        stagingDir: join(this.deps.workDir, 'mlflow', this.stream),
+        onRun: (mlflow) => {
+          // After the terminal event the attempt's token is dead: the next attempt reports the run instead.
+          if (!this.finished) this.emit({ type: 'tracking', mlflow });
+        },
+        onFailure: (message, failures) => {
+          this.log?.note(message);
+          if (failures === 1 && !this.finished) this.emit({ type: 'log', level: 'warn', message });
+        },
+      },
+    );
   }
 
   get finished(): boolean {
@@ -201,6 +236,8 @@ export class Training {
     } finally {
       clearInterval(heartbeat);
       clearTimeout(limit);
+      // In the background: MLflow's pace never holds up the end of a training (its files are staged).
+      void this.tracker?.end(this.status);
       await this.log?.close().catch(() => undefined);
       await removeWorkspace(this.workspace).catch((err) =>
         this.logger.warn({ err }, 'could not remove the job folder'),
@@ -225,9 +262,10 @@ export class Training {
     const signal = this.abort.signal;
     const progressed = () => this.progress.progressed();
     this.note(`downloading ${request.dataset.uri}`);
-    const zipBytes = await this.download(request.dataset.uri, this.workspace.datasetZip, signal);
+    const zipBytes = await this.download(request.dataset.uri, this.workspace.datasetZip, 'dataset', signal);
     this.note(`unpacking ${zipBytes} bytes`);
     this.progress.enter('extracting_dataset');
+    const extracting = performance.now();
     const extracted = await extractZip(
       this.workspace.datasetZip,
       this.workspace.dataset,
@@ -235,6 +273,7 @@ export class Training {
       signal,
       progressed,
     );
+    this.deps.metrics.extracted(extracted.bytes, (performance.now() - extracting) / 1000);
     const root = await findDatasetRoot(this.workspace.dataset, adapter.datasetTopFolders);
     this.note(`dataset: ${extracted.files} files, ${extracted.bytes} bytes`);
     const prepared = await adapter.prepareDataset({ root, ...extracted }, this.workspace.dir);
@@ -243,7 +282,7 @@ export class Training {
       initialWeights = join(this.workspace.dir, adapter.initialWeightsFileName);
       this.note(`downloading initial weights ${request.initialWeightsUri}`);
       this.progress.enter('downloading_dataset');
-      await this.download(request.initialWeightsUri, initialWeights, signal);
+      await this.download(request.initialWeightsUri, initialWeights, 'checkpoint', signal);
     }
     const resume = request.resume ? await this.fetchResumePoint(request.resume, signal) : null;
     await writeFile(
@@ -291,7 +330,7 @@ export class Training {
     const last = join(this.workspace.resume, names.last);
     this.note(`downloading the checkpoint of epoch ${resume.epoch} to resume from: ${resume.last}`);
     this.progress.enter('downloading_dataset');
-    await this.download(resume.last, last, signal);
+    await this.download(resume.last, last, 'checkpoint', signal);
     if (resume.lastSha256 && (await sha256Of(last)) !== resume.lastSha256) {
       throw new ResumeCheckpointError(
         `${resume.last} is not the checkpoint its training reported (sha256 differs)`,
@@ -300,15 +339,23 @@ export class Training {
     let best: string | null = null;
     if (resume.best) {
       best = join(this.workspace.resume, names.best);
-      await this.download(resume.best, best, signal);
+      await this.download(resume.best, best, 'checkpoint', signal);
     }
     return { epoch: resume.epoch, last, best };
   }
 
   /** Fetches one of the job's objects through a presigned URL; returns its size. */
-  private async download(uri: string, file: string, signal: AbortSignal): Promise<number> {
+  private async download(
+    uri: string,
+    file: string,
+    object: DownloadedObject,
+    signal: AbortSignal,
+  ): Promise<number> {
+    const began = performance.now();
     const { url } = await this.storage.get({ method: 'GET', uri }, signal);
-    return downloadObject(url, uri, file, signal, () => this.progress.progressed());
+    const bytes = await downloadObject(url, uri, file, signal, () => this.progress.progressed());
+    this.deps.metrics.downloaded(object, bytes, (performance.now() - began) / 1000);
+    return bytes;
   }
 
   private async supervise(python: string): Promise<RunnerOutcome> {
@@ -340,7 +387,7 @@ export class Training {
     this.progress.enter('uploading_artifacts');
     await this.handling;
     this.logger.info({ code: exit.code, signal: exit.signal }, 'runner exited');
-    return runnerOutcome({
+    const outcome = runnerOutcome({
       exit,
       terminal: this.terminal,
       stopReason: this.stopReason,
@@ -349,6 +396,8 @@ export class Training {
       logTail: log.tail(),
       oomKilled: await this.oomKilledSince(oomKillsBefore),
     });
+    this.deps.metrics.runnerExited(outcome);
+    return outcome;
   }
 
   private async oomKilledSince(before: number | undefined): Promise<boolean | undefined> {
@@ -368,6 +417,7 @@ export class Training {
           totalEpochs: event.totalEpochs,
           ...(event.frameworkVersion ? { frameworkVersion: event.frameworkVersion } : {}),
         });
+        this.tracker?.started(event.frameworkVersion);
         return;
       case 'epoch':
         this.progress.epochEnded();
@@ -380,6 +430,7 @@ export class Training {
           totalEpochs: event.totalEpochs,
           metrics: event.metrics,
         });
+        this.tracker?.epoch(event.epoch, event.metrics);
         return;
       case 'checkpoint': {
         this.inTurn(async () => {
@@ -444,6 +495,10 @@ export class Training {
           JSON.stringify({ jobId: this.jobId, metrics: outcome.metrics, epochs: this.epochMetrics }, null, 2),
         );
         const metrics = await this.artifacts.uploadFile(this.workspace.metrics, 'metrics.json', 'metrics');
+        const best = outcome.files.find((file) => file.kind === 'best');
+        if (best)
+          await this.tracker?.artifact(best.path, `weights/${this.deps.adapter.checkpointFileNames.best}`);
+        await this.tracker?.artifact(this.workspace.metrics, 'metrics.json');
         return {
           type: 'completed',
           metrics: outcome.metrics,

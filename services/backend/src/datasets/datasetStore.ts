@@ -88,13 +88,8 @@ export class DatasetStore {
   ): Promise<{ items: StoredDataset[]; nextCursor: string | null }> {
     const query = this.db('datasets').where({ user_id: userId, deleted_at: null });
     const after = cursor ? decodeCursor(cursor) : undefined;
-    if (after) {
-      query.andWhere((q) =>
-        q
-          .where('created_at', '<', after.createdAt)
-          .orWhere((q2) => q2.where('created_at', after.createdAt).andWhere('id', '<', after.id)),
-      );
-    }
+    // A row comparison, so PostgreSQL reads the page straight off the (…, created_at, id) index.
+    if (after) query.andWhereRaw('(created_at, id) < (?, ?)', [after.createdAt, after.id]);
     const rows = await query
       .orderBy([
         { column: 'created_at', order: 'desc' },

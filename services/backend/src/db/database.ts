@@ -27,3 +27,17 @@ export async function migrateLatest(db: Db): Promise<string[]> {
   const [, applied] = (await db.migrate.latest()) as [number, string[]];
   return applied;
 }
+
+/**
+ * Runs `fn` once what `trx` wrote is committed (at once outside a transaction), never after a rollback: what
+ * observes a change (a metric) must not count one that did not happen.
+ */
+export function afterCommit(trx: Knex, fn: () => void): void {
+  if (!trx.isTransaction) {
+    fn();
+    return;
+  }
+  let outer = trx as Knex.Transaction & { parentTransaction?: Knex.Transaction };
+  while (outer.parentTransaction) outer = outer.parentTransaction;
+  outer.executionPromise.then(fn, () => undefined);
+}

@@ -10,6 +10,10 @@ import { buildTrainingSpec } from '../execution/trainingSpec.ts';
 import type { JobEventStore } from '../jobs/jobEventStore.ts';
 import { isFinished } from '../jobs/jobLifecycle.ts';
 import type { ClaimedJob, ConcurrencyLimits, JobRow, JobStore } from '../jobs/jobStore.ts';
+import type { JobMetrics } from '../observability/jobMetrics.ts';
+
+/** Jobs claimed per pass: one short transaction, however long the queue. */
+const CLAIM_BATCH = 20;
 
 export interface DispatcherOptions {
   limits: ConcurrencyLimits;
@@ -28,12 +32,15 @@ export class Dispatcher {
   private timer: NodeJS.Timeout | undefined;
   private started = false;
   private ticking: Promise<void> | undefined;
+  /** Work appeared while a pass ran (a nudge, or a full claim): pass again as soon as this one ends. */
+  private again = false;
   private readonly handovers = new Set<Promise<void>>();
   private readonly deps: {
     jobs: JobStore;
     events: JobEventStore;
     datasets: DatasetStore;
     manager: ExecutionManager;
+    metrics: JobMetrics;
     logger: Logger;
   };
   private readonly options: DispatcherOptions;
@@ -44,6 +51,7 @@ export class Dispatcher {
       events: JobEventStore;
       datasets: DatasetStore;
       manager: ExecutionManager;
+      metrics: JobMetrics;
       logger: Logger;
     },
     options: DispatcherOptions,
@@ -60,16 +68,27 @@ export class Dispatcher {
 
   /** Looks for work now rather than at the next poll (a job was created, a training ended). */
   nudge(): void {
-    if (!this.started || this.ticking) return;
+    if (!this.started) return;
+    if (this.ticking) {
+      this.again = true;
+      return;
+    }
     this.ticking = this.tick()
       .catch((err) => this.deps.logger.error({ err }, 'dispatch tick failed'))
       .finally(() => {
         this.ticking = undefined;
+        if (this.again) {
+          this.again = false;
+          this.nudge();
+        }
       });
   }
 
   private async tick(): Promise<void> {
-    const claimed = await this.deps.jobs.claimQueued(this.options.limits);
+    const started = performance.now();
+    const claimed = await this.deps.jobs.claimQueued(this.options.limits, CLAIM_BATCH);
+    this.deps.metrics.loopPassed('dispatcher', (performance.now() - started) / 1000);
+    if (claimed.length === CLAIM_BATCH) this.again = true;
     for (const job of claimed) {
       // The hand-over continues the trace of the request that created the job.
       const handover = inSpan('dispatch job', job.row.trace_context ?? undefined, () => this.handOver(job))
@@ -84,7 +103,8 @@ export class Dispatcher {
   }
 
   private async handOver({ row, callbackToken }: ClaimedJob): Promise<void> {
-    const { jobs, datasets, manager, logger } = this.deps;
+    const { jobs, datasets, manager, metrics, logger } = this.deps;
+    const claimed = performance.now();
     try {
       const dataset = await datasets.findById(row.dataset_id);
       if (!dataset) throw new TrainingRejectedError(`dataset ${row.dataset_id} no longer exists`);
@@ -106,13 +126,14 @@ export class Dispatcher {
         traceContext: row.trace_context ?? undefined,
       });
       const placement = await manager.start(row, spec);
+      metrics.handedOver(row, (performance.now() - claimed) / 1000);
       await jobs.update(row.id, { placement: JSON.stringify(placement) });
       logger.info({ jobId: row.id, framework: row.framework, placement }, 'job handed over');
       // A cancel that arrived while the hand-over was in flight found nothing to stop: pass it on now.
       const current = await jobs.find(row.id);
       if (current?.cancel_requested_at && !isFinished(current.status)) await manager.cancel(current);
     } catch (err) {
-      await this.handOverFailed(row.id, row.handovers, err);
+      await this.handOverFailed(row, err);
     }
   }
 
@@ -130,9 +151,18 @@ export class Dispatcher {
     };
   }
 
-  private async handOverFailed(jobId: string, handovers: number, err: unknown): Promise<void> {
-    const { jobs, logger } = this.deps;
+  private async handOverFailed(row: JobRow, err: unknown): Promise<void> {
+    const { jobs, metrics, logger } = this.deps;
+    const { id: jobId, handovers, framework } = row;
     const message = err instanceof Error ? err.message : String(err);
+    metrics.handOverFailed(
+      framework,
+      err instanceof ExecutorBusyError
+        ? 'executor_busy'
+        : err instanceof TrainingRejectedError
+          ? 'rejected'
+          : 'trainer_error',
+    );
     if (err instanceof ExecutorBusyError) {
       // Busy is not a failed attempt: the job simply waits its turn.
       await jobs.transition(jobId, ['dispatching'], 'queued', { handovers: Math.max(0, handovers - 1) });

@@ -3,6 +3,7 @@ import type { ExecutionManager, ExecutionState } from '../execution/executionMan
 import { PLACED } from '../jobs/jobLifecycle.ts';
 import type { JobOutcome, JobRow, JobStore } from '../jobs/jobStore.ts';
 import type { StoredOutputs } from '../jobs/storedOutputs.ts';
+import type { JobMetrics } from '../observability/jobMetrics.ts';
 
 export interface JobMonitorOptions {
   intervalMs: number;
@@ -21,6 +22,7 @@ export interface JobMonitorDeps {
   jobs: JobStore;
   manager: ExecutionManager;
   outputs: StoredOutputs;
+  metrics: JobMetrics;
   logger: Logger;
   onChange(): void;
 }
@@ -56,10 +58,12 @@ export class JobMonitor {
   }
 
   async check(now = Date.now()): Promise<void> {
+    const started = performance.now();
     for (const job of await this.deps.jobs.listActive()) {
       if (job.status === 'dispatching') await this.checkDispatching(job, now);
       else await this.checkRunning(job, now);
     }
+    this.deps.metrics.loopPassed('monitor', (performance.now() - started) / 1000);
   }
 
   private async checkDispatching(job: JobRow, now: number): Promise<void> {

@@ -1,5 +1,6 @@
 import type { Framework, TraceContext, TrainingResume, TrainingStartRequestBody } from '@vtp/shared-schemas';
 import type { StoredDataset } from '../datasets/datasetStore.ts';
+import type { StoredTracking } from '../jobs/jobStore.ts';
 
 export interface SpecInputs {
   job: {
@@ -8,6 +9,7 @@ export interface SpecInputs {
     model: string;
     hyperparameters: Record<string, unknown>;
     attempt: number;
+    tracking?: StoredTracking | null;
   };
   dataset: StoredDataset;
   bucket: string;
@@ -30,7 +32,12 @@ export function buildTrainingSpec(i: SpecInputs): TrainingStartRequestBody {
     framework: i.job.framework,
     model: i.job.model,
     hyperparameters: i.job.hyperparameters,
-    dataset: { uri: `s3://${i.bucket}/${i.dataset.objectKey}`, format: i.dataset.format },
+    dataset: {
+      uri: `s3://${i.bucket}/${i.dataset.objectKey}`,
+      format: i.dataset.format,
+      id: i.dataset.id,
+      sha256: i.dataset.sha256,
+    },
     attempt: i.job.attempt,
     callback: {
       url: `${jobUrl}/callback`,
@@ -42,5 +49,18 @@ export function buildTrainingSpec(i: SpecInputs): TrainingStartRequestBody {
     ...(i.initialWeightsUri ? { initialWeightsUri: i.initialWeightsUri } : {}),
     ...(i.maxDurationSeconds ? { maxDurationSeconds: i.maxDurationSeconds } : {}),
     ...(i.traceContext ? { traceContext: i.traceContext } : {}),
+    ...(i.job.tracking ? { tracking: trackingOf(i.job.tracking, jobUrl) } : {}),
+  };
+}
+
+function trackingOf({ mlflow }: StoredTracking, jobUrl: string): TrainingStartRequestBody['tracking'] {
+  return {
+    mlflow: {
+      trackingUri: mlflow.trackingUri,
+      experimentName: mlflow.experiment,
+      jobUrl,
+      // An earlier attempt's run: this one continues it.
+      ...(mlflow.runId ? { runId: mlflow.runId } : {}),
+    },
   };
 }

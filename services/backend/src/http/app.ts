@@ -18,6 +18,7 @@ import type { JobService } from '../jobs/jobService.ts';
 import type { JobStore } from '../jobs/jobStore.ts';
 import type { StreamSlots } from '../jobs/streamSlots.ts';
 import type { TrainerStorage } from '../jobs/trainerStorage.ts';
+import type { JobMetrics } from '../observability/jobMetrics.ts';
 import type { ObjectStore } from '../storage/objectStore.ts';
 import { databaseErrors } from './databaseErrors.ts';
 import { apiKeyRoutes } from './routes/apiKeys.ts';
@@ -31,6 +32,7 @@ export interface AppDeps {
   db: Db;
   objects: ObjectStore;
   metrics: HttpMetrics;
+  jobMetrics: JobMetrics;
   users: UserStore;
   datasets: DatasetService;
   jobs: JobService;
@@ -54,7 +56,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.json({ limit: '1mb' }));
   app.use(systemRoutes(deps.db, deps.objects, deps.metrics, deps.logger));
   // Trainer calls carry their job's own token; everything else under /v1 needs an API key.
-  app.use(callbackRoutes(deps.ingest, deps.trainerStorage));
+  app.use(callbackRoutes(deps.ingest, deps.trainerStorage, deps.jobMetrics));
   app.use('/v1', requireApiKey(deps.users));
   app.use(apiKeyRoutes(deps.users));
   app.use(datasetRoutes(deps.datasets));

@@ -1,8 +1,10 @@
 import { InputError } from '@vtp/service-kit';
 import type { TrainerEvent } from '@vtp/shared-schemas';
 import type { Knex } from 'knex';
+import { hashSecret } from '../auth/secrets.ts';
+import type { EventResult, JobMetrics } from '../observability/jobMetrics.ts';
 import { checkCallbackToken } from './callbackToken.ts';
-import type { JobEventStore } from './jobEventStore.ts';
+import { isRoutine, type JobEventStore } from './jobEventStore.ts';
 import { isFinished, UNFINISHED } from './jobLifecycle.ts';
 import { jobOutputPrefix } from './jobOutputs.ts';
 import type { JobOutcome, JobRow, JobStore } from './jobStore.ts';
@@ -29,17 +31,20 @@ export class EventIngest {
   private readonly jobs: JobStore;
   private readonly events: JobEventStore;
   private readonly bucket: string;
+  private readonly metrics: JobMetrics;
   private readonly onJobEnded: () => void;
   private readonly onUnreferenced: (uris: string[]) => void;
   constructor(
     jobs: JobStore,
     events: JobEventStore,
     bucket: string,
+    metrics: JobMetrics,
     hooks: { onJobEnded?: () => void; onUnreferenced?: (uris: string[]) => void } = {},
   ) {
     this.jobs = jobs;
     this.events = events;
     this.bucket = bucket;
+    this.metrics = metrics;
     this.onJobEnded = hooks.onJobEnded ?? (() => undefined);
     this.onUnreferenced = hooks.onUnreferenced ?? (() => undefined);
   }
@@ -51,9 +56,10 @@ export class EventIngest {
 
   /**
    * Stores a trainer's events (in seq order) in one transaction under one lock of the job row, each with the
-   * effect it has on its own; plain field changes are folded into one update. An event after the one that
-   * ends the attempt is refused unstored: its token dies with the attempt. `path` names the body in errors:
-   * `body` for a single event, `body.events` for a batch.
+   * effect it has on its own; plain field changes are folded into one update. The routine reports of a running
+   * job take one statement instead (JobEventStore.storeRoutine). An event after
+   * the one that ends the attempt is refused unstored: its token dies with the attempt. `path` names the body
+   * in errors: `body` for a single event, `body.events` for a batch.
    */
   async ingestBatch(
     jobId: string,
@@ -61,10 +67,25 @@ export class EventIngest {
     events: readonly TrainerEvent[],
     path = 'body.events',
   ): Promise<{ seq: number; accepted: boolean }[]> {
+    if (events.every(isRoutine)) {
+      const report = await this.events.storeRoutine(jobId, hashSecret(token), events);
+      if (report) {
+        const { stored } = report;
+        this.metrics.eventsReported(
+          events.map((event) => ({ event, result: stored.has(event.seq) ? 'stored' : 'duplicate' })),
+          new Date(),
+        );
+        if (report.firstEpochEndedAt) this.metrics.firstEpochEnded(report.job, report.firstEpochEndedAt);
+        return events.map((event) => ({ seq: event.seq, accepted: stored.has(event.seq) }));
+      }
+    }
     const end = events.findIndex(isTerminalEvent);
     const live = end < 0 ? events : events.slice(0, end + 1);
     const unreferenced: string[] = [];
     let ended = false;
+    // Events after the one that ends the attempt are never stored: ignored unless a live event says otherwise.
+    const reported = events.map((event) => ({ event, result: 'ignored' as EventResult }));
+    let firstEpoch: { job: JobRow; endedAt: Date } | undefined;
     const results = await this.jobs.db.transaction(async (trx) => {
       let job = checkCallbackToken(await this.jobs.lockForReport(jobId, trx), token);
       for (const [i, event] of events.entries())
@@ -73,8 +94,12 @@ export class EventIngest {
       const patch: JobPatch = {};
       const outcomes = events.map((event) => ({ seq: event.seq, accepted: false }));
       for (const [i, event] of live.entries()) {
+        if (!stored.has(event.seq)) (reported[i] as { result: EventResult }).result = 'duplicate';
         if (!stored.has(event.seq) || isFinished(job.status)) continue;
         (outcomes[i] as { accepted: boolean }).accepted = true;
+        (reported[i] as { result: EventResult }).result = 'stored';
+        if (event.type === 'progress' && (await this.endsFirstEpoch(job, event.epoch, patch, trx)))
+          firstEpoch = { job, endedAt: new Date(event.timestamp) };
         const effect = await this.apply(trx, job, event, patch);
         unreferenced.push(...effect.unreferenced);
         ended ||= isTerminalEvent(event);
@@ -85,9 +110,19 @@ export class EventIngest {
       return outcomes;
     });
     // Only once the transaction has committed: a rolled-back report must not take an object with it.
+    this.metrics.eventsReported(reported, new Date());
+    if (firstEpoch) this.metrics.firstEpochEnded(firstEpoch.job, firstEpoch.endedAt);
     if (unreferenced.length) this.onUnreferenced(unreferenced);
     if (ended) this.onJobEnded();
     return results;
+  }
+
+  /** Whether `epoch` is the first one the job's current attempt finished (it continues from its resume point). */
+  private async endsFirstEpoch(job: JobRow, epoch: number, patch: JobPatch, trx: Knex): Promise<boolean> {
+    const reached = (patch.epoch as number | undefined) ?? job.epoch;
+    if (epoch <= reached) return false;
+    const attempt = await this.jobs.currentAttempt(job, trx);
+    return reached === (attempt?.resumed_from_epoch ?? 0);
   }
 
   /** A trainer reports only what it wrote under its job's prefix: a token for one job reaches no other object. */
@@ -146,6 +181,11 @@ export class EventIngest {
         });
         return none;
       case 'log':
+        return none;
+      case 'tracking':
+        // The run the job's training logs to: its answer links it, and later attempts continue it.
+        if (job.tracking)
+          patch.tracking = JSON.stringify({ mlflow: { ...job.tracking.mlflow, ...event.mlflow } });
         return none;
       case 'completed':
       case 'failed':

@@ -1,4 +1,4 @@
-import type { JobEvent, Metrics, TrainerEvent } from '@vtp/shared-schemas';
+import type { Framework, JobEvent, Metrics, TrainerEvent } from '@vtp/shared-schemas';
 import type { Knex } from 'knex';
 import type { Db } from '../db/database.ts';
 
@@ -11,6 +11,18 @@ interface EventRow {
   timestamp: Date;
   received_at: Date;
   payload: Record<string, unknown>;
+}
+
+/** Trainer events that never move the state machine: what a running training reports all along. */
+export type RoutineEvent = Extract<TrainerEvent, { type: 'progress' | 'heartbeat' | 'log' }>;
+export const isRoutine = (event: TrainerEvent): event is RoutineEvent =>
+  event.type === 'progress' || event.type === 'heartbeat' || event.type === 'log';
+
+/** What storing routine reports did: the new seqs, and when the attempt's first epoch ended if they hold it. */
+export interface RoutineReport {
+  stored: Set<number>;
+  job: { framework: Framework; dispatched_at: Date | null };
+  firstEpochEndedAt: Date | null;
 }
 
 /** A job's events, as its trainers reported them and as the backend noted its own moves (retries, resumes). */
@@ -39,7 +51,6 @@ export class JobEventStore {
     }));
   }
 
-  /** Stores a trainer's event once: false when its seq is already stored (a redelivery). */
   /** Stores a trainer's events in one statement; returns the seqs that were new (the rest were duplicates). */
   async insertReported(
     jobId: string,
@@ -62,6 +73,91 @@ export class JobEventStore {
       .ignore()
       .returning('seq');
     return new Set(inserted.map((row) => row.seq));
+  }
+
+  /**
+   * The routine reports of a running job (progress, heartbeats, logs: nearly every callback) in one autocommitted
+   * statement instead of a transaction of five: lock the row if `tokenHash` is one of its tokens, store the new
+   * events, and apply their effects to the job as EventIngest does one by one (the latest epoch reached, the
+   * latest heartbeat fields). It writes the job row too, as the one statement it must be. Returns what was
+   * stored, or undefined when the job is not running under that token (the caller then takes the general path,
+   * which says why).
+   */
+  async storeRoutine(
+    jobId: string,
+    tokenHash: string,
+    events: readonly RoutineEvent[],
+  ): Promise<RoutineReport | undefined> {
+    const rows = events.map(({ seq, type, timestamp, ...payload }) => ({ seq, type, timestamp, payload }));
+    const { rows: result } = await this.db.raw<{
+      rows: {
+        framework: Framework;
+        dispatched_at: Date | null;
+        stored: number[];
+        first_epoch_ended_at: Date | null;
+      }[];
+    }>(
+      `with job as (
+         select j.id, j.attempt, j.epoch, j.framework, j.dispatched_at,
+                coalesce(a.resumed_from_epoch, 0) as resumed_from
+           from jobs j
+           join job_attempts a on a.job_id = j.id and a.attempt = j.attempt
+          where j.id = ? and j.status = 'running' and ? = any(j.callback_token_hashes)
+          for update of j
+       ),
+       stored as (
+         insert into job_events (job_id, seq, attempt, type, timestamp, payload)
+         select job.id, e.seq, job.attempt, e.type, e.timestamp, e.payload
+           from job cross join jsonb_to_recordset(?::jsonb) as e(seq int, type text, timestamp timestamptz, payload jsonb)
+         on conflict (job_id, seq) do nothing
+         returning seq, type, timestamp, payload
+       ),
+       progress as (
+         select (payload->>'epoch')::int as epoch, (payload->>'totalEpochs')::int as total_epochs,
+                payload->'metrics' as metrics
+           from stored where type = 'progress'
+          order by (payload->>'epoch')::int desc, seq desc limit 1
+       ),
+       beat as (
+         select (select payload->>'phase' from stored
+                  where type = 'heartbeat' and payload->>'phase' is not null order by seq desc limit 1) as phase,
+                (select (payload->>'lastProgressAt')::timestamptz from stored
+                  where type = 'heartbeat' and payload->>'lastProgressAt' is not null order by seq desc limit 1)
+                  as last_progress_at,
+                (select (payload->>'stallLimitSeconds')::int from stored
+                  where type = 'heartbeat' and payload->>'stallLimitSeconds' is not null order by seq desc limit 1)
+                  as stall_limit_seconds
+       ),
+       applied as (
+         update jobs j set
+           last_heartbeat_at = now(),
+           updated_at = now(),
+           epoch = case when p.epoch >= j.epoch then p.epoch else j.epoch end,
+           total_epochs = case when p.epoch >= j.epoch then p.total_epochs else j.total_epochs end,
+           latest_metrics = case when p.epoch >= j.epoch then p.metrics else j.latest_metrics end,
+           phase = coalesce(b.phase, j.phase),
+           last_progress_at = coalesce(b.last_progress_at, j.last_progress_at),
+           stall_limit_seconds = coalesce(b.stall_limit_seconds, j.stall_limit_seconds)
+           from job left join progress p on true cross join beat b
+          where j.id = job.id and exists (select 1 from stored)
+       )
+       select job.framework, job.dispatched_at,
+              coalesce((select array_agg(seq) from stored), '{}') as stored,
+              -- the attempt's first epoch, when this report holds it: the first progress past where it started
+              (select s.timestamp from stored s
+                where job.epoch = job.resumed_from and s.type = 'progress'
+                  and (s.payload->>'epoch')::int > job.epoch
+                order by s.seq limit 1) as first_epoch_ended_at
+         from job`,
+      [jobId, tokenHash, JSON.stringify(rows)],
+    );
+    const [answer] = result;
+    if (!answer) return undefined;
+    return {
+      stored: new Set(answer.stored),
+      job: { framework: answer.framework, dispatched_at: answer.dispatched_at },
+      firstEpochEndedAt: answer.first_epoch_ended_at,
+    };
   }
 
   /** Appends an event of the backend's own after every stored one; returns its seq. */

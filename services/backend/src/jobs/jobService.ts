@@ -17,8 +17,14 @@ import {
 import type { Principal } from '../auth/principal.ts';
 import type { DatasetStore } from '../datasets/datasetStore.ts';
 import { isFinished } from './jobLifecycle.ts';
-import type { JobRow, JobStore } from './jobStore.ts';
+import type { JobRow, JobStore, StoredTracking } from './jobStore.ts';
 import { type ResourceLimits, resourceIssues } from './resourceLimits.ts';
+
+/** The platform's MLflow, when it has one: every job is tracked, in its own experiment or the default one. */
+export interface MlflowSettings {
+  trackingUri: string;
+  defaultExperiment: string;
+}
 
 /** What the job service needs from whoever runs trainings (local processes or Kubernetes). */
 export interface JobCanceller {
@@ -32,6 +38,7 @@ export class JobService {
   private readonly onQueued: () => void;
   private readonly resourceLimits: ResourceLimits;
   private readonly maxQueuedPerUser: number;
+  private readonly mlflow: MlflowSettings | undefined;
 
   constructor(
     jobs: JobStore,
@@ -39,8 +46,10 @@ export class JobService {
     canceller: JobCanceller,
     resourceLimits: ResourceLimits,
     maxQueuedPerUser: number,
+    mlflow: MlflowSettings | undefined,
     onQueued: () => void = () => undefined,
   ) {
+    this.mlflow = mlflow;
     this.jobs = jobs;
     this.datasets = datasets;
     this.canceller = canceller;
@@ -78,6 +87,7 @@ export class JobService {
       idempotency_key: idempotencyKey ?? null,
       request_hash: requestHash,
       trace_context: currentTraceContext() ?? null,
+      tracking: this.trackingOf(body),
     });
     if (!created && row.request_hash !== requestHash) {
       throw new ConflictError(
@@ -88,6 +98,17 @@ export class JobService {
     if (created) this.onQueued();
     const [job] = await this.jobs.toJobs([row]);
     return { job: job as Job, created };
+  }
+
+  private trackingOf(body: JobCreateRequestBody): StoredTracking | null {
+    if (!this.mlflow) {
+      if (!body.tracking) return null;
+      throw new InputError('This platform has no MLflow to track the job in', [
+        { path: 'body.tracking.mlflow', message: 'MLflow tracking is not configured (MLFLOW_TRACKING_URI)' },
+      ]);
+    }
+    const experiment = body.tracking?.mlflow.experiment ?? this.mlflow.defaultExperiment;
+    return { mlflow: { trackingUri: this.mlflow.trackingUri, experiment } };
   }
 
   private async checkQueueRoom(principal: Principal): Promise<void> {

@@ -12,8 +12,9 @@ import type {
 } from '@vtp/shared-schemas';
 import type { Knex } from 'knex';
 import { generateSecret, hashSecret } from '../auth/secrets.ts';
-import type { Db } from '../db/database.ts';
+import { afterCommit, type Db } from '../db/database.ts';
 import { decodeCursor, encodeCursor } from '../db/pageCursor.ts';
+import type { JobCountRow, JobMetrics } from '../observability/jobMetrics.ts';
 import type { JobEventStore } from './jobEventStore.ts';
 import { assertTransitions, isFinished, PLACED, UNFINISHED } from './jobLifecycle.ts';
 import { isRetried } from './retryPolicy.ts';
@@ -51,6 +52,8 @@ export interface JobRow {
   trace_context: TraceContext | null;
   created_at: Date;
   updated_at: Date;
+  /** When the current attempt joined the queue. */
+  queued_at: Date;
   dispatched_at: Date | null;
   started_at: Date | null;
   finished_at: Date | null;
@@ -59,6 +62,12 @@ export interface JobRow {
   phase: TrainingPhase | null;
   last_progress_at: Date | null;
   stall_limit_seconds: number | null;
+  tracking: StoredTracking | null;
+}
+
+/** Where a job's training is tracked: the MLflow server and experiment it was created for, and its run. */
+export interface StoredTracking {
+  mlflow: { trackingUri: string; experiment: string; experimentId?: string; runId?: string };
 }
 
 interface AttemptRow {
@@ -98,6 +107,7 @@ export type NewJob = Pick<
   | 'idempotency_key'
   | 'request_hash'
   | 'trace_context'
+  | 'tracking'
 >;
 
 function iso(d: Date | null): string | null {
@@ -145,9 +155,23 @@ export function toJob(row: JobRow, artifacts: ArtifactRow[], attempts: AttemptRo
       ...(a.sha256 === null ? {} : { sha256: a.sha256 }),
     })),
     error: row.error_code ? { code: row.error_code, message: row.error_message ?? '' } : null,
+    tracking: row.tracking ? toTracking(row.tracking) : null,
     createdAt: row.created_at.toISOString(),
     startedAt: iso(row.started_at),
     finishedAt: iso(row.finished_at),
+  };
+}
+
+function toTracking({ mlflow }: StoredTracking): Job['tracking'] {
+  const { experimentId, runId } = mlflow;
+  const ui = mlflow.trackingUri.replace(/\/+$/, '');
+  return {
+    mlflow: {
+      experiment: mlflow.experiment,
+      experimentId: experimentId ?? null,
+      runId: runId ?? null,
+      url: experimentId && runId ? `${ui}/#/experiments/${experimentId}/runs/${runId}` : null,
+    },
   };
 }
 
@@ -190,9 +214,11 @@ export interface ResumePoint {
 export class JobStore {
   readonly db: Db;
   private readonly events: JobEventStore;
-  constructor(db: Db, events: JobEventStore) {
+  private readonly metrics: JobMetrics;
+  constructor(db: Db, events: JobEventStore, metrics: JobMetrics) {
     this.db = db;
     this.events = events;
+    this.metrics = metrics;
   }
 
   /** Inserts the job unless the user already used this idempotency key; returns the row and whether it is new. */
@@ -205,6 +231,7 @@ export class JobStore {
           resources: job.resources ? JSON.stringify(job.resources) : null,
           initial_weights: job.initial_weights ? JSON.stringify(job.initial_weights) : null,
           trace_context: job.trace_context ? JSON.stringify(job.trace_context) : null,
+          tracking: job.tracking ? JSON.stringify(job.tracking) : null,
           status: 'queued',
         })
         .onConflict(['user_id', 'idempotency_key'])
@@ -269,8 +296,11 @@ export class JobStore {
   }
 
   /** The job's current attempt (its events are numbered from `first_seq`). */
-  async currentAttempt(job: Pick<JobRow, 'id' | 'attempt'>): Promise<AttemptRow | undefined> {
-    return this.db('job_attempts').where({ job_id: job.id, attempt: job.attempt }).first<AttemptRow>();
+  async currentAttempt(
+    job: Pick<JobRow, 'id' | 'attempt'>,
+    trx: Knex = this.db,
+  ): Promise<AttemptRow | undefined> {
+    return trx('job_attempts').where({ job_id: job.id, attempt: job.attempt }).first<AttemptRow>();
   }
 
   async toJobs(rows: JobRow[]): Promise<Job[]> {
@@ -300,13 +330,8 @@ export class JobStore {
     if (filters.status) query.andWhere({ status: filters.status });
     if (filters.framework) query.andWhere({ framework: filters.framework });
     const after = cursor ? decodeCursor(cursor) : undefined;
-    if (after) {
-      query.andWhere((q) =>
-        q
-          .where('created_at', '<', after.createdAt)
-          .orWhere((q2) => q2.where('created_at', after.createdAt).andWhere('id', '<', after.id)),
-      );
-    }
+    // A row comparison, so PostgreSQL reads the page straight off the (…, created_at, id) index.
+    if (after) query.andWhereRaw('(created_at, id) < (?, ?)', [after.createdAt, after.id]);
     const rows = (await query
       .orderBy([
         { column: 'created_at', order: 'desc' },
@@ -320,9 +345,10 @@ export class JobStore {
   /**
    * Claims queued jobs for hand-over within the concurrency limits. The advisory lock serialises claimers across
    * backend replicas, so two of them can never both see room for the same slot; SKIP LOCKED leaves rows that
-   * another transaction holds. Users with fewer active jobs go first, so one user's burst cannot starve others.
+   * another transaction holds. Slots are shared out by water-filling: a user's n-th waiting job ranks at their
+   * running jobs + n, so each user gets a next slot before anyone gets a further one, whoever queued first.
    */
-  async claimQueued(limits: ConcurrencyLimits, max = 20): Promise<ClaimedJob[]> {
+  async claimQueued(limits: ConcurrencyLimits, max: number): Promise<ClaimedJob[]> {
     return this.db.transaction(async (trx) => {
       await trx.raw("select pg_advisory_xact_lock(hashtext('vtp_dispatch'))");
       const active = await trx('jobs')
@@ -339,16 +365,33 @@ export class JobStore {
         perFramework.set(a.framework, (perFramework.get(a.framework) ?? 0) + Number(a.n));
         perUser.set(a.user_id, (perUser.get(a.user_id) ?? 0) + Number(a.n));
       }
+      const fullFrameworks = [...perFramework].filter(([, n]) => n >= limits.perFramework).map(([f]) => f);
       const { rows: candidates } = await trx.raw<{ rows: JobRow[] }>(
-        `select j.* from jobs j
-          where j.status = 'queued'
-            -- a job sent back after a failed hand-over waits 2^handovers seconds (at most a minute)
-            and (j.dispatched_at is null or j.dispatched_at < now() - interval '1 second' * least(60, power(2, j.handovers)))
-          order by (select count(*) from jobs a where a.user_id = j.user_id and a.status in (?)),
-                   j.created_at, j.id
+        `with placed as (
+           select user_id, n from jsonb_to_recordset(?::jsonb) as p(user_id uuid, n int)
+         ),
+         waiting as (
+           select j.id, j.user_id, row_number() over (partition by j.user_id order by j.created_at, j.id) as turn
+             from jobs j
+            where j.status = 'queued'
+              and j.framework <> all(?::text[])
+              -- a job sent back after a failed hand-over waits 2^handovers seconds (at most a minute)
+              and (j.dispatched_at is null
+                   or j.dispatched_at < now() - interval '1 second' * least(60, power(2, j.handovers)))
+         )
+         select j.* from jobs j
+           join waiting w on w.id = j.id
+           left join placed p on p.user_id = w.user_id
+          where coalesce(p.n, 0) + w.turn <= ?
+          order by coalesce(p.n, 0) + w.turn, j.created_at, j.id
           limit ?
           for update of j skip locked`,
-        [[...PLACED], max * 5],
+        [
+          JSON.stringify([...perUser].map(([user_id, n]) => ({ user_id, n }))),
+          fullFrameworks,
+          limits.perUser,
+          max * 5,
+        ],
       );
       const claimed: ClaimedJob[] = [];
       for (const job of candidates) {
@@ -385,6 +428,28 @@ export class JobStore {
 
   async status(id: string): Promise<JobStatus | undefined> {
     return (await this.db('jobs').where({ id }).first<{ status: JobStatus } | undefined>('status'))?.status;
+  }
+
+  /** Jobs by status and framework, with how long the oldest queued one waits and the stalest running one is silent. */
+  async countByStatus(): Promise<JobCountRow[]> {
+    const rows = await this.db('jobs')
+      .select<{ status: JobStatus; framework: Framework; jobs: number; queued: number; progress: number }[]>(
+        'status',
+        'framework',
+        this.db.raw('count(*)::int as jobs'),
+        this.db.raw('coalesce(extract(epoch from now() - min(queued_at)), 0)::float8 as queued'),
+        this.db.raw(
+          'coalesce(extract(epoch from now() - min(coalesce(last_progress_at, attempt_started_at, dispatched_at))), 0)::float8 as progress',
+        ),
+      )
+      .groupBy('status', 'framework');
+    return rows.map((r) => ({
+      status: r.status,
+      framework: r.framework,
+      jobs: r.jobs,
+      oldestQueuedSeconds: r.queued,
+      oldestProgressSeconds: r.progress,
+    }));
   }
 
   async hasUnfinishedForDataset(datasetId: string): Promise<boolean> {
@@ -492,8 +557,10 @@ export class JobStore {
     const trained = trx.raw(
       'trained_seconds + coalesce(extract(epoch from now() - attempt_started_at)::int, 0)',
     ) as unknown as number;
+    const endedAt = new Date();
     if (error && isRetried(job, error)) {
       await this.beginAttempt(job, from, { type: 'retrying', error }, trx, { trained_seconds: trained });
+      afterCommit(trx, () => this.metrics.attemptEnded(job, outcome.status, error.code, true, endedAt));
       return { end: 'retrying', unreferenced };
     }
     const patch: Partial<JobRow> | Record<string, unknown> =
@@ -513,9 +580,10 @@ export class JobStore {
       id,
       from,
       outcome.status,
-      { ...patch, finished_at: new Date(), trained_seconds: trained } as Partial<JobRow>,
+      { ...patch, finished_at: endedAt, trained_seconds: trained } as Partial<JobRow>,
       trx,
     );
+    afterCommit(trx, () => this.metrics.attemptEnded(job, outcome.status, error?.code, false, endedAt));
     return { end: 'ended', unreferenced };
   }
 
@@ -550,6 +618,7 @@ export class JobStore {
       const from: JobStatus[] = ['failed', 'cancelled'];
       const job = await trx('jobs').where({ id }).whereIn('status', from).forUpdate().first<JobRow>();
       if (!job) return undefined;
+      afterCommit(trx, () => this.metrics.resumed(job.framework));
       return this.beginAttempt(job, from, { type: 'resumed' }, trx, {
         error_code: null,
         error_message: null,
@@ -603,6 +672,7 @@ export class JobStore {
         handovers: 0,
         callback_token_hashes: [],
         epoch: fromEpoch,
+        queued_at: trx.fn.now() as unknown as Date,
         placement: null,
         dispatched_at: null,
         attempt_started_at: null,

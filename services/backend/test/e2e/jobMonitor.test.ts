@@ -2,6 +2,7 @@ import { createLogger } from '@vtp/service-kit';
 import { createS3Client } from '@vtp/service-kit/s3';
 import type { Job, JobEvent } from '@vtp/shared-schemas';
 import knex from 'knex';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatasetStore } from '../../src/datasets/datasetStore.ts';
 import { JobMonitor } from '../../src/dispatch/jobMonitor.ts';
@@ -12,6 +13,7 @@ import { buildTrainingSpec } from '../../src/execution/trainingSpec.ts';
 import { JobEventStore } from '../../src/jobs/jobEventStore.ts';
 import { JobStore } from '../../src/jobs/jobStore.ts';
 import { StoredOutputs } from '../../src/jobs/storedOutputs.ts';
+import { JobMetrics } from '../../src/observability/jobMetrics.ts';
 import { ObjectStore } from '../../src/storage/objectStore.ts';
 import type { ApiClient } from '../support/apiClient.ts';
 import { dispatchByHand } from '../support/dispatchByHand.ts';
@@ -43,7 +45,7 @@ describe('job monitor', () => {
     datasetId = (await uploadSample(user, 'imagefolder')).id;
     ({ trainer, url: trainerUrl } = await startTimmTrainer(t, TOKEN));
     db = knex({ client: 'pg', connection: t.database.url });
-    jobs = new JobStore(db, new JobEventStore(db));
+    jobs = new JobStore(db, new JobEventStore(db), new JobMetrics(new Registry()));
   });
   afterAll(async () => {
     await db?.destroy();
@@ -64,6 +66,7 @@ describe('job monitor', () => {
         jobs,
         manager: manager(),
         outputs: new StoredOutputs(new ObjectStore(s3, 'vtp-test')),
+        metrics: new JobMetrics(new Registry()),
         logger,
         onChange: () => undefined,
       },

@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { generateYolo, zipBuffer } from '@vtp/sample-data';
+import { scrapeMetrics } from '@vtp/service-kit';
 import { createS3Client, parseS3Uri } from '@vtp/service-kit/s3';
 import type { Dataset, Job } from '@vtp/shared-schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,6 +59,7 @@ describe('training end to end (EXECUTION_MODE=subprocess)', () => {
   ] as const)(
     '%s trains for real: every epoch stored, checkpoints in S3, best checkpoint predicts',
     async (framework, model, dataset, hyperparameters, metric) => {
+      const before = await scrapeMetrics(t.backend.url);
       const created = await user.post<Job>('/v1/jobs', {
         framework,
         model,
@@ -111,6 +113,25 @@ describe('training end to end (EXECUTION_MODE=subprocess)', () => {
       const log = await user.get(`/v1/jobs/${job.id}/logs`);
       expect(log.status).toBe(200);
       expect(log.text.length).toBeGreaterThan(0);
+
+      // Its journey, one observation each: queue wait, hand-over, first epoch, training time.
+      const after = await scrapeMetrics(t.backend.url);
+      const journey = [
+        'vtp_job_queue_wait_seconds_count',
+        'vtp_job_handover_duration_seconds_count',
+        'vtp_job_time_to_first_epoch_seconds_count',
+        'vtp_job_training_duration_seconds_count',
+      ];
+      expect(journey.map((name) => after.sum(name, { framework }) - before.sum(name, { framework }))).toEqual(
+        [1, 1, 1, 1],
+      );
+      // The control loops ran all along, each pass timed.
+      for (const loop of ['dispatcher', 'monitor'])
+        expect(after.sum('vtp_control_loop_pass_duration_seconds_count', { loop })).toBeGreaterThan(0);
+      const firstEpoch = after.sum('vtp_job_time_to_first_epoch_seconds_sum', { framework });
+      expect(
+        firstEpoch - before.sum('vtp_job_time_to_first_epoch_seconds_sum', { framework }),
+      ).toBeGreaterThan(0);
     },
     // The first training also starts its trainer service (Python imports): slow on a busy machine.
     180_000,

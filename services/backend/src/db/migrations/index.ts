@@ -5,6 +5,9 @@ import * as artifactSha256 from './20261201000000_artifact_sha256.ts';
 import * as jobProgressWatch from './20261201010000_job_progress_watch.ts';
 import * as callbackTokenPerHandover from './20261201020000_callback_token_per_handover.ts';
 import * as jobAttempts from './20261201030000_job_attempts.ts';
+import * as jobQueuedAt from './20261202000000_job_queued_at.ts';
+import * as listIndexes from './20261202010000_list_indexes.ts';
+import * as jobTracking from './20261202020000_job_tracking.ts';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -16,6 +19,9 @@ const migrations: Record<string, Migration> = {
   '20261201010000_job_progress_watch': jobProgressWatch,
   '20261201020000_callback_token_per_handover': callbackTokenPerHandover,
   '20261201030000_job_attempts': jobAttempts,
+  '20261202000000_job_queued_at': jobQueuedAt,
+  '20261202010000_list_indexes': listIndexes,
+  '20261202020000_job_tracking': jobTracking,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -12,6 +12,7 @@ import { type Request, Router } from 'express';
 import { bearerToken } from '../../auth/requireApiKey.ts';
 import type { EventIngest } from '../../jobs/eventIngest.ts';
 import type { TrainerStorage } from '../../jobs/trainerStorage.ts';
+import type { JobMetrics } from '../../observability/jobMetrics.ts';
 
 function callbackToken(req: Request): string {
   const token = bearerToken(req.get('authorization'));
@@ -21,9 +22,18 @@ function callbackToken(req: Request): string {
 }
 
 /** Trainer -> backend calls; authenticated by the job's own callback token, not by an API key. */
-export function callbackRoutes(ingest: EventIngest, storage: TrainerStorage): Router {
+export function callbackRoutes(ingest: EventIngest, storage: TrainerStorage, metrics: JobMetrics): Router {
   const router = Router();
-  router.post('/v1/jobs/:id/callback', async (req, res) => {
+  router.post('/v1/jobs/:id/callback', async (req, res, next) => {
+    try {
+      res.json(await report(req));
+    } catch (err) {
+      metrics.callbackRefused(err);
+      next(err);
+    }
+  });
+  /** Stores a trainer's report: one event or a batch. */
+  async function report(req: Request): Promise<CallbackResponseBody | CallbackBatchResponseBody> {
     const token = callbackToken(req);
     const { id } = parseInput(JobIdParams, req.params, 'path');
     const batched = typeof req.body === 'object' && req.body !== null && 'events' in req.body;
@@ -38,11 +48,8 @@ export function callbackRoutes(ingest: EventIngest, storage: TrainerStorage): Ro
       throw err;
     }
     const results = await ingest.ingestBatch(id, token, events, batched ? 'body.events' : 'body');
-    const body: CallbackResponseBody | CallbackBatchResponseBody = batched
-      ? { results }
-      : (results[0] as CallbackResponseBody);
-    res.json(body);
-  });
+    return batched ? { results } : (results[0] as CallbackResponseBody);
+  }
   router.post('/v1/jobs/:id/storage-urls', async (req, res) => {
     const token = callbackToken(req);
     const { id } = parseInput(JobIdParams, req.params, 'path');
