@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { scrapeMetrics } from '@vtp/service-kit';
 import type { TrainerEvent, TrainingStartRequestBody } from '@vtp/shared-schemas';
 import { expect } from 'vitest';
 import type { MlflowRunView, MlflowServer } from './mlflowServer.ts';
@@ -159,9 +160,14 @@ export async function expectUntrackedWhenMlflowIsAway(
       },
     },
   };
+  const failuresBefore = (await scrapeMetrics(harness.url)).sum('vtp_trainer_tracking_failures_total');
   const events = await runAttempt(harness, spec, 240_000);
   expect(events.at(-1)?.type, JSON.stringify(events.at(-1))).toBe('completed');
   expect(events.filter((e) => e.type === 'tracking')).toEqual([]);
+  // Counted for the operator, every failed call, though the job's stream says so once.
+  expect(
+    (await scrapeMetrics(harness.url)).sum('vtp_trainer_tracking_failures_total') - failuresBefore,
+  ).toBeGreaterThan(0);
   const logs = events.filter((e) => e.type === 'log');
   expect(logs).toHaveLength(1);
   expect(logs[0]).toMatchObject({

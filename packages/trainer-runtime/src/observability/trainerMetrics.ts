@@ -40,6 +40,7 @@ export class TrainerMetrics {
   private readonly uploadDuration: Histogram<'kind'>;
   private readonly runnerExits: Counter<'outcome' | 'reason'>;
   private readonly callbackRequests: Counter<'outcome'>;
+  private readonly trackingFailures: Counter;
 
   constructor(registry = new Registry()) {
     this.registry = registry;
@@ -95,6 +96,11 @@ export class TrainerMetrics {
     });
     for (const outcome of ['delivered', 'rejected', 'failed'] as const)
       this.callbackRequests.inc({ outcome }, 0);
+    this.trackingFailures = new Counter({
+      name: 'vtp_trainer_tracking_failures_total',
+      help: 'Experiment-tracker (MLflow) calls that failed after their retries; the training goes on regardless',
+      registers,
+    });
   }
 
   /** Registers the gauges that `state` answers at every scrape. */
@@ -159,5 +165,9 @@ export class TrainerMetrics {
 
   callbackRequest(outcome: CallbackRequestOutcome): void {
     this.callbackRequests.inc({ outcome });
+  }
+
+  trackingFailed(): void {
+    this.trackingFailures.inc();
   }
 }

@@ -169,6 +169,7 @@ export class Training {
           if (!this.finished) this.emit({ type: 'tracking', mlflow });
         },
         onFailure: (message, failures) => {
+          this.deps.metrics.trackingFailed();
           this.log?.note(message);
           if (failures === 1 && !this.finished) this.emit({ type: 'log', level: 'warn', message });
         },
