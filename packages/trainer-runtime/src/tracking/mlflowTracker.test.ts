@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@vtp/service-kit';
@@ -168,5 +168,27 @@ describe('MLflow tracking of a training, against a real MLflow server', () => {
     // Opening the run failed; with no run nothing else was even tried.
     expect(tracker.failures).toBe(1);
     expect(failures[0]).toMatch(/could not open the run/);
+  });
+
+  it('lets the end of a training wait for its run to open, and no longer than it is told', async () => {
+    // A training shorter than MLflow's first answers: once the run is open it is reported, before the end.
+    const { tracker, runs } = trackerOf(mlflow.url, randomUUID());
+    await tracker.opened(30_000);
+    expect(runs).toHaveLength(1);
+    await tracker.end('succeeded');
+
+    // An MLflow that accepts connections and never answers holds the end for the bound only.
+    const held = new Set<Socket>();
+    const silent = createServer((socket) => held.add(socket.resume())).listen(0, '127.0.0.1');
+    await new Promise((resolve) => silent.once('listening', resolve));
+    const { port } = silent.address() as { port: number };
+    const stuck = trackerOf(`http://127.0.0.1:${port}`, randomUUID());
+    const started = Date.now();
+    await stuck.tracker.opened(300);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(stuck.runs).toEqual([]);
+    silent.close();
+    for (const socket of held) socket.destroy();
+    await stuck.tracker.end('failed');
   });
 });

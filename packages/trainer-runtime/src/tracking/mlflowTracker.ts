@@ -83,6 +83,7 @@ export class MlflowTracker {
   private readonly client: MlflowClient;
   private readonly logger: Logger;
   private queue: Promise<void> = Promise.resolve();
+  private readonly opening: Promise<void>;
   private run: MlflowRunInfo | undefined;
   private gaveUp = false;
   private inARow = 0;
@@ -99,7 +100,18 @@ export class MlflowTracker {
     this.client = deps.client ?? new MlflowClient(target.trackingUri);
     this.logger = deps.logger.child({ component: 'mlflow' });
     this.enqueue('open the run', () => this.open());
+    this.opening = this.queue;
     this.enqueue('log the parameters', () => this.logParams());
+  }
+
+  /**
+   * Waits, at most `ms`, until the run is open (or could not be): a training that ends first still gets to
+   * report it, since its token dies with its terminal event.
+   */
+  async opened(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.opening, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+    clearTimeout(timer);
   }
 
   /** The runner started (its framework version becomes a tag). */

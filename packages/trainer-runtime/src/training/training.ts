@@ -32,6 +32,9 @@ import { ProgressWatch } from './progressWatch.ts';
 import { type RunnerOutcome, runnerOutcome, type StopReason } from './runnerOutcome.ts';
 import type { TrainingSpec } from './trainingSpec.ts';
 
+/** How long a training's end waits for its MLflow run to open, so the job can link it (tracking never fails it). */
+const RUN_REPORT_WAIT_MS = 10_000;
+
 export interface TrainingDeps {
   adapter: TrainerAdapter;
   metrics: TrainerMetrics;
@@ -479,6 +482,8 @@ export class Training {
         artifacts: [],
       };
     }
+    // A run still opening (a slow MLflow, a short training) gets a moment to be reported while the token lives.
+    await this.tracker?.opened(RUN_REPORT_WAIT_MS);
     this.status =
       final.type === 'completed' ? 'succeeded' : final.type === 'cancelled' ? 'cancelled' : 'failed';
     this.error = final.type === 'failed' ? final.error : null;
