@@ -280,11 +280,12 @@ describe('RunnerZygote', () => {
     const zygote = await startZygote(threadOnSignalPreload);
     process.kill(zygote.pid!, 'SIGUSR1');
     await new Promise((resolve) => setTimeout(resolve, 500)); // the handler runs at the zygote's next wake-up
-    const { runner, started, pids } = await startFake(zygote, await newDir(), { behaviour: 'complete' });
+    // One that runs until stopped: a runner that already ended has no parent left to read.
+    const { runner, started, pids } = await startFake(zygote, await newDir(), long);
     expect(started.origin).toMatch(/^a new interpreter \(the zygote runs 2 Python threads \(.*stray-thread/);
     const { runnerPid } = await pids();
     expect(await parentOf(runnerPid)).not.toBe(zygote.pid);
-    expect(await runner.exited).toEqual({ code: 0, signal: null });
+    expect(await runner.terminate(5000)).toEqual({ code: 130, signal: null });
   });
 
   it('dies with its trainer, and its runners with it; the next trainer in that folder gets a zygote again', async () => {
