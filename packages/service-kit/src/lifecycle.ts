@@ -68,15 +68,20 @@ export class Lifecycle {
   }
 
   /**
-   * `exit` when the process that started this one is gone, even if it died by SIGKILL. Node has no
+   * `exit` when `parent` (the process that started this one: `startedBy`, read first thing at start-up) is
+   * gone, even if it died by SIGKILL, and also when it died while this one was starting. Node has no
    * parent-death signal: the parent pid is polled (it changes when the parent dies).
    */
-  exitWithParent(graceMs = DEFAULT_SHUTDOWN_GRACE_MS): void {
-    const parent = process.ppid;
+  exitWithParent(parent: number, graceMs = DEFAULT_SHUTDOWN_GRACE_MS): void {
+    const gone = () => this.exit(`the process that started this one (${parent}) is gone`, graceMs);
+    if (process.ppid !== parent) {
+      gone();
+      return;
+    }
     const timer = setInterval(() => {
       if (process.ppid === parent) return;
       clearInterval(timer);
-      this.exit(`the process that started this one (${parent}) is gone`, graceMs);
+      gone();
     }, 1000);
     timer.unref();
   }

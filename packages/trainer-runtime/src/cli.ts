@@ -1,5 +1,8 @@
+// Evaluated first, before the modules that take seconds to load: the pid of the parent (see startedBy.ts).
+import '@vtp/service-kit/startedBy';
 import { readFile } from 'node:fs/promises';
 import { ConfigError, createLogger, InputError, startTelemetry } from '@vtp/service-kit';
+import { startedBy } from '@vtp/service-kit/startedBy';
 import type { TrainerAdapter } from './adapter.ts';
 import { loadTrainerConfig } from './config.ts';
 import { createTrainerRuntime } from './runtime.ts';
@@ -48,7 +51,7 @@ async function serve(adapter: TrainerAdapter, env: NodeJS.ProcessEnv): Promise<u
   service.lifecycle.addShutdownHook('telemetry', () => telemetry.shutdown());
   await service.start();
   service.lifecycle.exitOnSignals();
-  if (config.exitWithParent) service.lifecycle.exitWithParent();
+  if (config.exitWithParent) service.lifecycle.exitWithParent(startedBy);
   return undefined;
 }
 

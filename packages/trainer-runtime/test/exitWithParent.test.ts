@@ -17,10 +17,11 @@ describe('a trainer started with EXIT_WITH_PARENT', () => {
 
   it('shuts down when the process that started it dies', async () => {
     workDir = await mkdtemp(join(tmpdir(), 'vtp-orphan-'));
-    // A shell starts the trainer in the background, prints its pid and dies: the trainer is orphaned.
+    // A shell starts the trainer in the background, prints its pid and dies once the trainer is loading (its
+    // start-up takes longer, on a busy machine): the trainer is orphaned.
     const { stdout } = await run(
       'bash',
-      ['-c', `"${process.execPath}" "${entry}" serve >/dev/null 2>&1 & echo $!; sleep 2`],
+      ['-c', `"${process.execPath}" "${entry}" serve >/dev/null 2>&1 & echo $!; sleep 5`],
       {
         env: {
           PATH: process.env.PATH ?? '',

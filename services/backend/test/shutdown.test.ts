@@ -143,10 +143,11 @@ describe('a backend started with EXIT_WITH_PARENT (as the demo starts it)', () =
     dataDir = await mkdtemp(join(tmpdir(), 'vtp-orphan-backend-'));
     const database = await createThrowawayDatabase();
     try {
-      // A shell starts the backend in the background, prints its pid and dies: the backend is orphaned.
+      // A shell starts the backend in the background, prints its pid and dies once the backend is loading (its
+      // start-up takes longer, on a busy machine): the backend is orphaned.
       const { stdout } = await promisify(execFile)(
         'bash',
-        ['-c', `"${process.execPath}" "${mainScript}" >/dev/null 2>&1 & echo $!; sleep 2`],
+        ['-c', `"${process.execPath}" "${mainScript}" >/dev/null 2>&1 & echo $!; sleep 5`],
         {
           env: {
             PATH: process.env.PATH ?? '',

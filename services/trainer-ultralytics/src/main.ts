@@ -1,3 +1,5 @@
+// Evaluated first, before the modules that take seconds to load: the pid of the parent (see startedBy.ts).
+import '@vtp/service-kit/startedBy';
 import { runTrainerCli } from '@vtp/trainer-runtime';
 import { ultralyticsAdapter } from './adapter.ts';
 
