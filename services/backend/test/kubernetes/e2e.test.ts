@@ -111,7 +111,11 @@ describe('training end to end (EXECUTION_MODE=kubernetes)', () => {
     expect(trainingJob(job)).toBeUndefined();
   });
 
-  it('a restarted backend adopts the Jobs still running, and retries the ones that vanished (lost) in a Job of their own', async () => {
+  // Two real trainings side by side, a restart and a retry: minutes on a busy 2-core machine (its waits add up
+  // past the default 60 s).
+  it('a restarted backend adopts the Jobs still running, and retries the ones that vanished (lost) in a Job of their own', {
+    timeout: 300_000,
+  }, async () => {
     const start = (epochs: number) =>
       user.post<Job>('/v1/jobs', {
         framework: 'timm',
