@@ -2,13 +2,14 @@
  * A stand-in trainer for the test that kills one: starts a warm zygote, forks a long fake runner from it in the
  * folder given as argument, prints {"zygote": pid, "runner": pid} and waits to be killed.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '@vtp/service-kit';
 import { runnerHelperDir } from '../src/paths.ts';
 import { RunnerProcess } from '../src/runner/runnerProcess.ts';
 import { RunnerZygote } from '../src/runner/runnerZygote.ts';
+import { fakeRunnerLaunch } from './fakeRunnerLaunch.ts';
 
 const dir = process.argv[2]!;
 const env = { ...process.env, PYTHONPATH: runnerHelperDir };
@@ -21,29 +22,17 @@ const zygote = new RunnerZygote({
 });
 await zygote.start();
 const zygotePid = await zygote.ready(30_000);
-const configFile = join(dir, 'config.json');
-await writeFile(
-  configFile,
-  JSON.stringify({
-    jobId: 'j',
-    datasetDir: dir,
-    outputDir: dir,
-    snapshotDir: join(dir, 'snapshots'),
-    hyperparameters: { epochs: 1000, epochSeconds: 0.2, behaviour: 'complete' },
-  }),
-);
-const pidFile = join(dir, 'pids');
+const { launch, pidFile } = await fakeRunnerLaunch(dir, {
+  epochs: 1000,
+  epochSeconds: 0.2,
+  behaviour: 'complete',
+});
 let started = false;
-new RunnerProcess(
-  await zygote.launch({
-    python: 'python3',
-    script: fileURLToPath(new URL('./fake_runner.py', import.meta.url)),
-    configFile,
-    cwd: dir,
-    env: { ...env, FAKE_RUNNER_PID_FILE: pidFile },
-  }),
-  { event: () => (started = true), stray: () => undefined, stderr: () => undefined },
-);
+new RunnerProcess(await zygote.launch(launch), {
+  event: () => (started = true),
+  stray: () => undefined,
+  stderr: () => undefined,
+});
 while (!started) await new Promise((resolve) => setTimeout(resolve, 20));
 const [runnerPid, childPid] = (await readFile(pidFile, 'utf8')).split(' ').map(Number);
 process.stdout.write(`${JSON.stringify({ zygote: zygotePid, runner: runnerPid, child: childPid })}\n`);

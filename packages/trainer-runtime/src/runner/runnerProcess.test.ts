@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '@vtp/service-kit';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { fakeRunner, fakeRunnerLaunch } from '../../test/fakeRunnerLaunch.ts';
 import { runnerHelperDir } from '../paths.ts';
 import { signalProcess } from './processGroup.ts';
 import type { RunnerEvent } from './protocol.ts';
 import { coldRunners, type RunnerLauncher, RunnerProcess } from './runnerProcess.ts';
 import { RunnerZygote } from './runnerZygote.ts';
 
-const fakeRunner = fileURLToPath(new URL('../../test/fake_runner.py', import.meta.url));
 const fakePreload = fileURLToPath(new URL('../../test/fake_preload.py', import.meta.url));
 const threadOnSignalPreload = fileURLToPath(
   new URL('../../test/thread_on_signal_preload.py', import.meta.url),
@@ -62,28 +62,11 @@ async function startFake(
   hyperparameters: Record<string, unknown>,
   python = 'python3',
 ) {
-  const configFile = join(dir, 'config.json');
-  await writeFile(
-    configFile,
-    JSON.stringify({
-      jobId: 'j',
-      datasetDir: dir,
-      outputDir: dir,
-      snapshotDir: join(dir, 'snapshots'),
-      hyperparameters: { epochs: 2, epochSeconds: 0, ...hyperparameters },
-    }),
-  );
+  const { launch, pidFile } = await fakeRunnerLaunch(dir, hyperparameters, python);
   const events: RunnerEvent[] = [];
   const stray: string[] = [];
   const stderr: Buffer[] = [];
-  const pidFile = join(dir, 'pids');
-  const started = await launcher.launch({
-    python,
-    script: fakeRunner,
-    configFile,
-    cwd: dir,
-    env: { ...process.env, FAKE_RUNNER_PID_FILE: pidFile, PYTHONPATH: runnerHelperDir },
-  });
+  const started = await launcher.launch(launch);
   const runner = new RunnerProcess(started, {
     event: (e) => events.push(e),
     stray: (l) => stray.push(l),
