@@ -4,6 +4,7 @@
 import { generateImagefolder, zipBuffer } from '@vtp/sample-data';
 import { type Scrape, scrapeMetrics } from '@vtp/service-kit';
 import knex from 'knex';
+import { LOOP_PASS_BUCKETS } from '../../services/backend/src/observability/jobMetrics.ts';
 import { memoryOf, mib, percentile } from './measure.ts';
 import type { SimulatedTrainer } from './simulatedTrainer.ts';
 
@@ -91,7 +92,7 @@ async function waitUntil(what: string, done: () => Promise<boolean> | boolean, t
   }
 }
 
-/** The upper bound of the histogram bucket holding its p-th percentile (what Prometheus' buckets allow). */
+/** The upper bound of the pass-duration bucket holding its p-th percentile (what Prometheus' buckets allow). */
 function histogramPercentile(
   scrape: Scrape,
   name: string,
@@ -99,7 +100,7 @@ function histogramPercentile(
   p: number,
 ): number {
   const total = scrape.sum(`${name}_count`, labels);
-  for (const le of [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]) {
+  for (const le of LOOP_PASS_BUCKETS) {
     if (scrape.sum(`${name}_bucket`, { ...labels, le: String(le) }) >= (p / 100) * total) return le;
   }
   return Number.POSITIVE_INFINITY;

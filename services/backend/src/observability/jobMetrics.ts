@@ -19,6 +19,11 @@ export type JobOutcomeStatus = 'succeeded' | 'failed' | 'cancelled';
 export type HandOverFailure = 'executor_busy' | 'rejected' | 'trainer_error';
 
 /** What became of one reported event. */
+/** Buckets of the control-loop pass durations, seconds (the bench reads its percentiles off them). */
+export const LOOP_PASS_BUCKETS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+] as const;
+
 export type EventResult = 'stored' | 'duplicate' | 'ignored';
 
 const seconds = (from: Date, to: Date) => Math.max(0, (to.getTime() - from.getTime()) / 1000);
@@ -127,7 +132,7 @@ export class JobMetrics {
       name: 'vtp_control_loop_pass_duration_seconds',
       help: "One pass of a control loop: the dispatcher's claim of queued jobs, the job monitor's check of placed ones",
       labelNames: ['loop'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      buckets: [...LOOP_PASS_BUCKETS],
       registers,
     });
     // Every label value exists from the start (all bounded enums), so rates and ratios over them are 0 rather
