@@ -138,10 +138,10 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
           .fail(jobId, PLACED, error, undefined, attempt)
           .then((failed) => {
             if (!failed) return;
-            logger.warn({ jobId, error }, 'the cluster ended a training');
+            logger.warn({ job_id: jobId, error }, 'the cluster ended a training');
             dispatcher?.nudge();
           })
-          .catch((err) => logger.error({ err, jobId }, 'could not fail a job the cluster ended'));
+          .catch((err) => logger.error({ err, job_id: jobId }, 'could not fail a job the cluster ended'));
       },
     });
     lifecycle.addShutdownHook('execution-manager', () => manager.stop());

@@ -1,4 +1,4 @@
-import { inSpan, type Logger } from '@vtp/service-kit';
+import { inSpan, jobSpanAttributes, type Logger } from '@vtp/service-kit';
 import type { TrainingResume } from '@vtp/shared-schemas';
 import type { DatasetStore } from '../datasets/datasetStore.ts';
 import {
@@ -91,11 +91,17 @@ export class Dispatcher {
     if (claimed.length === CLAIM_BATCH) this.again = true;
     for (const job of claimed) {
       // The hand-over continues the trace of the request that created the job.
-      const handover = inSpan('dispatch job', job.row.trace_context ?? undefined, () => this.handOver(job))
+      const { id, attempt, framework, model } = job.row;
+      const handover = inSpan(
+        'dispatch job',
+        job.row.trace_context ?? undefined,
+        () => this.handOver(job),
+        jobSpanAttributes({ jobId: id, attempt, framework, model }),
+      )
         // The outcome could not be stored (the database is away): the job stays `dispatching`, and the job
         // monitor asks the executor about it once the database is back.
         .catch((err) =>
-          this.deps.logger.error({ err, jobId: job.row.id }, 'could not record the outcome of a hand-over'),
+          this.deps.logger.error({ err, job_id: job.row.id }, 'could not record the outcome of a hand-over'),
         )
         .finally(() => this.handovers.delete(handover));
       this.handovers.add(handover);
@@ -128,7 +134,7 @@ export class Dispatcher {
       const placement = await manager.start(row, spec);
       metrics.handedOver(row, (performance.now() - claimed) / 1000);
       await jobs.update(row.id, { placement: JSON.stringify(placement) });
-      logger.info({ jobId: row.id, framework: row.framework, placement }, 'job handed over');
+      logger.info({ job_id: row.id, framework: row.framework, placement }, 'job handed over');
       // A cancel that arrived while the hand-over was in flight found nothing to stop: pass it on now.
       const current = await jobs.find(row.id);
       if (current?.cancel_requested_at && !isFinished(current.status)) await manager.cancel(current);
@@ -172,7 +178,7 @@ export class Dispatcher {
       await jobs.fail(jobId, ['dispatching'], { code: err.code, message });
       return;
     }
-    logger.warn({ err, jobId, handovers }, 'hand-over failed');
+    logger.warn({ err, job_id: jobId, handovers }, 'hand-over failed');
     if (handovers >= this.options.maxHandovers) {
       await jobs.fail(jobId, ['dispatching'], {
         code: 'trainer_unavailable',

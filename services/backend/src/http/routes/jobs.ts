@@ -1,5 +1,5 @@
 import { pipeline } from 'node:stream/promises';
-import { parseInput } from '@vtp/service-kit';
+import { annotateActiveSpan, jobSpanAttributes, parseInput } from '@vtp/service-kit';
 import {
   Framework,
   JobCreateRequestBody,
@@ -44,6 +44,8 @@ export function jobRoutes(
     const idempotencyKey = parseInput(IdempotencyKey, req.get('idempotency-key'), 'header.Idempotency-Key');
     const body = parseInput(JobCreateRequestBody, req.body, 'body');
     const { job, created } = await jobs.create(principalOf(res), body, idempotencyKey);
+    // This request's span is the root of the job's trace (the job keeps its context for every attempt).
+    annotateActiveSpan(jobSpanAttributes({ jobId: job.id, framework: job.framework, model: job.model }));
     res
       .status(created ? 201 : 200)
       .location(`/v1/jobs/${job.id}`)
