@@ -27,7 +27,12 @@ describe('log lines and traces', () => {
       return span.spanContext();
     });
     expect(lines[0]).not.toHaveProperty('trace_id');
-    expect(lines[1]).toMatchObject({ msg: 'inside', job_id: 'j1', trace_id: ids.traceId, span_id: ids.spanId });
+    expect(lines[1]).toMatchObject({
+      msg: 'inside',
+      job_id: 'j1',
+      trace_id: ids.traceId,
+      span_id: ids.spanId,
+    });
   });
 
   it('keep naming the span a logger was bound to, once, wherever it is called from', async () => {
@@ -40,7 +45,8 @@ describe('log lines and traces', () => {
     training.end();
     const { traceId, spanId } = training.span.spanContext();
     expect(lines).toHaveLength(2);
-    for (const line of lines) expect(line).toMatchObject({ job_id: 'j2', trace_id: traceId, span_id: spanId });
+    for (const line of lines)
+      expect(line).toMatchObject({ job_id: 'j2', trace_id: traceId, span_id: spanId });
     // pino writes bindings and mixin fields side by side: a bound logger must not get the keys twice.
     for (const line of raw) expect(line.match(/"trace_id"/g)).toHaveLength(1);
   });

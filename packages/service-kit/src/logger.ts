@@ -25,12 +25,10 @@ const SPAN_BOUND = Symbol('vtp.logger.spanBound');
 export function createLogger(
   name: string,
   level = process.env.LOG_LEVEL ?? 'info',
-  destination: pino.DestinationStream = pino.destination(1),
+  destination?: pino.DestinationStream,
 ): Logger {
-  return pino(
-    { name, level, redact: { paths: redact, censor: '[redacted]' }, mixin: activeSpanFields },
-    destination,
-  );
+  const options = { name, level, redact: { paths: redact, censor: '[redacted]' }, mixin: activeSpanFields };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 function activeSpanFields(_line: object, _level: number, logger: Logger): Record<string, string> {

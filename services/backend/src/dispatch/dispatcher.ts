@@ -1,4 +1,4 @@
-import { inSpan, jobSpanAttributes, type Logger } from '@vtp/service-kit';
+import { annotateActiveSpan, inSpan, jobSpanAttributes, type Logger } from '@vtp/service-kit';
 import type { TrainingResume } from '@vtp/shared-schemas';
 import type { DatasetStore } from '../datasets/datasetStore.ts';
 import {
@@ -133,6 +133,7 @@ export class Dispatcher {
       });
       const placement = await manager.start(row, spec);
       metrics.handedOver(row, (performance.now() - claimed) / 1000);
+      annotateActiveSpan({ 'vtp.handover.outcome': 'handed_over' });
       await jobs.update(row.id, { placement: JSON.stringify(placement) });
       logger.info({ job_id: row.id, framework: row.framework, placement }, 'job handed over');
       // A cancel that arrived while the hand-over was in flight found nothing to stop: pass it on now.
@@ -161,14 +162,14 @@ export class Dispatcher {
     const { jobs, metrics, logger } = this.deps;
     const { id: jobId, handovers, framework } = row;
     const message = err instanceof Error ? err.message : String(err);
-    metrics.handOverFailed(
-      framework,
+    const reason =
       err instanceof ExecutorBusyError
         ? 'executor_busy'
         : err instanceof TrainingRejectedError
           ? 'rejected'
-          : 'trainer_error',
-    );
+          : 'trainer_error';
+    metrics.handOverFailed(framework, reason);
+    annotateActiveSpan({ 'vtp.handover.outcome': reason });
     if (err instanceof ExecutorBusyError) {
       // Busy is not a failed attempt: the job simply waits its turn.
       await jobs.transition(jobId, ['dispatching'], 'queued', { handovers: Math.max(0, handovers - 1) });

@@ -46,7 +46,7 @@ describe('a job traced end to end over OTLP', () => {
       hyperparameters: { epochs: EPOCHS, imgsz: 32, batch: 4 },
     });
     expect(created.status).toBe(201);
-    const job = await waitForJob(user, created.body.id, finished);
+    const job = await waitForJob(user, created.body.id, finished, 240_000);
     expect(job.status).toBe('succeeded');
 
     const root = await waitFor('the create request span', async () =>
@@ -59,8 +59,14 @@ describe('a job traced end to end over OTLP', () => {
         receiver.spans.find((s) => s.traceId === root.traceId && s.name === name && s.service === service),
       );
     const trainer = 'vtp-trainer-timm';
-    const dispatch = await inTrace('dispatch job', 'vtp-backend');
     const accepted = await inTrace('POST /v1/trainings', trainer);
+    // A hand-over may find the trainer still starting (busy): each try is a span, the last one hands over.
+    const dispatches = receiver.spans.filter((s) => s.traceId === root.traceId && s.name === 'dispatch job');
+    const handedOver = dispatches.filter((s) => s.attributes['vtp.handover.outcome'] === 'handed_over');
+    expect(handedOver).toHaveLength(1);
+    const dispatch = handedOver[0]!;
+    for (const other of dispatches)
+      expect(other.attributes['vtp.handover.outcome']).toMatch(/^(handed_over|executor_busy)$/);
     const training = await inTrace(`training ${job.id}`, trainer);
     const [download, extract, runner, uploadFinal, uploadLog] = await Promise.all(
       ['download dataset', 'extract dataset', 'runner', 'upload final', 'upload log'].map((name) =>
@@ -89,12 +95,15 @@ describe('a job traced end to end over OTLP', () => {
     expect(epochs.map((e) => e.attributes['vtp.epoch'])).toEqual([1, 2]);
     expect(epochs[1]?.attributes['vtp.metric.val/top1']).toEqual(expect.any(Number));
 
-    const callbacks = receiver.spans.filter(
-      (s) => s.traceId === root.traceId && s.name === 'POST /v1/jobs/:id/callback',
-    );
-    expect(callbacks.length).toBeGreaterThan(0);
-    expect(new Set(callbacks.flatMap((s) => s.attributes['vtp.callback.event_types'] as string[]))).toContain(
-      'completed',
+    // The trainer's reports, the terminal one among them, are spans of the backend in the same trace.
+    await waitFor('the callback span with the completed event', async () =>
+      receiver.spans.find(
+        (s) =>
+          s.traceId === root.traceId &&
+          s.name === 'POST /v1/jobs/:id/callback' &&
+          s.attributes['vtp.job.id'] === job.id &&
+          (s.attributes['vtp.callback.event_types'] as string[]).includes('completed'),
+      ),
     );
     expect(receiver.refused).toEqual([]);
 
@@ -108,5 +117,5 @@ describe('a job traced end to end over OTLP', () => {
     expect(ofJob.some((line) => line.msg === 'training finished')).toBe(true);
     for (const line of ofJob)
       expect(line).toMatchObject({ trace_id: root.traceId, span_id: training.spanId });
-  });
+  }, 300_000);
 });
