@@ -68,11 +68,11 @@ describe('a job traced end to end over OTLP', () => {
     for (const other of dispatches)
       expect(other.attributes['vtp.handover.outcome']).toMatch(/^(handed_over|executor_busy)$/);
     const training = await inTrace(`training ${job.id}`, trainer);
-    const [download, extract, runner, uploadFinal, uploadLog] = await Promise.all(
-      ['download dataset', 'extract dataset', 'runner', 'upload final', 'upload log'].map((name) =>
-        inTrace(name, trainer),
-      ),
-    );
+    const download = await inTrace('download dataset', trainer);
+    const extract = await inTrace('extract dataset', trainer);
+    const runner = await inTrace('runner', trainer);
+    const uploadFinal = await inTrace('upload final', trainer);
+    const uploadLog = await inTrace('upload log', trainer);
 
     expect(dispatch.parentSpanId).toBe(root.spanId);
     expect(accepted.parentSpanId).toBe(dispatch.spanId);
