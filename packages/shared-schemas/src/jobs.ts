@@ -1,5 +1,5 @@
 import { Id, INT32_MAX, PageQuery, Timestamp } from './common.ts';
-import { Artifact, Metrics, TrainingPhase } from './events.ts';
+import { Artifact, ExportFormat, Metrics, TrainingPhase } from './events.ts';
 import { JobError } from './failures.ts';
 import { Framework } from './frameworks.ts';
 import { TimmHyperparameters, UltralyticsHyperparameters } from './hyperparameters.ts';
@@ -55,6 +55,15 @@ const jobCreateCommon = {
     .default(false)
     .openapi({ description: 'Also retry a training that ran out of memory (it may well run out again)' }),
   tracking: JobTrackingRequest.optional(),
+  export: z
+    .array(ExportFormat)
+    .max(ExportFormat.options.length)
+    .refine((formats) => new Set(formats).size === formats.length, 'each format at most once')
+    .default([])
+    .openapi({
+      description:
+        'Export the best checkpoint to these formats once the training succeeded; each export becomes an artifact of its kind',
+    }),
 };
 
 export const JobCreateRequestBody = z
@@ -120,6 +129,10 @@ export const Job = z
     progress: JobProgress,
     latestMetrics: Metrics.nullable(),
     artifacts: z.array(Artifact),
+    export: z.array(ExportFormat).openapi({
+      description:
+        'The formats asked for when the job was created; an export that failed is missing from the artifacts, and the job log says why',
+    }),
     error: JobError.nullable(),
     tracking: JobTracking.nullable().openapi({
       description: "Where the training is tracked (MLflow's run and its link); null when it is not",

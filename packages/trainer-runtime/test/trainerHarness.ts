@@ -108,6 +108,7 @@ export async function startTrainerHarness(
           hyperparameters: { ...hyperparameters },
           dataset: { uri: datasetUri, format: adapter.framework === 'ultralytics' ? 'yolo' : 'imagefolder' },
           attempt: 1,
+          export: [],
           callback: {
             url: callbacks.callbackUrl(jobId),
             storageUrl: callbacks.storageUrl(jobId),

@@ -70,7 +70,14 @@ describe('training jobs', () => {
       optimizer: 'auto',
     });
     expect(job.progress).toEqual({ epoch: 0, totalEpochs: 0, fraction: 0, phase: null });
+    expect(job.export).toEqual([]);
     expect((await user.get<Job>(`/v1/jobs/${job.id}`)).body).toEqual(job);
+  });
+
+  it('keeps the export formats asked for (test/e2e/export.test.ts runs the export)', async () => {
+    const job = await createJob({ export: ['onnx'] });
+    expect(job.export).toEqual(['onnx']);
+    expect((await user.get<Job>(`/v1/jobs/${job.id}`)).body.export).toEqual(['onnx']);
   });
 
   it.each([
@@ -83,6 +90,8 @@ describe('training jobs', () => {
     ['more CPU than one job may have', { resources: { cpu: '99999' } }, 'body.resources.cpu'],
     ['more memory than one job may have', { resources: { memory: '1Ti' } }, 'body.resources.memory'],
     ['more GPUs than one job may have', { resources: { gpu: 16 } }, 'body.resources.gpu'],
+    ['an unknown export format', { export: ['tflite'] }, 'body.export.0'],
+    ['an export format asked for twice', { export: ['onnx', 'onnx'] }, 'body.export'],
   ])('refuses %s with a 422 naming the field', async (_label, patch, path) => {
     const res = await user.post<ProblemBody>('/v1/jobs', {
       framework: 'ultralytics',

@@ -309,7 +309,12 @@ def train(runner: Runner, config: JobConfig) -> None:
         final = timm.create_model(config.model, pretrained=False, num_classes=num_classes)
         final.load_state_dict(torch.load(path, map_location="cpu", weights_only=False)["state_dict"])
 
-    runner.completed(best_metrics, list(reversed(files)), load=load_final)
+    from onnx_model import export_onnx
+
+    exports = {"onnx": export_onnx}
+    runner.completed(
+        best_metrics, list(reversed(files)), load=load_final, exports={fmt: exports[fmt] for fmt in config.export}
+    )
 
 
 if __name__ == "__main__":

@@ -182,7 +182,20 @@ def finish_resumed(runner: Runner, config: JobConfig, reporter: EpochReporter, w
     shutil.copyfile(config.resume.best or config.resume.last, weights_dir / "best.pt")
     runner.started(config.resume.epoch, ultralytics.__version__, torch.__version__, device)
     metrics = load_checkpoint(str(weights_dir / "best.pt"))[1].get("train_metrics") or {}
-    runner.completed(metrics, reporter.final_files(), load=load_checkpoint)
+    runner.completed(metrics, reporter.final_files(), load=load_checkpoint, exports=exporters(config))
+
+
+def export_onnx(checkpoint: str, target: str) -> None:
+    """Ultralytics' own exporter: the training's image size, opset for this torch, graph simplified by onnxslim, and
+    the model's class names, stride and image size as metadata (what YOLO("best.onnx") reads back). It writes next
+    to the checkpoint; the file then moves to `target`."""
+    from ultralytics import YOLO
+
+    written = YOLO(checkpoint).export(format="onnx", device="cpu", verbose=False)
+    os.replace(written, target)
+
+
+EXPORTERS = {"onnx": export_onnx}
 
 
 def train(runner: Runner, config: JobConfig) -> None:
@@ -254,7 +267,16 @@ def train(runner: Runner, config: JobConfig) -> None:
     # After train() returned: final_eval has stripped the optimizer from both files, their last rewrite.
     from ultralytics.nn.tasks import load_checkpoint
 
-    runner.completed(reporter.best_metrics or reporter.last_metrics, reporter.final_files(), load=load_checkpoint)
+    runner.completed(
+        reporter.best_metrics or reporter.last_metrics,
+        reporter.final_files(),
+        load=load_checkpoint,
+        exports=exporters(config),
+    )
+
+
+def exporters(config: JobConfig) -> dict[str, vtp_runner.Exporter]:
+    return {fmt: EXPORTERS[fmt] for fmt in config.export}
 
 
 if __name__ == "__main__":

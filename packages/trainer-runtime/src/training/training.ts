@@ -302,6 +302,7 @@ export class Training {
           hyperparameters: this.spec.hyperparameters,
           initialWeights,
           resume,
+          export: request.export,
           device: 'auto',
         },
         null,
@@ -501,9 +502,12 @@ export class Training {
           JSON.stringify({ jobId: this.jobId, metrics: outcome.metrics, epochs: this.epochMetrics }, null, 2),
         );
         const metrics = await this.artifacts.uploadFile(this.workspace.metrics, 'metrics.json', 'metrics');
-        const best = outcome.files.find((file) => file.kind === 'best');
-        if (best)
-          await this.tracker?.artifact(best.path, `weights/${this.deps.adapter.checkpointFileNames.best}`);
+        for (const warning of outcome.warnings) {
+          this.log?.note(warning);
+          this.emit({ type: 'log', level: 'warn', message: warning.slice(0, 16_000) });
+        }
+        for (const file of outcome.files.filter((f) => f.kind !== 'last'))
+          await this.tracker?.artifact(file.path, `weights/${this.objectName(file.kind)}`);
         await this.tracker?.artifact(this.workspace.metrics, 'metrics.json');
         return {
           type: 'completed',
@@ -566,13 +570,19 @@ export class Training {
    * backend deletes a snapshot once a newer one replaces it).
    */
   private async upload(files: readonly RunnerFile[], stage: 'checkpoint' | 'final'): Promise<Artifact[]> {
-    const names = this.deps.adapter.checkpointFileNames;
     const artifacts: Artifact[] = [];
     for (const file of files) {
       const folder = stage === 'checkpoint' ? `weights/epoch-${file.epoch}` : 'weights';
-      artifacts.push(await this.artifacts.uploadSnapshot(file, `${folder}/${names[file.kind]}`, file.kind));
+      artifacts.push(
+        await this.artifacts.uploadSnapshot(file, `${folder}/${this.objectName(file.kind)}`, file.kind),
+      );
     }
     return artifacts;
+  }
+
+  /** `best.onnx` for the ONNX export of the best checkpoint (the backend's storedOutputs reads the same layout). */
+  private objectName(kind: RunnerFile['kind']): string {
+    return kind === 'onnx' ? 'best.onnx' : this.deps.adapter.checkpointFileNames[kind];
   }
 
   private async uploadLog(): Promise<Artifact> {

@@ -1,4 +1,10 @@
-import type { Framework, TraceContext, TrainingResume, TrainingStartRequestBody } from '@vtp/shared-schemas';
+import type {
+  ExportFormat,
+  Framework,
+  TraceContext,
+  TrainingResume,
+  TrainingStartRequestBody,
+} from '@vtp/shared-schemas';
 import type { StoredDataset } from '../datasets/datasetStore.ts';
 import type { StoredTracking } from '../jobs/jobStore.ts';
 
@@ -10,6 +16,7 @@ export interface SpecInputs {
     hyperparameters: Record<string, unknown>;
     attempt: number;
     tracking?: StoredTracking | null;
+    export_formats: readonly ExportFormat[];
   };
   dataset: StoredDataset;
   bucket: string;
@@ -45,6 +52,7 @@ export function buildTrainingSpec(i: SpecInputs): TrainingStartRequestBody {
       token: i.callbackToken,
       firstSeq: i.firstSeq,
     },
+    export: [...i.job.export_formats],
     ...(i.resume ? { resume: i.resume } : {}),
     ...(i.initialWeightsUri ? { initialWeightsUri: i.initialWeightsUri } : {}),
     ...(i.maxDurationSeconds ? { maxDurationSeconds: i.maxDurationSeconds } : {}),

@@ -88,6 +88,7 @@ export class JobService {
       request_hash: requestHash,
       trace_context: currentTraceContext() ?? null,
       tracking: this.trackingOf(body),
+      export_formats: body.export,
     });
     if (!created && row.request_hash !== requestHash) {
       throw new ConflictError(

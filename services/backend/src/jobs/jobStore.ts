@@ -1,5 +1,6 @@
 import type {
   Artifact,
+  ExportFormat,
   Framework,
   Job,
   JobAttempt,
@@ -63,6 +64,7 @@ export interface JobRow {
   last_progress_at: Date | null;
   stall_limit_seconds: number | null;
   tracking: StoredTracking | null;
+  export_formats: ExportFormat[];
 }
 
 /** Where a job's training is tracked: the MLflow server and experiment it was created for, and its run. */
@@ -108,6 +110,7 @@ export type NewJob = Pick<
   | 'request_hash'
   | 'trace_context'
   | 'tracking'
+  | 'export_formats'
 >;
 
 function iso(d: Date | null): string | null {
@@ -154,6 +157,7 @@ export function toJob(row: JobRow, artifacts: ArtifactRow[], attempts: AttemptRo
       ...(a.epoch === null ? {} : { epoch: a.epoch }),
       ...(a.sha256 === null ? {} : { sha256: a.sha256 }),
     })),
+    export: row.export_formats,
     error: row.error_code ? { code: row.error_code, message: row.error_message ?? '' } : null,
     tracking: row.tracking ? toTracking(row.tracking) : null,
     createdAt: row.created_at.toISOString(),
