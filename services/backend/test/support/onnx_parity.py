@@ -9,6 +9,8 @@ Usage: python onnx_parity.py --framework ultralytics|timm --checkpoint best.pt -
 - ultralytics: `YOLO(checkpoint)` and `YOLO(onnx)`, whose backend for .onnx files is onnxruntime, through the same
   predict path (letterbox, NMS). Per image the threshold is half the PyTorch model's top confidence, so that even an
   undertrained model yields boxes to compare: same count, same classes, IoU of each pair, confidence differences.
+  And the raw head outputs of every anchor (box in pixels, class scores) on the same letterboxed input, which do
+  not depend on how well the model learned.
 """
 
 from __future__ import annotations
@@ -75,8 +77,10 @@ def yolo_parity(checkpoint: str, onnx_path: str, images: list[str]) -> dict[str,
             )[0].boxes
             return list(zip(found.cls.int().tolist(), found.conf.tolist(), found.xyxy.tolist(), strict=True))
 
+        raw = raw_outputs(checkpoint, onnx_path, imgsz)
         results = []
         for image in images:
+            raw_difference = raw(image)
             top = boxes(torch_model, image, 1e-9, max_det=1)
             threshold = top[0][1] / 2 if top else 0.25
             expected, actual = boxes(torch_model, image, threshold), boxes(onnx_model, image, threshold)
@@ -90,6 +94,7 @@ def yolo_parity(checkpoint: str, onnx_path: str, images: list[str]) -> dict[str,
                     "sameClasses": len(expected) == len(actual) and all(e[0] == a[0] for e, a in pairs),
                     "minIoU": min((iou(e[2], a[2]) for e, a in pairs), default=1.0),
                     "maxConfidenceDifference": max((abs(e[1] - a[1]) for e, a in pairs), default=0.0),
+                    **raw_difference,
                 }
             )
     return {
@@ -98,8 +103,41 @@ def yolo_parity(checkpoint: str, onnx_path: str, images: list[str]) -> dict[str,
         "sameBoxesAndClasses": sum(r["sameClasses"] and r["torchBoxes"] == r["onnxBoxes"] for r in results),
         "minIoU": min(r["minIoU"] for r in results),
         "maxConfidenceDifference": max(r["maxConfidenceDifference"] for r in results),
+        "maxRawBoxDifference": max(r["maxRawBoxDifference"] for r in results),
+        "maxRawScoreDifference": max(r["maxRawScoreDifference"] for r in results),
         "results": results,
     }
+
+
+def raw_outputs(checkpoint: str, onnx_path: str, imgsz: int) -> Any:
+    """A function of an image: the largest differences between the two models' raw outputs over all anchors."""
+    import cv2
+    import torch
+    from ultralytics.data.augment import LetterBox
+    from ultralytics.nn.autobackend import AutoBackend
+
+    cpu = torch.device("cpu")
+    torch_backend, onnx_backend = AutoBackend(checkpoint, device=cpu, fuse=True), AutoBackend(onnx_path, device=cpu)
+    letterbox = LetterBox((imgsz, imgsz), auto=False)
+
+    def compare(image: str) -> dict[str, float]:
+        pixels = letterbox(image=cv2.imread(image))[..., ::-1].transpose(2, 0, 1).copy()  # BGR HWC -> RGB CHW
+        batch = torch.from_numpy(pixels).float().unsqueeze(0) / 255
+        with torch.no_grad():
+            expected, actual = (first(backend(batch)) for backend in (torch_backend, onnx_backend))
+        return {
+            "maxRawBoxDifference": float((expected[:, :4] - actual[:, :4]).abs().max()),
+            "maxRawScoreDifference": float((expected[:, 4:] - actual[:, 4:]).abs().max()),
+        }
+
+    return compare
+
+
+def first(output: Any) -> Any:
+    """The (batch, 4 + classes, anchors) prediction: PyTorch's detect head also returns its feature maps."""
+    import torch
+
+    return torch.as_tensor(output[0] if isinstance(output, (list, tuple)) else output)
 
 
 def main() -> None:
