@@ -308,7 +308,8 @@ class Runner:
                 traceback.print_exc(file=sys.stderr)
                 warnings.append(truncate(f"{fmt} export of the {best.kind} checkpoint failed: {describe(e)}"))
                 continue
-            log(f"exported the {best.kind} checkpoint to {fmt} in {time.monotonic() - started:.1f}s: {snapshot.bytes} bytes")
+            seconds = time.monotonic() - started
+            log(f"exported the {best.kind} checkpoint to {fmt} in {seconds:.1f}s: {snapshot.bytes} bytes")
             exported.append(snapshot)
         return exported, warnings
 

@@ -195,7 +195,8 @@ def export_onnx(checkpoint: str, target: str) -> None:
     os.replace(written, target)
 
 
-EXPORTERS = {"onnx": export_onnx}
+# vtp_runner.EXPORT_FORMATS, each exported from the best checkpoint after the training.
+EXPORTERS: dict[str, vtp_runner.Exporter] = {"onnx": export_onnx}
 
 
 def train(runner: Runner, config: JobConfig) -> None:
