@@ -110,9 +110,21 @@ export const JobAttempt = z
   .openapi('JobAttempt');
 export type JobAttempt = z.infer<typeof JobAttempt>;
 
+/** training: trains a model (and may export it); export: exports the best checkpoint of a finished training job. */
+export const JobKind = z.enum(['training', 'export']).openapi('JobKind');
+export type JobKind = z.infer<typeof JobKind>;
+
+/** `POST /v1/jobs/{id}/exports`: export a succeeded job's best checkpoint, as an export job of its own. */
+export const JobExportRequestBody = z.strictObject({ format: ExportFormat }).openapi('JobExportRequestBody');
+export type JobExportRequestBody = z.infer<typeof JobExportRequestBody>;
+
 export const Job = z
   .object({
     id: Id,
+    kind: JobKind,
+    exportOf: Id.nullable().openapi({
+      description: 'For an export job: the job whose best checkpoint it exports; null for a training',
+    }),
     status: JobStatus,
     framework: Framework,
     model: z.string(),

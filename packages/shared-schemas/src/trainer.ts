@@ -79,6 +79,10 @@ export const TrainingStartRequestBody = z
       description:
         'Export the best checkpoint to these formats after the training, reported with the completed event',
     }),
+    exportOnly: z.boolean().default(false).openapi({
+      description:
+        'Train nothing: export `initialWeightsUri` to the `export` formats (the dataset is not downloaded); a failed export fails the run',
+    }),
   })
   .openapi('TrainingStartRequestBody');
 export type TrainingStartRequestBody = z.infer<typeof TrainingStartRequestBody>;

@@ -186,6 +186,8 @@ class JobConfig:
     resume: ResumeConfig | None = None
     # Formats to export the best checkpoint to after the training (EXPORT_FORMATS).
     export: tuple[str, ...] = ()
+    # Train nothing: export `initial_weights` to the `export` formats (see Runner.export_only).
+    export_only: bool = False
 
 
 class Protocol:
@@ -312,6 +314,28 @@ class Runner:
             log(f"exported the {best.kind} checkpoint to {fmt} in {seconds:.1f}s: {snapshot.bytes} bytes")
             exported.append(snapshot)
         return exported, warnings
+
+    def export_only(self, config: JobConfig, exporters: dict[str, Exporter]) -> None:
+        """An export-only run: the job's initial weights (an earlier job's best checkpoint) exported to each of
+        its formats, reported as the completed event's only files. Here the export is the whole job: a failure
+        fails it."""
+        if config.initial_weights is None or not os.path.isfile(config.initial_weights):
+            raise InvalidConfiguration("an export-only run needs the checkpoint to export (initialWeights)")
+        if not config.export:
+            raise InvalidConfiguration("an export-only run needs at least one format in 'export'")
+        source = self._take([CheckpointFile("best", config.initial_weights)], 0)[0]
+        exported = []
+        for fmt in config.export:
+            self.check_cancelled()
+            started = time.monotonic()
+            try:
+                snapshot = self._snapshots.export(source, fmt, exporters[fmt])  # type: ignore[union-attr]
+            except Exception as e:
+                raise RunnerError(f"{fmt} export of the checkpoint failed: {describe(e)}") from e
+            seconds = time.monotonic() - started
+            log(f"exported the checkpoint to {fmt} in {seconds:.1f}s: {snapshot.bytes} bytes")
+            exported.append(snapshot)
+        self._protocol.emit({"type": "completed", "metrics": {}, "files": [s.to_json() for s in exported]})
 
     def cancelled(self) -> None:
         """Reports the snapshots of the last completed epoch: consistent, and resumable."""
@@ -474,6 +498,7 @@ def load_config(path: str) -> JobConfig:
             raise InvalidConfiguration("config field 'resume.best' must be an absolute path")
         resume = ResumeConfig(epoch, last, best)
     export = field("export", (list,), optional=True) or []
+    export_only = raw.get("exportOnly") is True
     unknown = [fmt for fmt in export if fmt not in EXPORT_FORMATS]
     if unknown:
         raise InvalidConfiguration(f"config field 'export' may hold {', '.join(EXPORT_FORMATS)}, got {unknown!r}")
@@ -489,6 +514,7 @@ def load_config(path: str) -> JobConfig:
         device=device,
         resume=resume,
         export=tuple(export),
+        export_only=export_only,
     )
 
 

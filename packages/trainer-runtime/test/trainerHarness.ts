@@ -109,6 +109,7 @@ export async function startTrainerHarness(
           dataset: { uri: datasetUri, format: adapter.framework === 'ultralytics' ? 'yolo' : 'imagefolder' },
           attempt: 1,
           export: [],
+          exportOnly: false,
           callback: {
             url: callbacks.callbackUrl(jobId),
             storageUrl: callbacks.storageUrl(jobId),

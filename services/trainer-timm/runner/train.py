@@ -223,6 +223,9 @@ def resume_state(
 
 
 def train(runner: Runner, config: JobConfig) -> None:
+    if config.export_only:
+        runner.export_only(config, EXPORTERS)
+        return
     hp = check_config(config)
     from imagefolder_dataset import check_imagefolder_dataset
 

@@ -199,25 +199,37 @@ def export_onnx(checkpoint: str, target: str) -> None:
 EXPORTERS: dict[str, vtp_runner.Exporter] = {"onnx": export_onnx}
 
 
+def import_offline() -> None:
+    """Imports Ultralytics with every online feature off. Forked from the warm zygote (preload.py), it is already
+    imported and offline with the zygote's config dir; rewriting the settings file it shares with other trainings
+    would gain nothing."""
+    if "ultralytics" in sys.modules:
+        return
+    from ultralytics_offline import disable_online_features, prepare_offline
+
+    settings_dir = prepare_offline(os.environ.get("YOLO_CONFIG_DIR") or os.path.join(os.getcwd(), ".ultralytics"))
+    import ultralytics  # noqa: F401
+
+    disable_online_features(settings_dir)
+
+
 def train(runner: Runner, config: JobConfig) -> None:
+    if config.export_only:
+        import_offline()
+        runner.export_only(config, EXPORTERS)
+        return
     hp = check_config(config)
-    from ultralytics_offline import disable_online_features, keep_amp_check_offline, prepare_offline
+    from ultralytics_offline import keep_amp_check_offline
     from yolo_dataset import check_yolo_dataset
 
     dataset = check_yolo_dataset(config.data_yaml)  # type: ignore[arg-type]
     vtp_runner.log(f"dataset: {len(dataset.class_names)} classes, images {dataset.image_counts}")
     runner.check_cancelled()
 
-    # Forked from the warm zygote (preload.py), Ultralytics is already imported and offline with the zygote's config
-    # dir; rewriting the settings file it shares with other trainings would gain nothing.
-    warm = "ultralytics" in sys.modules
-    if not warm:
-        settings_dir = prepare_offline(os.environ.get("YOLO_CONFIG_DIR") or os.path.join(os.getcwd(), ".ultralytics"))
+    import_offline()
     import torch
     import ultralytics
 
-    if not warm:
-        disable_online_features(settings_dir)
     device = vtp_runner.resolve_device(config.device)
     output_dir = Path(config.output_dir)
     weights_dir = output_dir / "weights"

@@ -260,10 +260,10 @@ export class Training {
     this.stop('stalled');
   }
 
-  private async train(): Promise<RunnerOutcome> {
+  /** The dataset downloaded, unpacked and checked by the adapter; an export-only run needs none. */
+  private async prepareDataset(signal: AbortSignal): Promise<{ root: string; dataYaml: string | null }> {
     const { request } = this.spec;
     const { adapter } = this.deps;
-    const signal = this.abort.signal;
     const progressed = () => this.progress.progressed();
     this.note(`downloading ${request.dataset.uri}`);
     const zipBytes = await this.download(request.dataset.uri, this.workspace.datasetZip, 'dataset', signal);
@@ -281,6 +281,14 @@ export class Training {
     const root = await findDatasetRoot(this.workspace.dataset, adapter.datasetTopFolders);
     this.note(`dataset: ${extracted.files} files, ${extracted.bytes} bytes`);
     const prepared = await adapter.prepareDataset({ root, ...extracted }, this.workspace.dir);
+    return { root, dataYaml: prepared.dataYaml };
+  }
+
+  private async train(): Promise<RunnerOutcome> {
+    const { request } = this.spec;
+    const { adapter } = this.deps;
+    const signal = this.abort.signal;
+    const prepared = request.exportOnly ? null : await this.prepareDataset(signal);
     let initialWeights: string | null = null;
     if (request.initialWeightsUri) {
       initialWeights = join(this.workspace.dir, adapter.initialWeightsFileName);
@@ -295,14 +303,16 @@ export class Training {
         {
           jobId: this.jobId,
           model: request.model,
-          datasetDir: root,
-          dataYaml: prepared.dataYaml,
+          // An export-only run reads no dataset: its (empty) folder stands in.
+          datasetDir: prepared?.root ?? this.workspace.dataset,
+          dataYaml: prepared?.dataYaml ?? null,
           outputDir: this.workspace.output,
           snapshotDir: this.workspace.snapshots,
           hyperparameters: this.spec.hyperparameters,
           initialWeights,
           resume,
           export: request.export,
+          exportOnly: request.exportOnly,
           device: 'auto',
         },
         null,

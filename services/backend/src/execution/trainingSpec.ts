@@ -1,6 +1,7 @@
 import type {
   ExportFormat,
   Framework,
+  JobKind,
   TraceContext,
   TrainingResume,
   TrainingStartRequestBody,
@@ -17,6 +18,7 @@ export interface SpecInputs {
     attempt: number;
     tracking?: StoredTracking | null;
     export_formats: readonly ExportFormat[];
+    kind: JobKind;
   };
   dataset: StoredDataset;
   bucket: string;
@@ -53,6 +55,7 @@ export function buildTrainingSpec(i: SpecInputs): TrainingStartRequestBody {
       firstSeq: i.firstSeq,
     },
     export: [...i.job.export_formats],
+    exportOnly: i.job.kind === 'export',
     ...(i.resume ? { resume: i.resume } : {}),
     ...(i.initialWeightsUri ? { initialWeightsUri: i.initialWeightsUri } : {}),
     ...(i.maxDurationSeconds ? { maxDurationSeconds: i.maxDurationSeconds } : {}),

@@ -5,6 +5,7 @@ import type {
   Job,
   JobAttempt,
   JobError,
+  JobKind,
   JobStatus,
   Metrics,
   Resources,
@@ -65,6 +66,8 @@ export interface JobRow {
   stall_limit_seconds: number | null;
   tracking: StoredTracking | null;
   export_formats: ExportFormat[];
+  /** `export`: the job only exports the best checkpoint of the job its `initial_weights` name. */
+  kind: JobKind;
 }
 
 /** Where a job's training is tracked: the MLflow server and experiment it was created for, and its run. */
@@ -111,6 +114,7 @@ export type NewJob = Pick<
   | 'trace_context'
   | 'tracking'
   | 'export_formats'
+  | 'kind'
 >;
 
 function iso(d: Date | null): string | null {
@@ -131,6 +135,8 @@ function toAttempt(row: AttemptRow): JobAttempt {
 export function toJob(row: JobRow, artifacts: ArtifactRow[], attempts: AttemptRow[]): Job {
   return {
     id: row.id,
+    kind: row.kind,
+    exportOf: row.kind === 'export' ? (row.initial_weights?.jobId ?? null) : null,
     status: row.status,
     framework: row.framework,
     model: row.model,

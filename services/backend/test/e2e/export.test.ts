@@ -32,10 +32,11 @@ interface YoloParity {
 }
 
 /**
- * ONNX export end to end (EXPORT_MODE=subprocess): a job created with `export: ["onnx"]` goes through the dispatcher
+ * ONNX export end to end (EXECUTION_MODE=subprocess): a job created with `export: ["onnx"]` goes through the dispatcher
  * to the real trainer, whose runner trains, then exports the best checkpoint with the framework's exporter; the
  * ONNX file is an artifact in S3 with its sha256, and onnxruntime predicts with it what PyTorch predicts with the
- * checkpoint on sample images the model never saw.
+ * checkpoint on sample images the model never saw. `POST /v1/jobs/{id}/exports` then exports the finished job again,
+ * as an export job of its own that goes the same way (its runner downloads the checkpoint, no dataset).
  */
 describe('ONNX export of a trained job (EXECUTION_MODE=subprocess)', () => {
   let t: TestBackend;
@@ -113,7 +114,7 @@ describe('ONNX export of a trained job (EXECUTION_MODE=subprocess)', () => {
     ['ultralytics', 'yolo11n', () => yolo.id, 'best.pt'],
     ['timm', 'test_resnet', () => images.id, 'best.pth.tar'],
   ] as const)(
-    '%s: trains, exports the best checkpoint to ONNX, and the ONNX model predicts what the checkpoint does',
+    '%s: trains and exports the best checkpoint to ONNX, then again on request as an export job; the ONNX models predict what the checkpoint does',
     async (framework, model, dataset, checkpointName) => {
       const created = await user.post<Job>('/v1/jobs', {
         framework,
@@ -144,28 +145,58 @@ describe('ONNX export of a trained job (EXECUTION_MODE=subprocess)', () => {
       const checkpointPath = await download(best, `${job.id}-${checkpointName}`);
       const onnxPath = await download(onnx, `${job.id}-best.onnx`);
       const result = await parity(framework, checkpointPath, onnxPath);
-      const { results: _perImage, ...summary } = result as { results: unknown };
+      expectParity(framework, result);
       console.info(
-        `${framework} ONNX export: ${exported?.[1]} s, ${onnx?.bytes} bytes (checkpoint ${best?.bytes} bytes); parity ${JSON.stringify(summary)}`,
+        `${framework} ONNX export: ${exported?.[1]} s, ${onnx?.bytes} bytes (checkpoint ${best?.bytes} bytes); parity ${summary(result)}`,
       );
-      if (framework === 'timm') {
-        const timm = result as TimmParity;
-        expect(timm.images).toBe(6);
-        expect(timm.sameClass).toBe(timm.images);
-        expect(timm.maxProbabilityDifference).toBeLessThan(1e-4);
-      } else {
-        const detections = result as YoloParity;
-        expect(detections.images).toBe(6);
-        expect(detections.boxes).toBeGreaterThan(0);
-        expect(detections.sameBoxesAndClasses).toBe(detections.images);
-        expect(detections.minIoU).toBeGreaterThan(0.99);
-        expect(detections.maxConfidenceDifference).toBeLessThan(1e-3);
-        // Every anchor's raw box (pixels at 64 px) and class scores, before any threshold.
-        expect(detections.maxRawBoxDifference).toBeLessThan(0.01);
-        expect(detections.maxRawScoreDifference).toBeLessThan(1e-4);
-      }
+
+      // Exported again later, on request: an export job of its own goes the same way to the trainer.
+      const requested = await user.post<Job>(`/v1/jobs/${job.id}/exports`, { format: 'onnx' });
+      expect(requested.status).toBe(202);
+      expect(requested.body).toMatchObject({ kind: 'export', exportOf: job.id, status: 'queued' });
+      const exportJob = await waitForJob(user, requested.body.id, finished, 300_000);
+      expect(exportJob.error).toBeNull();
+      expect(exportJob.status).toBe('succeeded');
+      expect(exportJob.artifacts.map((a) => a.kind).sort()).toEqual(['log', 'metrics', 'onnx']);
+      const later = exportJob.artifacts.find((a) => a.kind === 'onnx');
+      expect(later?.uri).toMatch(new RegExp(`^s3://[^/]+/jobs/${exportJob.id}/.*weights/best\\.onnx$`));
+      const exportLog = (await user.get(`/v1/jobs/${exportJob.id}/logs`)).text;
+      const laterTime = exportLog.match(/exported the checkpoint to onnx in ([0-9.]+)s/)?.[1];
+      const laterResult = await parity(
+        framework,
+        checkpointPath,
+        await download(later, `${exportJob.id}-best.onnx`),
+      );
+      expectParity(framework, laterResult);
+      console.info(
+        `${framework} later ONNX export: job ${Date.parse(exportJob.finishedAt ?? '') - Date.parse(exportJob.createdAt)} ms from request to succeeded, export ${laterTime} s, ${later?.bytes} bytes; parity ${summary(laterResult)}`,
+      );
     },
     // The first training also starts its trainer service (Python imports): slow on a busy machine.
-    360_000,
+    480_000,
   );
 });
+
+function summary(result: unknown): string {
+  const { results: _perImage, ...rest } = result as { results: unknown };
+  return JSON.stringify(rest);
+}
+
+function expectParity(framework: 'ultralytics' | 'timm', result: unknown): void {
+  if (framework === 'timm') {
+    const timm = result as TimmParity;
+    expect(timm.images).toBe(6);
+    expect(timm.sameClass).toBe(timm.images);
+    expect(timm.maxProbabilityDifference).toBeLessThan(1e-4);
+    return;
+  }
+  const detections = result as YoloParity;
+  expect(detections.images).toBe(6);
+  expect(detections.boxes).toBeGreaterThan(0);
+  expect(detections.sameBoxesAndClasses).toBe(detections.images);
+  expect(detections.minIoU).toBeGreaterThan(0.99);
+  expect(detections.maxConfidenceDifference).toBeLessThan(1e-3);
+  // Every anchor's raw box (pixels at 64 px) and class scores, before any threshold.
+  expect(detections.maxRawBoxDifference).toBeLessThan(0.01);
+  expect(detections.maxRawScoreDifference).toBeLessThan(1e-4);
+}
