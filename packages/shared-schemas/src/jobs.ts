@@ -143,7 +143,7 @@ export const Job = z
     artifacts: z.array(Artifact),
     export: z.array(ExportFormat).openapi({
       description:
-        'The formats asked for when the job was created; an export that failed is missing from the artifacts, and the job log says why',
+        "The formats the job exports its best checkpoint to (an export job: the source job's); a training whose export failed lacks that artifact, and its log says why",
     }),
     error: JobError.nullable(),
     tracking: JobTracking.nullable().openapi({
