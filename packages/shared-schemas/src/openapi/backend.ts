@@ -15,7 +15,15 @@ import {
   TrainerEventBatch,
 } from '../events.ts';
 import { DatasetFormat, ModelListResponseBody } from '../frameworks.ts';
-import { Job, JobCreateRequestBody, JobEventsQuery, JobIdParams, JobListQuery, LogsQuery } from '../jobs.ts';
+import {
+  Job,
+  JobCreateRequestBody,
+  JobEventsQuery,
+  JobExportRequestBody,
+  JobIdParams,
+  JobListQuery,
+  LogsQuery,
+} from '../jobs.ts';
 import { BackendReadiness } from '../readiness.ts';
 import { StorageUrlRequestBody, StorageUrlResponseBody } from '../storage.ts';
 import { z } from '../zod.ts';
@@ -217,6 +225,21 @@ export function buildBackendDocument() {
       202: json(Job, 'Cancellation accepted'),
       200: json(Job, 'Already finished'),
       ...apiProblems(401, 404, 422),
+    },
+  });
+  r.registerPath({
+    method: 'post',
+    path: '/v1/jobs/{id}/exports',
+    summary:
+      "Export a succeeded training job's best checkpoint: queues an export job of its own (kind `export`), whose artifact of the format's kind is the exported file",
+    security: bearerAuth,
+    request: {
+      params: JobIdParams,
+      body: { content: { 'application/json': { schema: JobExportRequestBody } } },
+    },
+    responses: {
+      202: json(Job, 'The export job, queued'),
+      ...apiProblems(400, 401, 404, 409, 422, 429),
     },
   });
   r.registerPath({

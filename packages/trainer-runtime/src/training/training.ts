@@ -281,10 +281,10 @@ export class Training {
     this.stop('stalled');
   }
 
-  private async train(): Promise<RunnerOutcome> {
+  /** The dataset downloaded, unpacked and checked by the adapter; an export-only run needs none. */
+  private async prepareDataset(signal: AbortSignal): Promise<{ root: string; dataYaml: string | null }> {
     const { request } = this.spec;
     const { adapter } = this.deps;
-    const signal = this.abort.signal;
     const progressed = () => this.progress.progressed();
     this.note(`downloading ${request.dataset.uri}`);
     const zipBytes = await this.download(request.dataset.uri, this.workspace.datasetZip, 'dataset', signal);
@@ -306,6 +306,14 @@ export class Training {
     const root = await findDatasetRoot(this.workspace.dataset, adapter.datasetTopFolders);
     this.note(`dataset: ${extracted.files} files, ${extracted.bytes} bytes`);
     const prepared = await adapter.prepareDataset({ root, ...extracted }, this.workspace.dir);
+    return { root, dataYaml: prepared.dataYaml };
+  }
+
+  private async train(): Promise<RunnerOutcome> {
+    const { request } = this.spec;
+    const { adapter } = this.deps;
+    const signal = this.abort.signal;
+    const prepared = request.exportOnly ? null : await this.prepareDataset(signal);
     let initialWeights: string | null = null;
     if (request.initialWeightsUri) {
       initialWeights = join(this.workspace.dir, adapter.initialWeightsFileName);
@@ -320,13 +328,16 @@ export class Training {
         {
           jobId: this.jobId,
           model: request.model,
-          datasetDir: root,
-          dataYaml: prepared.dataYaml,
+          // An export-only run reads no dataset: its (empty) folder stands in.
+          datasetDir: prepared?.root ?? this.workspace.dataset,
+          dataYaml: prepared?.dataYaml ?? null,
           outputDir: this.workspace.output,
           snapshotDir: this.workspace.snapshots,
           hyperparameters: this.spec.hyperparameters,
           initialWeights,
           resume,
+          export: request.export,
+          exportOnly: request.exportOnly,
           device: 'auto',
         },
         null,
@@ -558,9 +569,12 @@ export class Training {
           JSON.stringify({ jobId: this.jobId, metrics: outcome.metrics, epochs: this.epochMetrics }, null, 2),
         );
         const metrics = await this.artifacts.uploadFile(this.workspace.metrics, 'metrics.json', 'metrics');
-        const best = outcome.files.find((file) => file.kind === 'best');
-        if (best)
-          await this.tracker?.artifact(best.path, `weights/${this.deps.adapter.checkpointFileNames.best}`);
+        for (const warning of outcome.warnings) {
+          this.log?.note(warning);
+          this.emit({ type: 'log', level: 'warn', message: warning.slice(0, 16_000) });
+        }
+        for (const file of outcome.files.filter((f) => f.kind !== 'last'))
+          await this.tracker?.artifact(file.path, `weights/${this.objectName(file.kind)}`);
         await this.tracker?.artifact(this.workspace.metrics, 'metrics.json');
         return {
           type: 'completed',
@@ -623,7 +637,6 @@ export class Training {
    * backend deletes a snapshot once a newer one replaces it).
    */
   private upload(files: readonly RunnerFile[], stage: 'checkpoint' | 'final'): Promise<Artifact[]> {
-    const names = this.deps.adapter.checkpointFileNames;
     return this.span.child(
       `upload ${stage}`,
       async (span) => {
@@ -631,7 +644,7 @@ export class Training {
         for (const file of files) {
           const folder = stage === 'checkpoint' ? `weights/epoch-${file.epoch}` : 'weights';
           artifacts.push(
-            await this.artifacts.uploadSnapshot(file, `${folder}/${names[file.kind]}`, file.kind),
+            await this.artifacts.uploadSnapshot(file, `${folder}/${this.objectName(file.kind)}`, file.kind),
           );
         }
         span.setAttribute(
@@ -642,6 +655,11 @@ export class Training {
       },
       { 'vtp.artifact.kinds': files.map((file) => file.kind) },
     );
+  }
+
+  /** `best.onnx` for the ONNX export of the best checkpoint (the backend's storedOutputs reads the same layout). */
+  private objectName(kind: RunnerFile['kind']): string {
+    return kind === 'onnx' ? 'best.onnx' : this.deps.adapter.checkpointFileNames[kind];
   }
 
   private uploadLog(): Promise<Artifact> {

@@ -4,6 +4,7 @@ import {
   Framework,
   JobCreateRequestBody,
   JobEventsQuery,
+  JobExportRequestBody,
   JobIdParams,
   JobListQuery,
   LogsQuery,
@@ -89,6 +90,12 @@ export function jobRoutes(
     const { id } = parseInput(JobIdParams, req.params, 'path');
     const { job, accepted } = await jobs.cancel(principalOf(res), id);
     res.status(accepted ? 202 : 200).json(job);
+  });
+  router.post('/v1/jobs/:id/exports', async (req, res) => {
+    const { id } = parseInput(JobIdParams, req.params, 'path');
+    const body = parseInput(JobExportRequestBody, req.body, 'body');
+    const job = await jobs.requestExport(principalOf(res), id, body);
+    res.status(202).location(`/v1/jobs/${job.id}`).json(job);
   });
   router.post('/v1/jobs/:id/resume', async (req, res) => {
     const { id } = parseInput(JobIdParams, req.params, 'path');
