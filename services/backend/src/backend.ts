@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { createHttpMetrics, Lifecycle, type Logger, listen } from '@vtp/service-kit';
 import type { S3Settings } from '@vtp/service-kit/s3';
 import { createS3Client, ensureBucket, parseS3Uri, startEmbeddedS3 } from '@vtp/service-kit/s3';
+import { consoleAssetsDir } from '@vtp/web-console';
 import { generateSecret } from './auth/secrets.ts';
 import { UserStore } from './auth/userStore.ts';
 import type { BackendConfig } from './config.ts';
@@ -16,6 +17,7 @@ import { startEmbeddedPostgres } from './embedded/postgres.ts';
 import { loadOrCreateS3Credentials } from './embedded/s3Credentials.ts';
 import { createExecutionManager } from './execution/createExecutionManager.ts';
 import { createApp } from './http/app.ts';
+import { ArtifactDownloads } from './jobs/artifactDownloads.ts';
 import { EventIngest } from './jobs/eventIngest.ts';
 import { JobEventNotifier } from './jobs/eventNotifier.ts';
 import { JobEventStore } from './jobs/jobEventStore.ts';
@@ -185,6 +187,8 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       jobs,
       eventSources: { jobs: jobStore, events: jobEvents },
       logs,
+      artifacts: new ArtifactDownloads(jobStore, objects),
+      consoleDir: consoleAssetsDir,
       ingest,
       trainerStorage: new TrainerStorage({
         jobs: jobStore,

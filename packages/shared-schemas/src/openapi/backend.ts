@@ -15,7 +15,15 @@ import {
   TrainerEventBatch,
 } from '../events.ts';
 import { DatasetFormat, ModelListResponseBody } from '../frameworks.ts';
-import { Job, JobCreateRequestBody, JobEventsQuery, JobIdParams, JobListQuery, LogsQuery } from '../jobs.ts';
+import {
+  Job,
+  JobArtifactParams,
+  JobCreateRequestBody,
+  JobEventsQuery,
+  JobIdParams,
+  JobListQuery,
+  LogsQuery,
+} from '../jobs.ts';
 import { BackendReadiness } from '../readiness.ts';
 import { StorageUrlRequestBody, StorageUrlResponseBody } from '../storage.ts';
 import { z } from '../zod.ts';
@@ -205,6 +213,21 @@ export function buildBackendDocument() {
     responses: {
       200: { description: 'The log as plain text', content: { 'text/plain': { schema: z.string() } } },
       ...apiProblems(401, 404, 422, 429),
+    },
+  });
+  r.registerPath({
+    method: 'get',
+    path: '/v1/jobs/{id}/artifacts/{kind}',
+    summary: "Download the job's current artifact of one kind (a checkpoint, the metrics file, the log)",
+    security: bearerAuth,
+    request: { params: JobArtifactParams },
+    responses: {
+      200: {
+        description:
+          'The file, as an attachment named as stored; `Repr-Digest` carries its sha256 when the trainer recorded one',
+        content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } },
+      },
+      ...apiProblems(401, 404, 422),
     },
   });
   r.registerPath({

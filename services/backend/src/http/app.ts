@@ -10,6 +10,7 @@ import { requireApiKey } from '../auth/requireApiKey.ts';
 import type { UserStore } from '../auth/userStore.ts';
 import type { DatasetService } from '../datasets/datasetService.ts';
 import type { Db } from '../db/database.ts';
+import type { ArtifactDownloads } from '../jobs/artifactDownloads.ts';
 import type { EventIngest } from '../jobs/eventIngest.ts';
 import type { JobEventNotifier } from '../jobs/eventNotifier.ts';
 import type { JobEventStore } from '../jobs/jobEventStore.ts';
@@ -26,6 +27,7 @@ import { callbackRoutes } from './routes/callbacks.ts';
 import { datasetRoutes } from './routes/datasets.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { systemRoutes } from './routes/system.ts';
+import { webConsole } from './webConsole.ts';
 
 export interface AppDeps {
   logger: Logger;
@@ -39,6 +41,9 @@ export interface AppDeps {
   /** What event listings and streams read. */
   eventSources: { jobs: JobStore; events: JobEventStore };
   logs: JobLogs;
+  artifacts: ArtifactDownloads;
+  /** The built web console (index.html, assets/), served at `/`. */
+  consoleDir: string;
   ingest: EventIngest;
   trainerStorage: TrainerStorage;
   notifier: JobEventNotifier;
@@ -55,12 +60,23 @@ export function createApp(deps: AppDeps): Express {
   app.use(deps.metrics.middleware);
   app.use(express.json({ limit: '1mb' }));
   app.use(systemRoutes(deps.db, deps.objects, deps.metrics, deps.logger));
+  app.use(webConsole(deps.consoleDir, deps.logger));
   // Trainer calls carry their job's own token; everything else under /v1 needs an API key.
   app.use(callbackRoutes(deps.ingest, deps.trainerStorage, deps.jobMetrics));
   app.use('/v1', requireApiKey(deps.users));
   app.use(apiKeyRoutes(deps.users));
   app.use(datasetRoutes(deps.datasets));
-  app.use(jobRoutes(deps.jobs, deps.logs, deps.eventSources, deps.notifier, deps.stopping, deps.streams));
+  app.use(
+    jobRoutes(
+      deps.jobs,
+      deps.logs,
+      deps.eventSources,
+      deps.notifier,
+      deps.stopping,
+      deps.streams,
+      deps.artifacts,
+    ),
+  );
   app.use(notFoundHandler);
   app.use(databaseErrors);
   app.use(problemHandler(deps.logger));

@@ -2,6 +2,7 @@ import { pipeline } from 'node:stream/promises';
 import { parseInput } from '@vtp/service-kit';
 import {
   Framework,
+  JobArtifactParams,
   JobCreateRequestBody,
   JobEventsQuery,
   JobIdParams,
@@ -13,6 +14,7 @@ import {
 import { Router } from 'express';
 import { z } from 'zod';
 import { principalOf } from '../../auth/principal.ts';
+import type { ArtifactDownloads } from '../../jobs/artifactDownloads.ts';
 import type { JobEventNotifier } from '../../jobs/eventNotifier.ts';
 import { streamJobEvents } from '../../jobs/eventStream.ts';
 import type { JobEventStore } from '../../jobs/jobEventStore.ts';
@@ -30,6 +32,7 @@ export function jobRoutes(
   notifier: JobEventNotifier,
   stopping: AbortSignal,
   streams: StreamSlots,
+  artifacts: ArtifactDownloads,
 ): Router {
   const router = Router();
   router.get('/v1/models', (_req, res) => {
@@ -80,6 +83,24 @@ export function jobRoutes(
     // A reader that hangs up mid-stream is normal, not a server error; a backend stopping ends the stream.
     await pipeline(log, res, { signal: stopping }).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ABORT_ERR') return void res.end();
+      if (err.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err;
+    });
+  });
+  router.get('/v1/jobs/:id/artifacts/:kind', async (req, res) => {
+    const { id, kind } = parseInput(JobArtifactParams, req.params, 'path');
+    await jobs.getRow(principalOf(res), id);
+    const download = await artifacts.open(id, kind);
+    res.set({
+      'Content-Type': 'application/octet-stream',
+      'Content-Length': String(download.bytes),
+      // The artifact is immutable under its URI, but a job's "best" changes while it trains.
+      'Cache-Control': 'private, no-cache',
+      ...(download.sha256
+        ? { 'Repr-Digest': `sha-256=:${Buffer.from(download.sha256, 'hex').toString('base64')}:` }
+        : {}),
+    });
+    res.attachment(download.fileName);
+    await pipeline(download.body, res).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err;
     });
   });
