@@ -21,7 +21,12 @@ export function lineChart(title: string, labels: string[]): LineChart {
   const summary = h('p', { class: 'visually-hidden' });
   const element = h(
     'figure',
-    { class: 'chart', 'aria-label': `${title} per epoch`, 'data-metric-chart': title },
+    {
+      class: 'chart',
+      'aria-label': `${title} per epoch`,
+      'data-metric-chart': title,
+      'data-series': labels.join('\n'),
+    },
     h('figcaption', {}, title),
     plotHost,
     summary,
