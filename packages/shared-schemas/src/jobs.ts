@@ -138,8 +138,7 @@ export const JobListQuery = PageQuery.extend({
 export type JobListQuery = z.infer<typeof JobListQuery>;
 
 export const JobIdParams = z.object({ id: Id });
-
-export const JobArtifactParams = z.object({ id: Id, kind: ArtifactKind });
+export const ArtifactParams = JobIdParams.extend({ kind: ArtifactKind });
 
 export const JobEventsQuery = z.object({
   after: z.coerce

@@ -1,4 +1,4 @@
-import type { Job } from '@vtp/shared-schemas';
+import type { Job } from '@vtp/client';
 import { formatMetric, h } from './dom.ts';
 
 /** The metric a job's row shows: the task's headline quality measure when reported. */

@@ -1,4 +1,4 @@
-import type { JobEvent } from '@vtp/shared-schemas';
+import type { JobEvent } from '@vtp/client';
 
 /**
  * A job's metrics per epoch, built from its progress events. An epoch reported again (a later attempt resumed

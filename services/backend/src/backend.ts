@@ -17,9 +17,9 @@ import { startEmbeddedPostgres } from './embedded/postgres.ts';
 import { loadOrCreateS3Credentials } from './embedded/s3Credentials.ts';
 import { createExecutionManager } from './execution/createExecutionManager.ts';
 import { createApp } from './http/app.ts';
-import { ArtifactDownloads } from './jobs/artifactDownloads.ts';
 import { EventIngest } from './jobs/eventIngest.ts';
 import { JobEventNotifier } from './jobs/eventNotifier.ts';
+import { JobArtifacts } from './jobs/jobArtifacts.ts';
 import { JobEventStore } from './jobs/jobEventStore.ts';
 import { PLACED } from './jobs/jobLifecycle.ts';
 import { JobLogs } from './jobs/jobLogs.ts';
@@ -187,7 +187,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       jobs,
       eventSources: { jobs: jobStore, events: jobEvents },
       logs,
-      artifacts: new ArtifactDownloads(jobStore, objects),
+      artifacts: new JobArtifacts(jobStore, objects),
       consoleDir: consoleAssetsDir,
       ingest,
       trainerStorage: new TrainerStorage({

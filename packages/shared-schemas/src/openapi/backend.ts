@@ -16,8 +16,8 @@ import {
 } from '../events.ts';
 import { DatasetFormat, ModelListResponseBody } from '../frameworks.ts';
 import {
+  ArtifactParams,
   Job,
-  JobArtifactParams,
   JobCreateRequestBody,
   JobEventsQuery,
   JobIdParams,
@@ -218,14 +218,16 @@ export function buildBackendDocument() {
   r.registerPath({
     method: 'get',
     path: '/v1/jobs/{id}/artifacts/{kind}',
-    summary: "Download the job's current artifact of one kind (a checkpoint, the metrics file, the log)",
+    summary: "Download one of a job's artifacts (a checkpoint, its metrics, its log) as stored",
     security: bearerAuth,
-    request: { params: JobArtifactParams },
+    request: { params: ArtifactParams },
     responses: {
       200: {
         description:
-          'The file, as an attachment named as stored; `Repr-Digest` carries its sha256 when the trainer recorded one',
-        content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } },
+          'The file; `Content-Disposition` names it, `X-Checksum-Sha256` carries its sha256 when it was recorded',
+        content: {
+          'application/octet-stream': { schema: z.string().openapi({ type: 'string', format: 'binary' }) },
+        },
       },
       ...apiProblems(401, 404, 422),
     },

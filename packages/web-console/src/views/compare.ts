@@ -1,4 +1,4 @@
-import type { Job } from '@vtp/shared-schemas';
+import type { Job } from '@vtp/client';
 import { type LineChart, lineChart } from '../charts.ts';
 import { clear, h } from '../dom.ts';
 import { headlineMetric, statusBadge } from '../jobFacts.ts';

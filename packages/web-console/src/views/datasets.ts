@@ -1,4 +1,4 @@
-import type { Dataset, DatasetFormat } from '@vtp/shared-schemas';
+import type { Dataset, DatasetFormat } from '@vtp/client';
 import { clear, formatBytes, formatTime, h, toast } from '../dom.ts';
 import { href } from '../route.ts';
 import type { View } from './view.ts';

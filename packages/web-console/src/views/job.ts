@@ -1,4 +1,4 @@
-import type { Artifact, Job } from '@vtp/shared-schemas';
+import type { Artifact, Job } from '@vtp/client';
 import type { Api } from '../api.ts';
 import { clear, formatBytes, formatMetric, formatTime, h, toast } from '../dom.ts';
 import { isFinished, jobTitle, progressText, statusBadge } from '../jobFacts.ts';
@@ -24,9 +24,9 @@ function table(label: string, columns: string[], rows: HTMLTableRowElement[]): H
 }
 
 async function download(api: Api, job: Job, artifact: Artifact): Promise<void> {
-  const blob = await api.artifact(job.id, artifact.kind);
+  const { blob, filename } = await api.artifact(job.id, artifact.kind);
   const url = URL.createObjectURL(blob);
-  const link = h('a', { href: url, download: artifact.uri.split('/').at(-1) ?? artifact.kind, hidden: true });
+  const link = h('a', { href: url, download: filename, hidden: true });
   document.body.append(link);
   link.click();
   link.remove();

@@ -1,4 +1,4 @@
-import type { Job, JobStatus } from '@vtp/shared-schemas';
+import type { Job, JobStatus } from '@vtp/client';
 import type { JobFilters } from '../api.ts';
 import { clear, formatTime, h } from '../dom.ts';
 import { headlineMetric, progressText, statusBadge } from '../jobFacts.ts';

@@ -1,4 +1,5 @@
-import { ApiError, createApi } from '../api.ts';
+import { VtpApiError } from '@vtp/client';
+import { createApi } from '../api.ts';
 import { clear, h } from '../dom.ts';
 import { session } from '../session.ts';
 
@@ -38,7 +39,9 @@ export function signInView(main: HTMLElement, signedIn: () => void): void {
       signedIn();
     } catch (err) {
       error.textContent =
-        err instanceof ApiError && err.status === 401 ? 'That API key is not valid.' : (err as Error).message;
+        err instanceof VtpApiError && err.status === 401
+          ? 'That API key is not valid.'
+          : (err as Error).message;
       input.focus();
     }
   });

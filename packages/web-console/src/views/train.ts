@@ -1,4 +1,4 @@
-import type { DatasetFormat, Framework, JobCreateRequestBody } from '@vtp/shared-schemas';
+import type { DatasetFormat, Framework, JobCreateRequestBody } from '@vtp/client';
 import { clear, h } from '../dom.ts';
 import { href } from '../route.ts';
 import type { View } from './view.ts';

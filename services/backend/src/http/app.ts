@@ -10,9 +10,9 @@ import { requireApiKey } from '../auth/requireApiKey.ts';
 import type { UserStore } from '../auth/userStore.ts';
 import type { DatasetService } from '../datasets/datasetService.ts';
 import type { Db } from '../db/database.ts';
-import type { ArtifactDownloads } from '../jobs/artifactDownloads.ts';
 import type { EventIngest } from '../jobs/eventIngest.ts';
 import type { JobEventNotifier } from '../jobs/eventNotifier.ts';
+import type { JobArtifacts } from '../jobs/jobArtifacts.ts';
 import type { JobEventStore } from '../jobs/jobEventStore.ts';
 import type { JobLogs } from '../jobs/jobLogs.ts';
 import type { JobService } from '../jobs/jobService.ts';
@@ -41,7 +41,7 @@ export interface AppDeps {
   /** What event listings and streams read. */
   eventSources: { jobs: JobStore; events: JobEventStore };
   logs: JobLogs;
-  artifacts: ArtifactDownloads;
+  artifacts: JobArtifacts;
   /** The built web console (index.html, assets/), served at `/`. */
   consoleDir: string;
   ingest: EventIngest;
@@ -70,11 +70,11 @@ export function createApp(deps: AppDeps): Express {
     jobRoutes(
       deps.jobs,
       deps.logs,
+      deps.artifacts,
       deps.eventSources,
       deps.notifier,
       deps.stopping,
       deps.streams,
-      deps.artifacts,
     ),
   );
   app.use(notFoundHandler);

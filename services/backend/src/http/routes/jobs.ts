@@ -1,8 +1,8 @@
 import { pipeline } from 'node:stream/promises';
 import { parseInput } from '@vtp/service-kit';
 import {
+  ArtifactParams,
   Framework,
-  JobArtifactParams,
   JobCreateRequestBody,
   JobEventsQuery,
   JobIdParams,
@@ -14,9 +14,9 @@ import {
 import { Router } from 'express';
 import { z } from 'zod';
 import { principalOf } from '../../auth/principal.ts';
-import type { ArtifactDownloads } from '../../jobs/artifactDownloads.ts';
 import type { JobEventNotifier } from '../../jobs/eventNotifier.ts';
 import { streamJobEvents } from '../../jobs/eventStream.ts';
+import type { JobArtifacts } from '../../jobs/jobArtifacts.ts';
 import type { JobEventStore } from '../../jobs/jobEventStore.ts';
 import type { JobLogs } from '../../jobs/jobLogs.ts';
 import type { JobService } from '../../jobs/jobService.ts';
@@ -28,11 +28,11 @@ const IdempotencyKey = z.string().min(1).max(200).optional();
 export function jobRoutes(
   jobs: JobService,
   logs: JobLogs,
+  artifacts: JobArtifacts,
   eventSources: { jobs: JobStore; events: JobEventStore },
   notifier: JobEventNotifier,
   stopping: AbortSignal,
   streams: StreamSlots,
-  artifacts: ArtifactDownloads,
 ): Router {
   const router = Router();
   router.get('/v1/models', (_req, res) => {
@@ -87,20 +87,17 @@ export function jobRoutes(
     });
   });
   router.get('/v1/jobs/:id/artifacts/:kind', async (req, res) => {
-    const { id, kind } = parseInput(JobArtifactParams, req.params, 'path');
-    await jobs.getRow(principalOf(res), id);
-    const download = await artifacts.open(id, kind);
+    const { id, kind } = parseInput(ArtifactParams, req.params, 'path');
+    const { artifact, filename, body } = await artifacts.open(await jobs.getRow(principalOf(res), id), kind);
     res.set({
       'Content-Type': 'application/octet-stream',
-      'Content-Length': String(download.bytes),
-      // The artifact is immutable under its URI, but a job's "best" changes while it trains.
-      'Cache-Control': 'private, no-cache',
-      ...(download.sha256
-        ? { 'Repr-Digest': `sha-256=:${Buffer.from(download.sha256, 'hex').toString('base64')}:` }
-        : {}),
+      'Content-Length': String(artifact.bytes),
+      'Content-Disposition': `attachment; filename="${filename.replace(/[^\w.-]/g, '_')}"`,
+      ...(artifact.sha256 ? { 'X-Checksum-Sha256': artifact.sha256 } : {}),
     });
-    res.attachment(download.fileName);
-    await pipeline(download.body, res).catch((err: NodeJS.ErrnoException) => {
+    // A reader that hangs up mid-download is normal, not a server error.
+    await pipeline(body, res, { signal: stopping }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ABORT_ERR') return void res.destroy();
       if (err.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err;
     });
   });
