@@ -63,5 +63,5 @@ export function formatDuration(ms: number): string {
 
 export function formatMetric(value: unknown): string {
   if (typeof value !== 'number') return String(value);
-  return Number.isInteger(value) ? String(value) : value.toPrecision(4);
+  return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(4)));
 }
