@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 // The functions given to page.evaluate run in the browser.
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Job } from '@vtp/shared-schemas';
 import type { Browser, Page } from 'playwright-core';
@@ -12,8 +12,6 @@ import { startTestBackend, type TestBackend } from '../support/testBackend.ts';
 import { finished, trainerPython, waitForJob } from '../support/training.ts';
 import { sampleZip } from '../support/uploads.ts';
 
-/** Where `npm run console:screenshots` wants the job page and the compare view pictured; unset, none are taken. */
-const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS_DIR;
 const EPOCHS = 6;
 
 /**
@@ -183,13 +181,6 @@ describe('web console in a browser (real trainings)', { timeout: 300_000 }, () =
       .locator('#compare-charts [data-metric-chart="val/top1"] .u-legend')
       .textContent();
     for (const id of [trainedId, cancelledId]) expect(legend).toContain(id.slice(0, 8));
-    if (SCREENSHOTS) {
-      await mkdir(SCREENSHOTS, { recursive: true });
-      await page.screenshot({ path: join(SCREENSHOTS, 'console-compare.png'), fullPage: true });
-      await page.goto(`${t.backend.url}/#/jobs/${trainedId}`);
-      await expect.poll(firstChartPoints).toBe(EPOCHS);
-      await page.screenshot({ path: join(SCREENSHOTS, 'console-job.png'), fullPage: true });
-    }
   });
 
   it('never puts the API key in a URL, keeps it in session storage only, and breaks no CSP rule', async () => {
