@@ -22,6 +22,17 @@ export function clear(el: Element, ...children: Child[]): void {
   el.replaceChildren(...nodes(children));
 }
 
+/**
+ * Re-renders `container` without losing the keyboard focus: an element inside it marked `data-key` that had the
+ * focus gets it back on its new copy (lists and job pages redraw as they update).
+ */
+export function keepFocus(container: Element, render: () => void): void {
+  const key = (document.activeElement as HTMLElement | null)?.closest<HTMLElement>('[data-key]');
+  const focused = key && container.contains(key) ? key.dataset.key : undefined;
+  render();
+  if (focused) container.querySelector<HTMLElement>(`[data-key="${CSS.escape(focused)}"]`)?.focus();
+}
+
 function nodes(children: Child[]): (Node | string)[] {
   return children.flatMap((c) =>
     c === null || c === undefined || c === false ? [] : [typeof c === 'number' ? String(c) : c],

@@ -1,6 +1,6 @@
 import type { Artifact, Job } from '@vtp/client';
 import type { Api } from '../api.ts';
-import { clear, formatBytes, formatMetric, formatTime, h, toast } from '../dom.ts';
+import { clear, formatBytes, formatMetric, formatTime, h, keepFocus, toast } from '../dom.ts';
 import { isFinished, jobTitle, progressText, statusBadge } from '../jobFacts.ts';
 import { jobCharts } from '../metricCharts.ts';
 import { MetricHistory } from '../metrics.ts';
@@ -70,131 +70,152 @@ export const jobView =
     const renderSummary = () => {
       const finished = isFinished(job);
       const metrics = Object.entries(job.latestMetrics ?? {}).sort(([a], [b]) => a.localeCompare(b));
-      clear(
-        summary,
-        h(
-          'div',
-          { class: 'heading' },
-          h('h1', {}, jobTitle(job), ' ', statusBadge(job)),
+      keepFocus(summary, () =>
+        clear(
+          summary,
           h(
             'div',
-            { class: 'actions' },
-            !finished &&
-              h('button', { type: 'button', class: 'danger', onclick: () => void act('cancel') }, 'Cancel'),
-            (job.status === 'failed' || job.status === 'cancelled') &&
-              h('button', { type: 'button', onclick: () => void act('resume') }, 'Resume'),
+            { class: 'heading' },
+            h('h1', {}, jobTitle(job), ' ', statusBadge(job)),
+            h(
+              'div',
+              { class: 'actions' },
+              !finished &&
+                h(
+                  'button',
+                  {
+                    type: 'button',
+                    class: 'danger',
+                    'data-key': 'cancel',
+                    onclick: () => void act('cancel'),
+                  },
+                  'Cancel',
+                ),
+              (job.status === 'failed' || job.status === 'cancelled') &&
+                h(
+                  'button',
+                  { type: 'button', 'data-key': 'resume', onclick: () => void act('resume') },
+                  'Resume',
+                ),
+            ),
           ),
-        ),
-        h(
-          'div',
-          { class: 'progress-line' },
-          h('progress', { max: 1, value: job.progress.fraction, 'aria-label': 'Training progress' }),
-          h('span', {}, progressText(job)),
-        ),
-        job.error &&
           h(
-            'p',
-            { class: 'error', role: 'alert' },
-            h('strong', {}, `Failed: ${job.error.code}`),
-            ` — ${job.error.message}`,
+            'div',
+            { class: 'progress-line' },
+            h('progress', { max: 1, value: job.progress.fraction, 'aria-label': 'Training progress' }),
+            h('span', {}, progressText(job)),
           ),
-        h(
-          'dl',
-          { class: 'facts' },
-          h('dt', {}, 'Job'),
-          h('dd', { class: 'mono' }, job.id),
-          h('dt', {}, 'Dataset'),
-          h('dd', {}, h('a', { href: href.dataset(job.datasetId) }, job.datasetId.slice(0, 8))),
-          h('dt', {}, 'Hyperparameters'),
+          job.error &&
+            h(
+              'p',
+              { class: 'error', role: 'alert' },
+              h('strong', {}, `Failed: ${job.error.code}`),
+              ` — ${job.error.message}`,
+            ),
           h(
-            'dd',
-            { class: 'mono' },
-            Object.entries(job.hyperparameters)
-              .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
-              .join(' '),
-          ),
-          h('dt', {}, 'Created'),
-          h('dd', {}, formatTime(job.createdAt)),
-          h('dt', {}, 'Finished'),
-          h('dd', {}, formatTime(job.finishedAt)),
-          job.tracking && h('dt', {}, 'MLflow'),
-          job.tracking &&
+            'dl',
+            { class: 'facts' },
+            h('dt', {}, 'Job'),
+            h('dd', { class: 'mono' }, job.id),
+            h('dt', {}, 'Dataset'),
+            h('dd', {}, h('a', { href: href.dataset(job.datasetId) }, job.datasetId.slice(0, 8))),
+            h('dt', {}, 'Hyperparameters'),
             h(
               'dd',
-              {},
-              job.tracking.mlflow.url
-                ? h('a', { href: job.tracking.mlflow.url, rel: 'noreferrer' }, job.tracking.mlflow.experiment)
-                : job.tracking.mlflow.experiment,
+              { class: 'mono' },
+              Object.entries(job.hyperparameters)
+                .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+                .join(' '),
             ),
-        ),
-        metrics.length > 0 &&
+            h('dt', {}, 'Created'),
+            h('dd', {}, formatTime(job.createdAt)),
+            h('dt', {}, 'Finished'),
+            h('dd', {}, formatTime(job.finishedAt)),
+            job.tracking && h('dt', {}, 'MLflow'),
+            job.tracking &&
+              h(
+                'dd',
+                {},
+                job.tracking.mlflow.url
+                  ? h(
+                      'a',
+                      { href: job.tracking.mlflow.url, rel: 'noreferrer' },
+                      job.tracking.mlflow.experiment,
+                    )
+                  : job.tracking.mlflow.experiment,
+              ),
+          ),
+          metrics.length > 0 &&
+            h(
+              'section',
+              { 'aria-labelledby': 'latest-title' },
+              h('h2', { id: 'latest-title' }, 'Latest metrics'),
+              table(
+                'Latest metrics',
+                ['Metric', 'Value'],
+                metrics.map(([k, v]) =>
+                  h('tr', {}, h('td', {}, k), h('td', { class: 'mono' }, formatMetric(v))),
+                ),
+              ),
+            ),
           h(
             'section',
-            { 'aria-labelledby': 'latest-title' },
-            h('h2', { id: 'latest-title' }, 'Latest metrics'),
+            { 'aria-labelledby': 'attempts-title' },
+            h('h2', { id: 'attempts-title' }, 'Attempts'),
             table(
-              'Latest metrics',
-              ['Metric', 'Value'],
-              metrics.map(([k, v]) =>
-                h('tr', {}, h('td', {}, k), h('td', { class: 'mono' }, formatMetric(v))),
+              'Attempts',
+              ['#', 'Status', 'Resumed from epoch', 'Started', 'Ended', 'Failure'],
+              job.attempts.map((a) =>
+                h(
+                  'tr',
+                  {},
+                  h('td', {}, a.attempt),
+                  h('td', {}, a.status),
+                  h('td', {}, a.resumedFromEpoch ?? '—'),
+                  h('td', {}, formatTime(a.startedAt)),
+                  h('td', {}, formatTime(a.endedAt)),
+                  h('td', {}, a.error ? `${a.error.code}: ${a.error.message}` : '—'),
+                ),
               ),
             ),
           ),
-        h(
-          'section',
-          { 'aria-labelledby': 'attempts-title' },
-          h('h2', { id: 'attempts-title' }, 'Attempts'),
-          table(
-            'Attempts',
-            ['#', 'Status', 'Resumed from epoch', 'Started', 'Ended', 'Failure'],
-            job.attempts.map((a) =>
-              h(
-                'tr',
-                {},
-                h('td', {}, a.attempt),
-                h('td', {}, a.status),
-                h('td', {}, a.resumedFromEpoch ?? '—'),
-                h('td', {}, formatTime(a.startedAt)),
-                h('td', {}, formatTime(a.endedAt)),
-                h('td', {}, a.error ? `${a.error.code}: ${a.error.message}` : '—'),
-              ),
-            ),
-          ),
-        ),
-        h(
-          'section',
-          { 'aria-labelledby': 'artifacts-title' },
-          h('h2', { id: 'artifacts-title' }, 'Artifacts'),
-          job.artifacts.length
-            ? table(
-                'Artifacts',
-                ['Kind', 'Epoch', 'Size', 'sha256', ''],
-                job.artifacts.map((a) =>
-                  h(
-                    'tr',
-                    {},
-                    h('td', {}, a.kind),
-                    h('td', {}, a.epoch ?? '—'),
-                    h('td', {}, formatBytes(a.bytes)),
-                    h('td', { class: 'mono' }, a.sha256 ? `${a.sha256.slice(0, 12)}…` : '—'),
+          h(
+            'section',
+            { 'aria-labelledby': 'artifacts-title' },
+            h('h2', { id: 'artifacts-title' }, 'Artifacts'),
+            job.artifacts.length
+              ? table(
+                  'Artifacts',
+                  ['Kind', 'Epoch', 'Size', 'sha256', ''],
+                  job.artifacts.map((a) =>
                     h(
-                      'td',
+                      'tr',
                       {},
+                      h('td', {}, a.kind),
+                      h('td', {}, a.epoch ?? '—'),
+                      h('td', {}, formatBytes(a.bytes)),
+                      h('td', { class: 'mono' }, a.sha256 ? `${a.sha256.slice(0, 12)}…` : '—'),
                       h(
-                        'button',
-                        {
-                          type: 'button',
-                          'data-artifact': a.kind,
-                          'aria-label': `Download ${a.kind}`,
-                          onclick: () => void download(api, job, a).catch((err: Error) => toast(err.message)),
-                        },
-                        'Download',
+                        'td',
+                        {},
+                        h(
+                          'button',
+                          {
+                            type: 'button',
+                            'data-artifact': a.kind,
+                            'data-key': `download-${a.kind}`,
+                            'aria-label': `Download ${a.kind}`,
+                            onclick: () =>
+                              void download(api, job, a).catch((err: Error) => toast(err.message)),
+                          },
+                          'Download',
+                        ),
                       ),
                     ),
                   ),
-                ),
-              )
-            : h('p', { class: 'muted' }, 'None yet: checkpoints appear here as the training saves them.'),
+                )
+              : h('p', { class: 'muted' }, 'None yet: checkpoints appear here as the training saves them.'),
+          ),
         ),
       );
     };

@@ -1,6 +1,6 @@
 import type { Job, JobStatus } from '@vtp/client';
 import type { JobFilters } from '../api.ts';
-import { clear, formatTime, h } from '../dom.ts';
+import { clear, formatTime, h, keepFocus } from '../dom.ts';
 import { headlineMetric, progressText, statusBadge } from '../jobFacts.ts';
 import { href } from '../route.ts';
 import { every, type View } from './view.ts';
@@ -53,6 +53,7 @@ export const jobsView: View = async ({ api, main, signal }) => {
   const row = (job: Job) => {
     const box = h('input', {
       type: 'checkbox',
+      'data-key': `pick-${job.id}`,
       'aria-label': `Compare ${job.model} ${job.id.slice(0, 8)}`,
       checked: selected.has(job.id),
     });
@@ -67,7 +68,7 @@ export const jobsView: View = async ({ api, main, signal }) => {
       h(
         'td',
         {},
-        h('a', { href: href.job(job.id) }, `${job.model}`),
+        h('a', { href: href.job(job.id), 'data-key': `open-${job.id}` }, job.model),
         h('span', { class: 'muted mono' }, ` ${job.id.slice(0, 8)}`),
       ),
       h('td', {}, statusBadge(job)),
@@ -81,7 +82,7 @@ export const jobsView: View = async ({ api, main, signal }) => {
     if (status.value) filters.status = status.value as JobStatus;
     if (framework.value) filters.framework = framework.value as Job['framework'];
     const { items } = await api.jobs(filters);
-    clear(rows, ...items.map(row));
+    keepFocus(rows, () => clear(rows, ...items.map(row)));
     if (!items.length) clear(rows, h('tr', {}, h('td', { colspan: 6, class: 'muted' }, 'No jobs match.')));
   };
   status.addEventListener('change', () => void refresh());
