@@ -33,7 +33,7 @@ function viewFor(route: Route): View {
 }
 
 /** Renders the page the hash names; what the previous page left running (streams, polls) stops first. */
-async function render(): Promise<void> {
+async function render(moveFocus = false): Promise<void> {
   leaving?.abort();
   const here = new AbortController();
   leaving = here;
@@ -44,11 +44,15 @@ async function render(): Promise<void> {
     return;
   }
   const route = parseRoute(location.hash);
-  for (const link of nav.querySelectorAll('a'))
-    link.toggleAttribute('aria-current', link.getAttribute('href') === `#/${route.section}`);
+  for (const link of nav.querySelectorAll('a')) {
+    if (link.getAttribute('href') === `#/${route.section}`) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
   main.replaceChildren(h('p', { class: 'muted' }, 'Loading…'));
   try {
     await viewFor(route)({ api: createApi(key), main, signal: here.signal });
+    // After a navigation, reading and tabbing start at the new page, as after a page load.
+    if (moveFocus && !here.signal.aborted) main.focus({ preventScroll: true });
   } catch (err) {
     if (here.signal.aborted) return;
     if ((err as { status?: number }).status === 401) {
@@ -65,5 +69,5 @@ document.getElementById('sign-out')?.addEventListener('click', () => {
   location.hash = '';
   void render();
 });
-window.addEventListener('hashchange', () => void render());
+window.addEventListener('hashchange', () => void render(true));
 void render();
