@@ -35,7 +35,8 @@ export function lineChart(title: string, labels: string[]): LineChart {
     width: 320,
     height: HEIGHT,
     scales: { x: { time: false } },
-    axes: [{ label: 'epoch' }, { size: 60 }],
+    // uPlot's own tick labels round small values (a learning rate's 0.00075 would read 0.001).
+    axes: [{ label: 'epoch' }, { size: 60, values: (_u, splits) => splits.map(formatMetric) }],
     legend: { live: true },
     series: [
       { label: 'epoch' },

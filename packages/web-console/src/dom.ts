@@ -54,8 +54,11 @@ export function formatTime(iso: string | null): string {
   return iso ? new Date(iso).toLocaleString() : '—';
 }
 
+/** Four significant digits at most, without trailing zeros (0.0005, 0.4639, 100, 1234.5). */
 export function formatMetric(value: number): string {
-  return Math.abs(value) >= 1000 || Number.isInteger(value) ? String(value) : value.toPrecision(4);
+  return Math.abs(value) >= 1000 || Number.isInteger(value)
+    ? String(value)
+    : String(Number(value.toPrecision(4)));
 }
 
 /** A short message for screen readers and eyes alike (the page's one live region). */
