@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { createHttpMetrics, Lifecycle, type Logger, listen } from '@vtp/service-kit';
 import type { S3Settings } from '@vtp/service-kit/s3';
 import { createS3Client, ensureBucket, parseS3Uri, startEmbeddedS3 } from '@vtp/service-kit/s3';
+import { consoleAssetsDir } from '@vtp/web-console';
 import { generateSecret } from './auth/secrets.ts';
 import { UserStore } from './auth/userStore.ts';
 import type { BackendConfig } from './config.ts';
@@ -187,6 +188,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       eventSources: { jobs: jobStore, events: jobEvents },
       logs,
       artifacts: new JobArtifacts(jobStore, objects),
+      consoleDir: consoleAssetsDir,
       ingest,
       trainerStorage: new TrainerStorage({
         jobs: jobStore,

@@ -27,6 +27,7 @@ import { callbackRoutes } from './routes/callbacks.ts';
 import { datasetRoutes } from './routes/datasets.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { systemRoutes } from './routes/system.ts';
+import { webConsole } from './webConsole.ts';
 
 export interface AppDeps {
   logger: Logger;
@@ -41,6 +42,8 @@ export interface AppDeps {
   eventSources: { jobs: JobStore; events: JobEventStore };
   logs: JobLogs;
   artifacts: JobArtifacts;
+  /** The built web console (index.html, assets/), served at `/`. */
+  consoleDir: string;
   ingest: EventIngest;
   trainerStorage: TrainerStorage;
   notifier: JobEventNotifier;
@@ -57,6 +60,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(deps.metrics.middleware);
   app.use(express.json({ limit: '1mb' }));
   app.use(systemRoutes(deps.db, deps.objects, deps.metrics, deps.logger));
+  app.use(webConsole(deps.consoleDir, deps.logger));
   // Trainer calls carry their job's own token; everything else under /v1 needs an API key.
   app.use(callbackRoutes(deps.ingest, deps.trainerStorage, deps.jobMetrics));
   app.use('/v1', requireApiKey(deps.users));
