@@ -1,5 +1,5 @@
 import { Id, INT32_MAX, PageQuery, Timestamp } from './common.ts';
-import { Artifact, Metrics, TrainingPhase } from './events.ts';
+import { Artifact, ArtifactKind, Metrics, TrainingPhase } from './events.ts';
 import { JobError } from './failures.ts';
 import { Framework } from './frameworks.ts';
 import { TimmHyperparameters, UltralyticsHyperparameters } from './hyperparameters.ts';
@@ -138,6 +138,7 @@ export const JobListQuery = PageQuery.extend({
 export type JobListQuery = z.infer<typeof JobListQuery>;
 
 export const JobIdParams = z.object({ id: Id });
+export const ArtifactParams = JobIdParams.extend({ kind: ArtifactKind });
 
 export const JobEventsQuery = z.object({
   after: z.coerce

@@ -18,6 +18,7 @@ import { createExecutionManager } from './execution/createExecutionManager.ts';
 import { createApp } from './http/app.ts';
 import { EventIngest } from './jobs/eventIngest.ts';
 import { JobEventNotifier } from './jobs/eventNotifier.ts';
+import { JobArtifacts } from './jobs/jobArtifacts.ts';
 import { JobEventStore } from './jobs/jobEventStore.ts';
 import { PLACED } from './jobs/jobLifecycle.ts';
 import { JobLogs } from './jobs/jobLogs.ts';
@@ -185,6 +186,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       jobs,
       eventSources: { jobs: jobStore, events: jobEvents },
       logs,
+      artifacts: new JobArtifacts(jobStore, objects),
       ingest,
       trainerStorage: new TrainerStorage({
         jobs: jobStore,

@@ -15,7 +15,15 @@ import {
   TrainerEventBatch,
 } from '../events.ts';
 import { DatasetFormat, ModelListResponseBody } from '../frameworks.ts';
-import { Job, JobCreateRequestBody, JobEventsQuery, JobIdParams, JobListQuery, LogsQuery } from '../jobs.ts';
+import {
+  ArtifactParams,
+  Job,
+  JobCreateRequestBody,
+  JobEventsQuery,
+  JobIdParams,
+  JobListQuery,
+  LogsQuery,
+} from '../jobs.ts';
 import { BackendReadiness } from '../readiness.ts';
 import { StorageUrlRequestBody, StorageUrlResponseBody } from '../storage.ts';
 import { z } from '../zod.ts';
@@ -205,6 +213,23 @@ export function buildBackendDocument() {
     responses: {
       200: { description: 'The log as plain text', content: { 'text/plain': { schema: z.string() } } },
       ...apiProblems(401, 404, 422, 429),
+    },
+  });
+  r.registerPath({
+    method: 'get',
+    path: '/v1/jobs/{id}/artifacts/{kind}',
+    summary: "Download one of a job's artifacts (a checkpoint, its metrics, its log) as stored",
+    security: bearerAuth,
+    request: { params: ArtifactParams },
+    responses: {
+      200: {
+        description:
+          'The file; `Content-Disposition` names it, `X-Checksum-Sha256` carries its sha256 when it was recorded',
+        content: {
+          'application/octet-stream': { schema: z.string().openapi({ type: 'string', format: 'binary' }) },
+        },
+      },
+      ...apiProblems(401, 404, 422),
     },
   });
   r.registerPath({

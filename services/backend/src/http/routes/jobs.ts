@@ -1,6 +1,7 @@
 import { pipeline } from 'node:stream/promises';
 import { parseInput } from '@vtp/service-kit';
 import {
+  ArtifactParams,
   Framework,
   JobCreateRequestBody,
   JobEventsQuery,
@@ -15,6 +16,7 @@ import { z } from 'zod';
 import { principalOf } from '../../auth/principal.ts';
 import type { JobEventNotifier } from '../../jobs/eventNotifier.ts';
 import { streamJobEvents } from '../../jobs/eventStream.ts';
+import type { JobArtifacts } from '../../jobs/jobArtifacts.ts';
 import type { JobEventStore } from '../../jobs/jobEventStore.ts';
 import type { JobLogs } from '../../jobs/jobLogs.ts';
 import type { JobService } from '../../jobs/jobService.ts';
@@ -26,6 +28,7 @@ const IdempotencyKey = z.string().min(1).max(200).optional();
 export function jobRoutes(
   jobs: JobService,
   logs: JobLogs,
+  artifacts: JobArtifacts,
   eventSources: { jobs: JobStore; events: JobEventStore },
   notifier: JobEventNotifier,
   stopping: AbortSignal,
@@ -80,6 +83,21 @@ export function jobRoutes(
     // A reader that hangs up mid-stream is normal, not a server error; a backend stopping ends the stream.
     await pipeline(log, res, { signal: stopping }).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ABORT_ERR') return void res.end();
+      if (err.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err;
+    });
+  });
+  router.get('/v1/jobs/:id/artifacts/:kind', async (req, res) => {
+    const { id, kind } = parseInput(ArtifactParams, req.params, 'path');
+    const { artifact, filename, body } = await artifacts.open(await jobs.getRow(principalOf(res), id), kind);
+    res.set({
+      'Content-Type': 'application/octet-stream',
+      'Content-Length': String(artifact.bytes),
+      'Content-Disposition': `attachment; filename="${filename.replace(/[^\w.-]/g, '_')}"`,
+      ...(artifact.sha256 ? { 'X-Checksum-Sha256': artifact.sha256 } : {}),
+    });
+    // A reader that hangs up mid-download is normal, not a server error.
+    await pipeline(body, res, { signal: stopping }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ABORT_ERR') return void res.destroy();
       if (err.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err;
     });
   });
