@@ -4,8 +4,8 @@
 // against its target (exit code 1 below it), and stops everything.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generateImagefolder, generateYolo, zipBuffer } from '@vtp/sample-data';
-import type { Dataset, Job, JobEvent } from '@vtp/shared-schemas';
+import { createVtpClient, type DatasetFormat, type Job, unwrap } from '@vtp/client';
+import { type DatasetEntry, generateImagefolder, generateYolo, zipBuffer } from '@vtp/sample-data';
 import { preparePythonEnv } from '../../packages/trainer-runtime/src/python-env/index.ts';
 import { startPlatform } from './platform.ts';
 import { applyEvent, applyJob, type JobView, renderLine } from './progress.ts';
@@ -17,7 +17,6 @@ import {
   type Training,
   verdicts,
 } from './recipe.ts';
-import { readSse } from './sse.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
 const dataDir = join(repoRoot, '.data', 'demo');
@@ -25,13 +24,6 @@ const tty = process.stdout.isTTY;
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)}s`;
 const say = (line: string) => process.stdout.write(`[demo ${elapsed().padStart(4)}] ${line}\n`);
-
-async function call<T>(url: string, init: RequestInit, expected: number): Promise<T> {
-  const res = await fetch(url, init);
-  const text = await res.text();
-  if (res.status !== expected) throw new Error(`${init.method ?? 'GET'} ${url} -> ${res.status}: ${text}`);
-  return JSON.parse(text) as T;
-}
 
 /** Set once the platform runs: a signal stops it before the demo exits (a SIGKILL leaves it to EXIT_WITH_PARENT). */
 let stopPlatform: (() => Promise<void>) | undefined;
@@ -63,32 +55,22 @@ async function main(): Promise<number> {
   stopPlatform = () => platform.stop();
   try {
     say(`backend ready at ${platform.url}`);
-    const admin = { authorization: `Bearer ${platform.adminKey}`, 'content-type': 'application/json' };
-    const { key } = await call<{ key: string }>(
-      `${platform.url}/v1/api-keys`,
-      {
-        method: 'POST',
-        headers: admin,
-        body: JSON.stringify({ user: 'demo@example.com', name: `demo-${Date.now()}` }),
-      },
-      201,
+    const admin = createVtpClient({ baseUrl: platform.url, apiKey: platform.adminKey });
+    const { key } = unwrap(
+      await admin.api.POST('/v1/api-keys', {
+        body: { user: 'demo@example.com', name: `demo-${Date.now()}` },
+      }),
     );
-    const auth = { authorization: `Bearer ${key}` };
+    const vtp = createVtpClient({ baseUrl: platform.url, apiKey: key });
 
-    const upload = async (
-      name: string,
-      format: 'yolo' | 'imagefolder',
-      entries: Parameters<typeof zipBuffer>[0],
-    ) => {
-      const form = new FormData();
-      form.set('name', name);
-      form.set('format', format);
-      form.set('file', new Blob([new Uint8Array(await zipBuffer(entries))]), `${name}.zip`);
-      const dataset = await call<Dataset>(
-        `${platform.url}/v1/datasets`,
-        { method: 'POST', headers: auth, body: form },
-        201,
-      );
+    const upload = async (name: string, format: DatasetFormat, entries: DatasetEntry[]) => {
+      const zip = await zipBuffer(entries);
+      const dataset = await vtp.uploadDataset({
+        name,
+        format,
+        file: new Blob([new Uint8Array(zip)]),
+        filename: `${name}.zip`,
+      });
       say(
         `uploaded ${format} dataset "${name}": ${dataset.classNames.length} classes, ${dataset.imageCounts.train} train / ${dataset.imageCounts.val} val images, ${dataset.bytes} bytes`,
       );
@@ -101,26 +83,15 @@ async function main(): Promise<number> {
       generateImagefolder(classificationData).entries,
     );
 
-    const create = (body: object) =>
-      call<Job>(
-        `${platform.url}/v1/jobs`,
-        {
-          method: 'POST',
-          headers: { ...auth, 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-        },
-        201,
-      );
     const jobs: { training: Training; job: Job }[] = [];
     for (const { training, dataset } of [
       { training: detection, dataset: shapes },
       { training: classification, dataset: colours },
     ]) {
-      const { framework, model, hyperparameters } = training;
-      jobs.push({
-        training,
-        job: await create({ framework, model, datasetId: dataset.id, hyperparameters }),
-      });
+      const job = unwrap(
+        await vtp.api.POST('/v1/jobs', { body: { ...training.job, datasetId: dataset.id } }),
+      );
+      jobs.push({ training, job });
     }
     const views: JobView[] = jobs.map(({ training, job }) => ({
       label: training.label,
@@ -144,22 +115,19 @@ async function main(): Promise<number> {
     const follow = async (index: number) => {
       const { job, training } = jobs[index] as (typeof jobs)[number];
       const view = views[index] as JobView;
-      const res = await fetch(`${platform.url}/v1/jobs/${job.id}/events`, {
-        headers: { ...auth, accept: 'text/event-stream' },
-      });
-      if (!res.ok || !res.body) throw new Error(`event stream of ${job.id}: HTTP ${res.status}`);
-      for await (const message of readSse(res.body as unknown as AsyncIterable<Uint8Array>)) {
-        if (message.event === 'end') break;
-        applyEvent(view, JSON.parse(message.data) as JobEvent);
+      for await (const event of vtp.followJob(job.id)) {
+        applyEvent(view, event);
         if (tty) draw();
-        else if (message.event === 'progress' || message.event === 'started')
+        else if (event.type === 'progress' || event.type === 'started')
           say(renderLine(view, training.progressKeys));
       }
     };
     await Promise.all(jobs.map((_, i) => follow(i)));
 
     const finals = await Promise.all(
-      jobs.map(({ job }) => call<Job>(`${platform.url}/v1/jobs/${job.id}`, { headers: auth }, 200)),
+      jobs.map(async ({ job }) =>
+        unwrap(await vtp.api.GET('/v1/jobs/{id}', { params: { path: { id: job.id } } })),
+      ),
     );
     for (const [i, job] of finals.entries()) applyJob(views[i] as JobView, job);
     draw(true);

@@ -1,14 +1,19 @@
 // What the demo trains, on what, and the held-out score each model must reach: the tuned settings in one place.
+import type { Job, JobCreateRequestBody } from '@vtp/client';
 import type { ImagefolderOptions, YoloOptions } from '@vtp/sample-data';
-import type { Job } from '@vtp/shared-schemas';
+
+/** A job's create body but for its dataset, which the demo uploads first; one per framework. */
+type JobTemplate = JobCreateRequestBody extends infer Body
+  ? Body extends unknown
+    ? Omit<Body, 'datasetId'>
+    : never
+  : never;
 
 export interface Training {
   /** The job's label in the demo's output. */
   label: string;
   datasetName: string;
-  framework: 'ultralytics' | 'timm';
-  model: string;
-  hyperparameters: Record<string, number | string | boolean>;
+  job: JobTemplate;
   /** Metrics shown on the live progress line. */
   progressKeys: string[];
   /** The metric on the val split (images the training never learns from) that must reach `target`. */
@@ -37,17 +42,19 @@ export const detectionData: YoloOptions = {
 export const detection: Training = {
   label: 'ultralytics/yolo11n',
   datasetName: 'shapes-detect',
-  framework: 'ultralytics',
-  model: 'yolo11n',
-  hyperparameters: {
-    epochs: epochsOverride ?? 15,
-    imgsz: 96,
-    batch: 16,
-    seed: 1,
-    // Mosaic tiles four images into one at a quarter of the scale: on a small set of large objects it hides what
-    // the model must learn, and Ultralytics only turns it off for the last 10 epochs.
-    mosaic: 0,
-    warmup_epochs: 1,
+  job: {
+    framework: 'ultralytics',
+    model: 'yolo11n',
+    hyperparameters: {
+      epochs: epochsOverride ?? 10,
+      imgsz: 96,
+      batch: 16,
+      seed: 1,
+      // Mosaic tiles four images into one at a quarter of the scale: on a small set of large objects it hides what
+      // the model must learn, and Ultralytics only turns it off for the last 10 epochs.
+      mosaic: 0,
+      warmup_epochs: 1,
+    },
   },
   progressKeys: ['train/box_loss', 'metrics/mAP50(B)'],
   metric: 'metrics/mAP50(B)',
@@ -66,9 +73,11 @@ export const classificationData: ImagefolderOptions = {
 export const classification: Training = {
   label: 'timm/test_resnet',
   datasetName: 'shapes-classify',
-  framework: 'timm',
-  model: 'test_resnet',
-  hyperparameters: { epochs: epochsOverride ?? 5, imgsz: 64, batch: 16, lr: 0.01, seed: 1 },
+  job: {
+    framework: 'timm',
+    model: 'test_resnet',
+    hyperparameters: { epochs: epochsOverride ?? 5, imgsz: 64, batch: 16, lr: 0.01, seed: 1 },
+  },
   progressKeys: ['train/loss', 'val/top1'],
   metric: 'val/top1',
   target: 90,
