@@ -133,8 +133,12 @@ async function main(): Promise<number> {
     draw(true);
     say('results:');
     for (const job of finals) {
+      const trained =
+        job.startedAt && job.finishedAt
+          ? `, ${((Date.parse(job.finishedAt) - Date.parse(job.startedAt)) / 1000).toFixed(0)} s from start to end`
+          : '';
       say(
-        `  ${job.framework}/${job.model}: ${job.status}${job.error ? ` (${job.error.code}: ${job.error.message})` : ''}`,
+        `  ${job.framework}/${job.model}: ${job.status}${trained}${job.error ? ` (${job.error.code}: ${job.error.message})` : ''}`,
       );
       for (const [name, value] of Object.entries(job.latestMetrics ?? {}))
         say(`      ${name} = ${value.toFixed(4)}`);
