@@ -1,4 +1,6 @@
 // The platform's API client for browsers and Node: fetch and web streams only (Node-only helpers: `./node`).
+
+export type { Middleware } from 'openapi-fetch';
 export {
   type ArtifactDownload,
   createVtpClient,

@@ -35,13 +35,28 @@ export interface RawAnswer {
  * counted as fetch pulls it, so a large file is never held in memory.
  */
 export function sendUpload(url: string, headers: Record<string, string>, upload: DatasetUpload) {
-  if (upload.file instanceof Blob && typeof XMLHttpRequest !== 'undefined') {
-    return sendWithXhr(url, headers, upload, upload.file);
-  }
+  const Xhr = (globalThis as { XMLHttpRequest?: new () => Xhr }).XMLHttpRequest;
+  if (upload.file instanceof Blob && Xhr) return sendWithXhr(Xhr, url, headers, upload, upload.file);
   return sendWithFetch(url, headers, upload);
 }
 
+/** What the upload uses of a browser's XMLHttpRequest (declared here: Node programs type-check without DOM). */
+interface Xhr {
+  open(method: string, url: string): void;
+  setRequestHeader(name: string, value: string): void;
+  send(body: FormData): void;
+  abort(): void;
+  upload: { onprogress: ((e: { loaded: number; total: number; lengthComputable: boolean }) => void) | null };
+  onload: (() => void) | null;
+  onerror: (() => void) | null;
+  onabort: (() => void) | null;
+  readonly status: number;
+  readonly statusText: string;
+  readonly responseText: string;
+}
+
 function sendWithXhr(
+  Xhr: new () => Xhr,
   url: string,
   headers: Record<string, string>,
   upload: DatasetUpload,
@@ -52,7 +67,7 @@ function sendWithXhr(
   form.set('format', upload.format);
   form.set('file', file, upload.filename ?? 'dataset.zip');
   return new Promise((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
+    const xhr = new Xhr();
     xhr.open('POST', url);
     for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
     xhr.upload.onprogress = (e) =>

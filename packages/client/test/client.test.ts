@@ -6,6 +6,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { generateImagefolder, generateYolo, writeDirectory, zipBuffer } from '@vtp/sample-data';
 import { createS3Client } from '@vtp/service-kit/s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { conformance } from '../../../services/backend/test/support/apiClient.ts';
 import { dispatchByHand } from '../../../services/backend/test/support/dispatchByHand.ts';
 import { reportEvent } from '../../../services/backend/test/support/jobs.ts';
 import { startTestBackend, type TestBackend } from '../../../services/backend/test/support/testBackend.ts';
@@ -30,6 +31,8 @@ describe('@vtp/client', () => {
   beforeAll(async () => {
     t = await startTestBackend();
     vtp = createVtpClient({ baseUrl: t.backend.url, apiKey: (await t.newUser()).key });
+    // Every typed call's answer is checked against the OpenAPI document too.
+    vtp.api.use(conformance);
     scratch = await mkdtemp(join(tmpdir(), 'vtp-client-test-'));
   });
   afterAll(async () => {
