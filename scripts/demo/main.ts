@@ -150,7 +150,8 @@ async function main(): Promise<number> {
       for (const line of backendLog.slice(-20)) process.stdout.write(`    ${line}\n`);
     }
 
-    // Export: the detector's best checkpoint goes to ONNX here once the platform can export (issue 11).
+    // Export (issue 11, branch `export`): the detector's job goes to ONNX here through `vtp`
+    // (`POST /v1/jobs/{id}/exports {"format":"onnx"}`), and the exported artifact's URI is printed.
 
     const scores = verdicts(jobs.map(({ training }, i) => ({ training, job: finals[i] as Job })));
     say('held-out scores (val split, never trained on; best epoch):');
