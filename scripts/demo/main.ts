@@ -25,15 +25,19 @@ const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)}s`;
 const say = (line: string) => process.stdout.write(`[demo ${elapsed().padStart(4)}] ${line}\n`);
 
-/** Set once the platform runs: a signal stops it before the demo exits (a SIGKILL leaves it to EXIT_WITH_PARENT). */
-let stopPlatform: (() => Promise<void>) | undefined;
+/**
+ * Set once the platform runs: a signal cancels the demo's jobs (the platform would otherwise retry them, as
+ * interrupted, at its next start: in the next demo) and stops the platform before the demo exits (a SIGKILL leaves
+ * it to EXIT_WITH_PARENT).
+ */
+let interrupt: (() => Promise<void>) | undefined;
 for (const [signal, code] of [
   ['SIGINT', 130],
   ['SIGTERM', 143],
 ] as const) {
   process.once(signal, () => {
-    say(`${signal}: stopping the platform`);
-    void (stopPlatform?.() ?? Promise.resolve()).finally(() => process.exit(code));
+    say(`${signal}: cancelling the demo's jobs and stopping the platform`);
+    void (interrupt?.() ?? Promise.resolve()).finally(() => process.exit(code));
   });
 }
 
@@ -52,7 +56,7 @@ async function main(): Promise<number> {
   say(`starting the platform (embedded PostgreSQL and S3 under ${dataDir})`);
   const backendLog: string[] = [];
   const platform = await startPlatform(repoRoot, dataDir, (line) => backendLog.push(line));
-  stopPlatform = () => platform.stop();
+  interrupt = () => platform.stop();
   try {
     say(`backend ready at ${platform.url}`);
     const admin = createVtpClient({ baseUrl: platform.url, apiKey: platform.adminKey });
@@ -84,6 +88,17 @@ async function main(): Promise<number> {
     );
 
     const jobs: { training: Training; job: Job }[] = [];
+    interrupt = async () => {
+      await Promise.allSettled(
+        jobs.map(({ job }) =>
+          vtp.api.POST('/v1/jobs/{id}/cancel', {
+            params: { path: { id: job.id } },
+            signal: AbortSignal.timeout(10_000),
+          }),
+        ),
+      );
+      await platform.stop();
+    };
     for (const { training, dataset } of [
       { training: detection, dataset: shapes },
       { training: classification, dataset: colours },
