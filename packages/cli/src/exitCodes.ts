@@ -18,7 +18,8 @@ export const exitCodeHelp = `Exit codes:
   1  the training failed or was cancelled (with --follow; its reason is printed), or a download did not check out
   2  bad arguments, or not logged in
   3  the API refused the request (the line says which field or file)
-  4  the API could not be reached, or failed`;
+  4  the API could not be reached, or failed
+  130  interrupted (Ctrl-C) while following a job, which runs on`;
 
 /** An error the CLI reports as it is, with its exit code. */
 export class CliError extends Error {

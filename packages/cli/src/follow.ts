@@ -56,6 +56,13 @@ function liveView(jobId: string): View {
   );
   const bar = bars.create(1, 0, { status: 'queued', metrics: '' });
   let metrics = '';
+  // Ctrl-C stops following (the bar gives the cursor back); the job itself runs on.
+  const interrupted = () => {
+    bars.stop();
+    process.stderr.write(`Stopped following; the job runs on: vtp jobs show ${jobId} --follow\n`);
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupted);
   return {
     status(status, epoch, total) {
       bar.setTotal(Math.max(total, 1));
@@ -67,7 +74,10 @@ function liveView(jobId: string): View {
       bar.update(epoch, { status: 'running', metrics });
     },
     note: (line) => bars.log(`${line}\n`),
-    stop: () => bars.stop(),
+    stop: () => {
+      process.off('SIGINT', interrupted);
+      bars.stop();
+    },
   };
 }
 

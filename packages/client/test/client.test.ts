@@ -171,7 +171,14 @@ describe('@vtp/client', () => {
     await report(progress(3, 2));
     await report(progress(4, 3));
     const artifact = await storeArtifact(job.id, 'best.pth.tar', Buffer.from('the best weights'));
-    await report({ seq: 5, type: 'completed', metrics: { 'val/top1': 100 }, artifacts: [artifact] });
+    // `last` is reported but never stored: its download is a 404, not a server error.
+    const unstored = { ...artifact, kind: 'last' as const, uri: artifact.uri.replace('best', 'last') };
+    await report({
+      seq: 5,
+      type: 'completed',
+      metrics: { 'val/top1': 100 },
+      artifacts: [artifact, unstored],
+    });
     await following;
 
     expect(reconnects).toEqual([2]);
@@ -193,8 +200,11 @@ describe('@vtp/client', () => {
       sha256: artifact.sha256,
     });
     expect(await readFile(file.path, 'utf8')).toBe('the best weights');
-    const none = await errorOf(vtp.downloadArtifact(job.id, 'last'));
+    const none = await errorOf(vtp.downloadArtifact(job.id, 'metrics'));
     expect(none).toMatchObject({ status: 404, code: 'artifact_not_found' });
+    const gone = await errorOf(vtp.downloadArtifact(job.id, 'last'));
+    expect(gone).toMatchObject({ status: 404, code: 'artifact_not_found' });
+    expect(gone.message).toContain('is not in storage');
 
     // A finished job's stream replays its history and ends at once.
     const replay: number[] = [];
