@@ -1,41 +1,43 @@
 // `npm run demo`: the platform's main job end to end, for real, on this machine. Prepares the Python
 // environment, starts the backend on its embedded defaults, uploads two generated datasets, trains a YOLO
-// detector and a timm classifier, shows live progress, prints the results, and stops everything.
+// detector and a timm classifier, shows live progress, prints the results, checks each model's held-out score
+// against its target (exit code 1 below it), and stops everything.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generateImagefolder, generateYolo, zipBuffer } from '@vtp/sample-data';
-import type { Dataset, Job, JobEvent } from '@vtp/shared-schemas';
+import { createVtpClient, type DatasetFormat, type Job, unwrap } from '@vtp/client';
+import { type DatasetEntry, generateImagefolder, generateYolo, zipBuffer } from '@vtp/sample-data';
 import { preparePythonEnv } from '../../packages/trainer-runtime/src/python-env/index.ts';
 import { startPlatform } from './platform.ts';
 import { applyEvent, applyJob, type JobView, renderLine } from './progress.ts';
-import { readSse } from './sse.ts';
+import {
+  classification,
+  classificationData,
+  detection,
+  detectionData,
+  type Training,
+  verdicts,
+} from './recipe.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
 const dataDir = join(repoRoot, '.data', 'demo');
-// A detector from scratch needs more epochs than the classifier before its metrics move.
-const detectEpochs = Number(process.env.DEMO_EPOCHS ?? 10);
-const classifyEpochs = Number(process.env.DEMO_EPOCHS ?? 5);
 const tty = process.stdout.isTTY;
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)}s`;
 const say = (line: string) => process.stdout.write(`[demo ${elapsed().padStart(4)}] ${line}\n`);
 
-async function call<T>(url: string, init: RequestInit, expected: number): Promise<T> {
-  const res = await fetch(url, init);
-  const text = await res.text();
-  if (res.status !== expected) throw new Error(`${init.method ?? 'GET'} ${url} -> ${res.status}: ${text}`);
-  return JSON.parse(text) as T;
-}
-
-/** Set once the platform runs: a signal stops it before the demo exits (a SIGKILL leaves it to EXIT_WITH_PARENT). */
-let stopPlatform: (() => Promise<void>) | undefined;
+/**
+ * Set once the platform runs: a signal cancels the demo's jobs (the platform would otherwise retry them, as
+ * interrupted, at its next start: in the next demo) and stops the platform before the demo exits (a SIGKILL leaves
+ * it to EXIT_WITH_PARENT).
+ */
+let interrupt: (() => Promise<void>) | undefined;
 for (const [signal, code] of [
   ['SIGINT', 130],
   ['SIGTERM', 143],
 ] as const) {
   process.once(signal, () => {
-    say(`${signal}: stopping the platform`);
-    void (stopPlatform?.() ?? Promise.resolve()).finally(() => process.exit(code));
+    say(`${signal}: cancelling the demo's jobs and stopping the platform`);
+    void (interrupt?.() ?? Promise.resolve()).finally(() => process.exit(code));
   });
 }
 
@@ -54,83 +56,60 @@ async function main(): Promise<number> {
   say(`starting the platform (embedded PostgreSQL and S3 under ${dataDir})`);
   const backendLog: string[] = [];
   const platform = await startPlatform(repoRoot, dataDir, (line) => backendLog.push(line));
-  stopPlatform = () => platform.stop();
+  interrupt = () => platform.stop();
   try {
     say(`backend ready at ${platform.url}`);
-    const admin = { authorization: `Bearer ${platform.adminKey}`, 'content-type': 'application/json' };
-    const { key } = await call<{ key: string }>(
-      `${platform.url}/v1/api-keys`,
-      {
-        method: 'POST',
-        headers: admin,
-        body: JSON.stringify({ user: 'demo@example.com', name: `demo-${Date.now()}` }),
-      },
-      201,
+    const admin = createVtpClient({ baseUrl: platform.url, apiKey: platform.adminKey });
+    const { key } = unwrap(
+      await admin.api.POST('/v1/api-keys', {
+        body: { user: 'demo@example.com', name: `demo-${Date.now()}` },
+      }),
     );
-    const auth = { authorization: `Bearer ${key}` };
+    const vtp = createVtpClient({ baseUrl: platform.url, apiKey: key });
 
-    const upload = async (
-      name: string,
-      format: 'yolo' | 'imagefolder',
-      entries: Parameters<typeof zipBuffer>[0],
-    ) => {
-      const form = new FormData();
-      form.set('name', name);
-      form.set('format', format);
-      form.set('file', new Blob([new Uint8Array(await zipBuffer(entries))]), `${name}.zip`);
-      const dataset = await call<Dataset>(
-        `${platform.url}/v1/datasets`,
-        { method: 'POST', headers: auth, body: form },
-        201,
-      );
+    const upload = async (name: string, format: DatasetFormat, entries: DatasetEntry[]) => {
+      const zip = await zipBuffer(entries);
+      const dataset = await vtp.uploadDataset({
+        name,
+        format,
+        file: new Blob([new Uint8Array(zip)]),
+        filename: `${name}.zip`,
+      });
       say(
         `uploaded ${format} dataset "${name}": ${dataset.classNames.length} classes, ${dataset.imageCounts.train} train / ${dataset.imageCounts.val} val images, ${dataset.bytes} bytes`,
       );
       return dataset;
     };
-    const shapes = await upload(
-      'shapes-detect',
-      'yolo',
-      generateYolo({ seed: 7, trainImages: 24, valImages: 8 }).entries,
-    );
+    const shapes = await upload(detection.datasetName, 'yolo', generateYolo(detectionData).entries);
     const colours = await upload(
-      'shapes-classify',
+      classification.datasetName,
       'imagefolder',
-      generateImagefolder({ seed: 7, trainPerClass: 16, valPerClass: 6 }).entries,
+      generateImagefolder(classificationData).entries,
     );
 
-    const create = (body: object) =>
-      call<Job>(
-        `${platform.url}/v1/jobs`,
-        {
-          method: 'POST',
-          headers: { ...auth, 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-        },
-        201,
+    const jobs: { training: Training; job: Job }[] = [];
+    interrupt = async () => {
+      await Promise.allSettled(
+        jobs.map(({ job }) =>
+          vtp.api.POST('/v1/jobs/{id}/cancel', {
+            params: { path: { id: job.id } },
+            signal: AbortSignal.timeout(10_000),
+          }),
+        ),
       );
-    const jobs = [
-      {
-        job: await create({
-          framework: 'ultralytics',
-          model: 'yolo11n',
-          datasetId: shapes.id,
-          hyperparameters: { epochs: detectEpochs, imgsz: 64, batch: 8, seed: 1 },
-        }),
-        keys: ['train/box_loss', 'metrics/mAP50(B)'],
-      },
-      {
-        job: await create({
-          framework: 'timm',
-          model: 'test_resnet',
-          datasetId: colours.id,
-          hyperparameters: { epochs: classifyEpochs, imgsz: 64, batch: 16, lr: 0.01, seed: 1 },
-        }),
-        keys: ['train/loss', 'val/top1'],
-      },
-    ];
-    const views: JobView[] = jobs.map(({ job }) => ({
-      label: `${job.framework}/${job.model}`,
+      await platform.stop();
+    };
+    for (const { training, dataset } of [
+      { training: detection, dataset: shapes },
+      { training: classification, dataset: colours },
+    ]) {
+      const job = unwrap(
+        await vtp.api.POST('/v1/jobs', { body: { ...training.job, datasetId: dataset.id } }),
+      );
+      jobs.push({ training, job });
+    }
+    const views: JobView[] = jobs.map(({ training, job }) => ({
+      label: training.label,
       status: job.status,
       epoch: 0,
       totalEpochs: 0,
@@ -143,46 +122,59 @@ async function main(): Promise<number> {
       if (!tty && !final) return;
       if (tty && drawn) process.stdout.write(`\x1b[${drawn}A`);
       for (const [i, view] of views.entries())
-        process.stdout.write(`${tty ? '\x1b[2K' : ''}${renderLine(view, jobs[i]?.keys ?? [])}\n`);
+        process.stdout.write(
+          `${tty ? '\x1b[2K' : ''}${renderLine(view, jobs[i]?.training.progressKeys ?? [])}\n`,
+        );
       drawn = views.length;
     };
     const follow = async (index: number) => {
-      const { job } = jobs[index] as (typeof jobs)[number];
+      const { job, training } = jobs[index] as (typeof jobs)[number];
       const view = views[index] as JobView;
-      const res = await fetch(`${platform.url}/v1/jobs/${job.id}/events`, {
-        headers: { ...auth, accept: 'text/event-stream' },
-      });
-      if (!res.ok || !res.body) throw new Error(`event stream of ${job.id}: HTTP ${res.status}`);
-      for await (const message of readSse(res.body as unknown as AsyncIterable<Uint8Array>)) {
-        if (message.event === 'end') break;
-        applyEvent(view, JSON.parse(message.data) as JobEvent);
+      for await (const event of vtp.followJob(job.id)) {
+        applyEvent(view, event);
         if (tty) draw();
-        else if (message.event === 'progress' || message.event === 'started')
-          say(renderLine(view, jobs[index]?.keys ?? []));
+        else if (event.type === 'progress' || event.type === 'started')
+          say(renderLine(view, training.progressKeys));
       }
     };
     await Promise.all(jobs.map((_, i) => follow(i)));
 
     const finals = await Promise.all(
-      jobs.map(({ job }) => call<Job>(`${platform.url}/v1/jobs/${job.id}`, { headers: auth }, 200)),
+      jobs.map(async ({ job }) =>
+        unwrap(await vtp.api.GET('/v1/jobs/{id}', { params: { path: { id: job.id } } })),
+      ),
     );
     for (const [i, job] of finals.entries()) applyJob(views[i] as JobView, job);
     draw(true);
     say('results:');
     for (const job of finals) {
+      const trained =
+        job.startedAt && job.finishedAt
+          ? `, ${((Date.parse(job.finishedAt) - Date.parse(job.startedAt)) / 1000).toFixed(0)} s from start to end`
+          : '';
       say(
-        `  ${job.framework}/${job.model}: ${job.status}${job.error ? ` (${job.error.code}: ${job.error.message})` : ''}`,
+        `  ${job.framework}/${job.model}: ${job.status}${trained}${job.error ? ` (${job.error.code}: ${job.error.message})` : ''}`,
       );
       for (const [name, value] of Object.entries(job.latestMetrics ?? {}))
         say(`      ${name} = ${value.toFixed(4)}`);
       for (const artifact of job.artifacts)
         say(`      ${artifact.kind.padEnd(7)} ${artifact.uri} (${artifact.bytes} bytes)`);
     }
-    const ok = finals.every((j) => j.status === 'succeeded');
-    if (!ok) {
+    if (!finals.every((j) => j.status === 'succeeded')) {
       say('a job did not succeed; the backend log ends with:');
       for (const line of backendLog.slice(-20)) process.stdout.write(`    ${line}\n`);
     }
+
+    // Export (issue 11, branch `export`): the detector's job goes to ONNX here through `vtp`
+    // (`POST /v1/jobs/{id}/exports {"format":"onnx"}`), and the exported artifact's URI is printed.
+
+    const scores = verdicts(jobs.map(({ training }, i) => ({ training, job: finals[i] as Job })));
+    say('held-out scores (val split, never trained on; best epoch):');
+    for (const { training, value, met } of scores)
+      say(
+        `  ${training.label.padEnd(22)} ${training.metric} = ${value === undefined ? 'missing' : training.format(value)} (target >= ${training.format(training.target)}) ${met ? 'ok' : 'BELOW TARGET'}`,
+      );
+    const ok = scores.every((s) => s.met);
     return ok ? 0 : 1;
   } finally {
     say('stopping the platform');

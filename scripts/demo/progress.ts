@@ -1,4 +1,4 @@
-import type { Job, JobEvent } from '@vtp/shared-schemas';
+import type { Job, JobEvent } from '@vtp/client';
 
 /** What the demo shows for one job, updated from its event stream. */
 export interface JobView {

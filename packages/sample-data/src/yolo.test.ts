@@ -100,10 +100,43 @@ describe('generateYolo', () => {
     expect(other.entries[1]?.data.equals(dataset.entries[1]?.data ?? Buffer.alloc(0))).toBe(false);
   });
 
+  it('keeps to maxObjects and objectSize, and never repeats a train image in val', () => {
+    const size = 96;
+    const big = generateYolo({
+      seed: 3,
+      imageSize: size,
+      trainImages: 20,
+      valImages: 10,
+      maxObjects: 2,
+      objectSize: { min: 0.3, max: 0.45 },
+    });
+    const counts = new Set<number>();
+    for (const label of big.entries.filter((e) => e.path.startsWith('labels/'))) {
+      const lines = label.data.toString().trimEnd().split('\n');
+      counts.add(lines.length);
+      for (const line of lines) {
+        const [, , , w = 0, h = 0] = line.split(' ').map(Number);
+        for (const side of [w, h]) {
+          expect(Math.round(side * size)).toBeGreaterThanOrEqual(Math.round(0.3 * size));
+          expect(Math.round(side * size)).toBeLessThanOrEqual(Math.round(0.45 * size));
+        }
+      }
+    }
+    expect([...counts].sort()).toEqual([1, 2]);
+    const trainImages = big.entries.filter((e) => e.path.startsWith('images/train/')).map((e) => e.data);
+    for (const val of big.entries.filter((e) => e.path.startsWith('images/val/')))
+      expect(trainImages.some((t) => t.equals(val.data))).toBe(false);
+  });
+
   it('names the option at fault', () => {
     expect(() => generateYolo({ classes: 9 })).toThrow(/^classes must be an integer from 1 to 8, got 9$/);
     expect(() => generateYolo({ imageSize: 16 })).toThrow(/imageSize/);
     expect(() => generateYolo({ trainImages: 1.5 })).toThrow(/trainImages/);
     expect(() => generateYolo({ seed: -1 })).toThrow(/seed/);
+    expect(() => generateYolo({ maxObjects: 0 })).toThrow(
+      /^maxObjects must be an integer from 1 to 10, got 0$/,
+    );
+    expect(() => generateYolo({ objectSize: { min: 0.5, max: 0.2 } })).toThrow(/^objectSize must have/);
+    expect(() => generateYolo({ objectSize: { min: 0.1, max: 0.95 } })).toThrow(/objectSize/);
   });
 });
