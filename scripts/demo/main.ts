@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { createVtpClient, type DatasetFormat, type Job, unwrap } from '@vtp/client';
 import { type DatasetEntry, generateImagefolder, generateYolo, zipBuffer } from '@vtp/sample-data';
 import { preparePythonEnv } from '../../packages/trainer-runtime/src/python-env/index.ts';
+import { href as consoleHref } from '../../packages/web-console/src/route.ts';
 import { startPlatform } from './platform.ts';
 import { applyEvent, applyJob, type JobView, renderLine } from './progress.ts';
 import {
@@ -116,6 +117,10 @@ async function main(): Promise<number> {
       metrics: {},
     }));
     say(`training ${jobs.length} jobs (live progress from their event streams)`);
+    // The console needs the demo user's key to sign in; it lives only as long as this demo's platform.
+    say(
+      `while it runs, the web console shows them live: ${platform.url}/${consoleHref.compare(jobs.map(({ job }) => job.id))} (sign in with ${key})`,
+    );
 
     let drawn = 0;
     const draw = (final = false) => {
@@ -165,8 +170,10 @@ async function main(): Promise<number> {
       for (const line of backendLog.slice(-20)) process.stdout.write(`    ${line}\n`);
     }
 
-    // Export (issue 11, branch `export`): the detector's job goes to ONNX here through `vtp`
-    // (`POST /v1/jobs/{id}/exports {"format":"onnx"}`), and the exported artifact's URI is printed.
+    const onnx = finals.flatMap((job) => job.artifacts.filter((artifact) => artifact.kind === 'onnx'));
+    for (const model of onnx) say(`ONNX model: ${model.uri} (${model.bytes} bytes, sha256 ${model.sha256})`);
+    const exported = onnx.length > 0;
+    if (!exported) say('the detector was not exported to ONNX (its job log says why)');
 
     const scores = verdicts(jobs.map(({ training }, i) => ({ training, job: finals[i] as Job })));
     say('held-out scores (val split, never trained on; best epoch):');
@@ -174,7 +181,7 @@ async function main(): Promise<number> {
       say(
         `  ${training.label.padEnd(22)} ${training.metric} = ${value === undefined ? 'missing' : training.format(value)} (target >= ${training.format(training.target)}) ${met ? 'ok' : 'BELOW TARGET'}`,
       );
-    const ok = scores.every((s) => s.met);
+    const ok = scores.every((s) => s.met) && exported;
     return ok ? 0 : 1;
   } finally {
     say('stopping the platform');

@@ -57,6 +57,8 @@ export const detection: Training = {
       mosaic: 0,
       warmup_epochs: 1,
     },
+    // The trained detector also comes out as ONNX (Ultralytics' own exporter, run by the trainer after training).
+    export: ['onnx'],
   },
   progressKeys: ['train/box_loss', 'metrics/mAP50(B)'],
   metric: 'metrics/mAP50(B)',
