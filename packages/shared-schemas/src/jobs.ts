@@ -28,10 +28,17 @@ export const Resources = z
 export type Resources = z.infer<typeof Resources>;
 
 export const InitialWeights = z
-  .strictObject({
-    jobId: Id.openapi({ description: 'A finished job of yours whose checkpoint to start from' }),
-    checkpoint: z.enum(['best', 'last']).default('best'),
-  })
+  .union([
+    z.strictObject({
+      jobId: Id.openapi({ description: 'A finished job of yours whose checkpoint to start from' }),
+      checkpoint: z.enum(['best', 'last']).default('best'),
+    }),
+    z.strictObject({
+      weightsId: Id.openapi({
+        description: 'Weights you uploaded (POST /v1/weights) for the same framework and model',
+      }),
+    }),
+  ])
   .openapi('InitialWeights');
 export type InitialWeights = z.infer<typeof InitialWeights>;
 

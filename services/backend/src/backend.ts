@@ -18,6 +18,7 @@ import { createExecutionManager } from './execution/createExecutionManager.ts';
 import { createApp } from './http/app.ts';
 import { EventIngest } from './jobs/eventIngest.ts';
 import { JobEventNotifier } from './jobs/eventNotifier.ts';
+import { InitialWeightsSource } from './jobs/initialWeights.ts';
 import { JobEventStore } from './jobs/jobEventStore.ts';
 import { PLACED } from './jobs/jobLifecycle.ts';
 import { JobLogs } from './jobs/jobLogs.ts';
@@ -28,6 +29,8 @@ import { StreamSlots } from './jobs/streamSlots.ts';
 import { TrainerStorage } from './jobs/trainerStorage.ts';
 import { JobMetrics } from './observability/jobMetrics.ts';
 import { ObjectStore } from './storage/objectStore.ts';
+import { WeightsService } from './weights/weightsService.ts';
+import { WeightsStore } from './weights/weightsStore.ts';
 
 /** Trainers reach the same object store as the backend, with the same settings. */
 export interface RunningBackend {
@@ -149,9 +152,25 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       const outcome = await manager.reconcile(() => jobStore.listActive());
       logger.info({ outcome }, 'reconciled trainings with the executor');
     }
+    const weightsStore = new WeightsStore(db);
+    const weights = new WeightsService({
+      store: weightsStore,
+      jobs: jobStore,
+      objects,
+      checker: manager,
+      logger,
+      options: {
+        maxUploadBytes: config.MAX_WEIGHTS_UPLOAD_BYTES,
+        maxWeightsPerUser: config.MAX_WEIGHTS_PER_USER,
+        checkUrlTtlSeconds: config.STORAGE_URL_TTL_SECONDS,
+      },
+    });
+    void weights.sweepOrphans().catch((err) => logger.warn({ err }, 'orphan sweep failed'));
+    const initialWeights = new InitialWeightsSource({ jobs: jobStore, weights: weightsStore, objects });
     const jobs = new JobService(
       jobStore,
       datasetStore,
+      weightsStore,
       manager,
       { cpu: config.MAX_JOB_CPU, memory: config.MAX_JOB_MEMORY, gpu: config.MAX_JOB_GPUS },
       config.MAX_QUEUED_JOBS_PER_USER,
@@ -182,6 +201,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       jobMetrics,
       users,
       datasets,
+      weights,
       jobs,
       eventSources: { jobs: jobStore, events: jobEvents },
       logs,
@@ -189,6 +209,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       trainerStorage: new TrainerStorage({
         jobs: jobStore,
         datasets: datasetStore,
+        initialWeights,
         objects,
         ttlSeconds: config.STORAGE_URL_TTL_SECONDS,
       }),
@@ -200,7 +221,15 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     lifecycle.addShutdownHook('http-server', () => server.close());
 
     dispatcher = new Dispatcher(
-      { jobs: jobStore, events: jobEvents, datasets: datasetStore, manager, metrics: jobMetrics, logger },
+      {
+        jobs: jobStore,
+        events: jobEvents,
+        datasets: datasetStore,
+        initialWeights,
+        manager,
+        metrics: jobMetrics,
+        logger,
+      },
       {
         limits: { perFramework: config.MAX_JOBS_PER_FRAMEWORK, perUser: config.MAX_JOBS_PER_USER },
         backendBaseUrl: config.BACKEND_BASE_URL ?? server.url,

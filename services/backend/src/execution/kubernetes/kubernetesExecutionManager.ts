@@ -9,8 +9,8 @@ import {
   setHeaderOptions,
   type V1Job,
 } from '@kubernetes/client-node';
-import type { Logger } from '@vtp/service-kit';
-import type { JobError, TrainingStartRequestBody } from '@vtp/shared-schemas';
+import { type Logger, UnavailableError } from '@vtp/service-kit';
+import type { JobError, TrainingStartRequestBody, WeightsCheckResponseBody } from '@vtp/shared-schemas';
 import {
   type ExecutionManager,
   type ExecutionState,
@@ -123,6 +123,18 @@ export class KubernetesExecutionManager implements ExecutionManager {
   /** Starts following the training Jobs; resolves once the current ones are known. */
   watch(): Promise<void> {
     return this.watcher.start();
+  }
+
+  /**
+   * Not built yet: the check would run as a short Job of the framework's trainer image (`check-weights`), as
+   * trainings do. Until then uploads are refused here rather than loaded anywhere else.
+   */
+  async checkWeights(): Promise<WeightsCheckResponseBody> {
+    throw new UnavailableError(
+      'Uploaded weights cannot be checked in Kubernetes mode yet (EXECUTION_MODE=kubernetes)',
+      3600,
+      'weights_check_unavailable',
+    );
   }
 
   async start(job: PlacedJob, spec: TrainingStartRequestBody): Promise<Placement> {

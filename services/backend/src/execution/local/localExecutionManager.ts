@@ -1,6 +1,11 @@
 import type { Readable } from 'node:stream';
-import type { Logger } from '@vtp/service-kit';
-import type { Framework, TrainingStartRequestBody } from '@vtp/shared-schemas';
+import { type Logger, UnavailableError } from '@vtp/service-kit';
+import type {
+  Framework,
+  TrainingStartRequestBody,
+  WeightsCheckRequestBody,
+  WeightsCheckResponseBody,
+} from '@vtp/shared-schemas';
 import {
   type ExecutionManager,
   type ExecutionState,
@@ -21,8 +26,16 @@ export class LocalExecutionManager implements ExecutionManager {
   private readonly client: TrainerClient;
   private readonly logger: Logger;
 
-  constructor(endpoints: Record<Framework, TrainerEndpoint>, client: TrainerClient, logger: Logger) {
+  private readonly weightsCheckTimeoutMs: number;
+
+  constructor(
+    endpoints: Record<Framework, TrainerEndpoint>,
+    client: TrainerClient,
+    logger: Logger,
+    weightsCheckTimeoutMs: number,
+  ) {
     this.endpoints = endpoints;
+    this.weightsCheckTimeoutMs = weightsCheckTimeoutMs;
     this.client = client;
     this.logger = logger;
   }
@@ -58,6 +71,20 @@ export class LocalExecutionManager implements ExecutionManager {
       );
     }
     throw new Error(`${job.framework} trainer answered HTTP ${res.status}`);
+  }
+
+  /** The framework's trainer service downloads the file and loads it in a Python process of its own. */
+  async checkWeights(request: WeightsCheckRequestBody): Promise<WeightsCheckResponseBody> {
+    const { framework } = request;
+    const { url } = await this.endpoint(framework);
+    const res = await this.client.checkWeights(url, request, this.weightsCheckTimeoutMs);
+    if (res.status === 200 && res.body) return res.body;
+    this.logger.warn({ framework, status: res.status }, 'the trainer could not check weights');
+    throw new UnavailableError(
+      `The ${framework} trainer cannot check weights now (HTTP ${res.status}); try again shortly`,
+      res.retryAfterSeconds ?? 10,
+      'weights_check_unavailable',
+    );
   }
 
   private placedAt(job: PlacedJob): string | undefined {
