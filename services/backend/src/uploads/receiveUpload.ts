@@ -144,3 +144,17 @@ export function receiveUpload(
     req.pipe(parser);
   });
 }
+
+/**
+ * Runs `work` (bounded by its own time limit) after an upload's body has arrived, with the connection's idle
+ * timeout off meanwhile: nothing moves on the socket while the server works, and the client is not stalled.
+ */
+export async function whileConnectionQuiet<T>(req: Request, work: () => Promise<T>): Promise<T> {
+  const idleMs = req.socket.timeout ?? 0;
+  req.socket.setTimeout(0);
+  try {
+    return await work();
+  } finally {
+    if (!req.socket.destroyed) req.socket.setTimeout(idleMs);
+  }
+}

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { pipeline } from 'node:stream';
 import { ConflictError, InputError, type Logger, NotFoundError, parseInput } from '@vtp/service-kit';
 import {
   type Framework,
@@ -12,7 +13,8 @@ import type { Request } from 'express';
 import type { Principal } from '../auth/principal.ts';
 import type { JobStore } from '../jobs/jobStore.ts';
 import type { ObjectStore } from '../storage/objectStore.ts';
-import { receiveUpload } from '../uploads/receiveUpload.ts';
+import { receiveUpload, whileConnectionQuiet } from '../uploads/receiveUpload.ts';
+import { headTap, looksLikeWeights } from './weightsFormat.ts';
 import type { StoredWeights, WeightsStore } from './weightsStore.ts';
 
 /** Whoever runs the framework's Python (the execution manager): loads the file and says whether it fits. */
@@ -69,6 +71,7 @@ export class WeightsService {
     const id = randomUUID();
     const objectKey = `weights/${principal.userId}/${id}/weights`;
     let written = false;
+    const { tap, head } = headTap();
     try {
       const upload = await receiveUpload(
         req,
@@ -80,22 +83,34 @@ export class WeightsService {
         },
         async (body) => {
           written = true;
-          await this.objects.putStream(objectKey, body, 'application/octet-stream');
+          // pipeline hands an error of the upload to the tap, so the store stops.
+          pipeline(body, tap, () => undefined);
+          await this.objects.putStream(objectKey, tap, 'application/octet-stream');
         },
       );
       const fields = parseInput(WeightsCreateFields, upload.fields, 'body');
       checkModel(fields.framework, fields.model);
+      if (!looksLikeWeights(head())) {
+        const problem = 'neither a PyTorch file (.pt, .pth) nor a .safetensors file';
+        throw new InputError(
+          `The file is ${problem}`,
+          [{ path: 'body.file', message: problem }],
+          'invalid_weights',
+        );
+      }
       const { url } = await this.objects.presign(
         { method: 'GET', key: objectKey },
         this.options.checkUrlTtlSeconds,
       );
-      const verdict = await this.checker.checkWeights({
-        framework: fields.framework,
-        model: fields.model,
-        url,
-        bytes: upload.bytes,
-        sha256: upload.sha256,
-      });
+      const verdict = await whileConnectionQuiet(req, () =>
+        this.checker.checkWeights({
+          framework: fields.framework,
+          model: fields.model,
+          url,
+          bytes: upload.bytes,
+          sha256: upload.sha256,
+        }),
+      );
       if (!verdict.valid) {
         throw new InputError(
           `The file is not ${fields.framework} weights for ${fields.model}: ${verdict.problem}`,

@@ -20,6 +20,9 @@ import type { TrainerProcess } from './trainerProcess.ts';
 /** A trainer to hand work to: a fixed URL (TRAINER_URLS) or a child process this backend runs. */
 export type TrainerEndpoint = { kind: 'url'; url: string } | { kind: 'process'; process: TrainerProcess };
 
+/** How long a weights check waits for a trainer that is still starting up. */
+const READY_WAIT_MS = 90_000;
+
 /** EXECUTION_MODE=subprocess: trainings run in trainer services on this machine, reached over HTTP only. */
 export class LocalExecutionManager implements ExecutionManager {
   private readonly endpoints: Record<Framework, TrainerEndpoint>;
@@ -77,6 +80,7 @@ export class LocalExecutionManager implements ExecutionManager {
   async checkWeights(request: WeightsCheckRequestBody): Promise<WeightsCheckResponseBody> {
     const { framework } = request;
     const { url } = await this.endpoint(framework);
+    await this.untilReady(framework, url);
     const res = await this.client.checkWeights(url, request, this.weightsCheckTimeoutMs);
     if (res.status === 200 && res.body) return res.body;
     this.logger.warn({ framework, status: res.status }, 'the trainer could not check weights');
@@ -85,6 +89,23 @@ export class LocalExecutionManager implements ExecutionManager {
       res.retryAfterSeconds ?? 10,
       'weights_check_unavailable',
     );
+  }
+
+  /** A trainer just started checks its Python first: an upload waits for that rather than fail. */
+  private async untilReady(framework: Framework, url: string): Promise<void> {
+    const deadline = Date.now() + READY_WAIT_MS;
+    for (;;) {
+      const readiness = await this.client.readiness(url).catch(() => undefined);
+      if (readiness?.ready) return;
+      if (readiness?.fix || Date.now() >= deadline) {
+        throw new UnavailableError(
+          `The ${framework} trainer cannot check weights: ${readiness?.problem ?? 'not ready'}${readiness?.fix ? `. Fix: ${readiness.fix}` : ''}`,
+          30,
+          'trainer_not_ready',
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
   }
 
   private placedAt(job: PlacedJob): string | undefined {
