@@ -90,7 +90,7 @@ export class WeightsService {
       );
       const fields = parseInput(WeightsCreateFields, upload.fields, 'body');
       checkModel(fields.framework, fields.model);
-      if (!looksLikeWeights(head())) {
+      if (!looksLikeWeights(head(), upload.bytes)) {
         const problem = 'neither a PyTorch file (.pt, .pth) nor a .safetensors file';
         throw new InputError(
           `The file is ${problem}`,

@@ -37,6 +37,8 @@ with open(os.path.join(out, "yolo11n.pt"), "rb") as f:
     whole = f.read()
 with open(os.path.join(out, "truncated.pt"), "wb") as f:
     f.write(whole[: len(whole) // 2])
+with open(os.path.join(out, "junk.bin"), "wb") as f:
+    f.write(b"12345678{ not weights at all")
 class Payload:
     def __reduce__(self):
         return (os.system, ("touch " + os.path.join(out, "PAYLOAD_RAN"),))
@@ -132,6 +134,7 @@ describe('uploaded weights', () => {
 
   describe('refuses what does not load as the named model with 422 naming the problem, and keeps nothing', () => {
     it.each([
+      ['junk', 'timm', 'test_resnet', 'junk.bin', /neither a PyTorch file/],
       ['a truncated file', 'ultralytics', 'yolo11n', 'truncated.pt', /not a readable PyTorch checkpoint/],
       ['another architecture', 'ultralytics', 'yolo11n', 'yolov8n.pt', /do not fit yolo11n: .*another shape/],
       ['another scale of the architecture', 'ultralytics', 'yolo11s', 'yolo11n.pt', /do not fit yolo11s/],
