@@ -49,6 +49,7 @@ export function createKubernetesExecutionManager(
       defaultResources: { cpu: config.DEFAULT_CPU, memory: config.DEFAULT_MEMORY },
       scratchSizeLimit: config.SCRATCH_SIZE_LIMIT,
     },
+    weightsCheckTimeoutSeconds: config.WEIGHTS_CHECK_TIMEOUT_SECONDS,
     timing: {
       imagePullGraceMs: config.IMAGE_PULL_GRACE_SECONDS * 1000,
       unschedulableTimeoutMs: config.UNSCHEDULABLE_TIMEOUT_SECONDS * 1000,
