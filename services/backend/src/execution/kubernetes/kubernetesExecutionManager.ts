@@ -145,10 +145,20 @@ export class KubernetesExecutionManager implements ExecutionManager {
     const name = `vtp-weights-${randomUUID().slice(0, 18)}`;
     const { weightsCheckTimeoutSeconds, weightsCheckPollMs = 500 } = this.options;
     const body = buildWeightsCheckJob(request, name, this.options.settings, weightsCheckTimeoutSeconds);
+    // Whatever keeps the check from running (a full quota, the API away) is the platform's trouble, not the
+    // file's: the upload is answered 503 and may be sent again.
+    const unavailable = (err: unknown) =>
+      err instanceof UnavailableError
+        ? err
+        : new UnavailableError(
+            `The ${request.framework} weights check could not run: ${describe(err).message}`,
+            QUOTA_RETRY_SECONDS,
+            'weights_check_unavailable',
+          );
     try {
       await this.batch.createNamespacedJob({ namespace: this.namespace, body });
     } catch (err) {
-      throw this.refusal(err) ?? describe(err);
+      throw unavailable(err);
     }
     try {
       // The pod's start (image pull, scheduling) comes on top of the check's own limit.
@@ -173,6 +183,8 @@ export class KubernetesExecutionManager implements ExecutionManager {
         60,
         'weights_check_unavailable',
       );
+    } catch (err) {
+      throw unavailable(err);
     } finally {
       await this.deleteJob(name).catch((err) =>
         this.options.logger.warn({ err, job: name }, 'could not delete a weights check Job'),

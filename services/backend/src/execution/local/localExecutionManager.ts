@@ -79,9 +79,21 @@ export class LocalExecutionManager implements ExecutionManager {
   /** The framework's trainer service downloads the file and loads it in a Python process of its own. */
   async checkWeights(request: WeightsCheckRequestBody): Promise<WeightsCheckResponseBody> {
     const { framework } = request;
-    const { url } = await this.endpoint(framework);
-    await this.untilReady(framework, url);
-    const res = await this.client.checkWeights(url, request, this.weightsCheckTimeoutMs);
+    let res: Awaited<ReturnType<TrainerClient['checkWeights']>>;
+    try {
+      const { url } = await this.endpoint(framework);
+      await this.untilReady(framework, url);
+      res = await this.client.checkWeights(url, request, this.weightsCheckTimeoutMs);
+    } catch (err) {
+      if (err instanceof UnavailableError) throw err;
+      // The trainer would not start, died mid-check, or did not answer in time: the file is not at fault.
+      this.logger.warn({ err, framework }, 'the trainer could not check weights');
+      throw new UnavailableError(
+        `The ${framework} trainer could not check the weights: ${(err as Error).message}`,
+        10,
+        'weights_check_unavailable',
+      );
+    }
     if (res.status === 200 && res.body) return res.body;
     this.logger.warn({ framework, status: res.status }, 'the trainer could not check weights');
     throw new UnavailableError(
