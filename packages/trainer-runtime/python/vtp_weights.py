@@ -50,7 +50,7 @@ def sandbox(memory_bytes: int) -> None:
     if memory_bytes > 0:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
 
-    # An audit hook cannot be removed, and sees the socket calls of C code too.
+    # An audit hook cannot be removed, and sees every call through Python's socket module, whoever makes it.
     sys.addaudithook(refuse_network)
 
 

@@ -1,9 +1,11 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { createLogger } from '@vtp/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fakeAdapter } from '../../test/fakeAdapter.ts';
@@ -91,5 +93,27 @@ describe('WeightsChecker', () => {
     const first = busy.check(request('hangs'));
     await expect(busy.check(request('fits'))).rejects.toMatchObject({ status: 503 });
     await first;
+  });
+
+  it("the check's sandbox: no sockets, and a memory limit the process cannot pass", async () => {
+    const script = [
+      'import socket, vtp_weights',
+      'vtp_weights.sandbox(512 * 2**20)',
+      'results = []',
+      'for attempt in (lambda: socket.socket().connect(("127.0.0.1", 9)), lambda: socket.getaddrinfo("example.com", 80)):',
+      '    try: attempt(); results.append("reached")',
+      '    except PermissionError as e: results.append(str(e))',
+      'try: bytearray(1024 * 2**20); results.append("allocated")',
+      'except MemoryError: results.append("MemoryError")',
+      'print("|".join(results))',
+    ].join('\n');
+    const { stdout } = await promisify(execFile)('python3', ['-c', script], {
+      env: { ...process.env, PYTHONPATH: runnerHelperDir },
+    });
+    expect(stdout.trim().split('|')).toEqual([
+      'network access is disabled while weights are checked (socket.connect)',
+      'network access is disabled while weights are checked (socket.getaddrinfo)',
+      'MemoryError',
+    ]);
   });
 });
