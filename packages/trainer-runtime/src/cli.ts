@@ -2,16 +2,16 @@
 import '@vtp/service-kit/startedBy';
 import { readFile } from 'node:fs/promises';
 import { ConfigError, createLogger, InputError, parseInput, startTelemetry } from '@vtp/service-kit';
-import { WeightsCheckRequestBody } from '@vtp/shared-schemas';
 import { startedBy } from '@vtp/service-kit/startedBy';
+import { WeightsCheckRequestBody } from '@vtp/shared-schemas';
 import type { TrainerAdapter } from './adapter.ts';
 import { loadTrainerConfig } from './config.ts';
+import { repoRoot, runnerHelperDir } from './paths.ts';
+import { resolvePython } from './python-env/index.ts';
 import { createTrainerRuntime } from './runtime.ts';
 import { createTrainerService } from './service.ts';
 import { parseTrainingSpec } from './training/trainingSpec.ts';
 import { WeightsChecker } from './weights/weightsCheck.ts';
-import { repoRoot, runnerHelperDir } from './paths.ts';
-import { resolvePython } from './python-env/index.ts';
 
 /** Exit codes of `run`, what a Kubernetes Job reports. */
 export const RUN_EXIT_CODES = { succeeded: 0, failed: 1, cancelled: 130, usage: 2 } as const;
