@@ -111,11 +111,14 @@ export class Dispatcher {
     try {
       const dataset = await datasets.findById(row.dataset_id);
       if (!dataset) throw new TrainingRejectedError(`dataset ${row.dataset_id} no longer exists`);
-      const initialWeightsUri = await initialWeights.uriOf(row);
-      if (row.initial_weights && !initialWeightsUri)
-        throw new TrainingRejectedError('the weights to start from no longer exist');
       const attempt = await jobs.currentAttempt(row);
       if (!attempt) throw new Error(`job ${row.id} has no attempt ${row.attempt}`);
+      const resume = attempt.resumed_from_epoch === null ? undefined : await this.resumeOf(row);
+      // A resumed attempt continues from its own checkpoint: the starting weights (uploaded ones may have been
+      // deleted once the job ended) are needed only by an attempt that starts afresh.
+      const initialWeightsUri = resume ? undefined : await initialWeights.uriOf(row);
+      if (row.initial_weights && !resume && !initialWeightsUri)
+        throw new TrainingRejectedError('the weights to start from no longer exist');
       const spec = buildTrainingSpec({
         job: row,
         dataset,
@@ -123,7 +126,7 @@ export class Dispatcher {
         backendBaseUrl: this.options.backendBaseUrl,
         callbackToken,
         firstSeq: attempt.first_seq,
-        resume: attempt.resumed_from_epoch === null ? undefined : await this.resumeOf(row),
+        resume,
         initialWeightsUri,
         maxDurationSeconds: remainingTime(row),
         traceContext: row.trace_context ?? undefined,

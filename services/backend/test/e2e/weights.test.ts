@@ -227,6 +227,38 @@ describe('uploaded weights', () => {
       },
       300_000,
     );
+
+    it('a job resumed after its weights were deleted continues from its own checkpoint', async () => {
+      const weights = await accepted('timm', 'test_resnet', 'test_resnet.pth');
+      const created = await user.post<Job>('/v1/jobs', {
+        framework: 'timm',
+        model: 'test_resnet',
+        datasetId: images.id,
+        initialWeights: { weightsId: weights.id },
+        hyperparameters: { epochs: 500, imgsz: 64, batch: 2 },
+        maxRetries: 0,
+      });
+      expect(created.status, created.text).toBe(201);
+      const id = created.body.id;
+      await waitForJob(user, id, (j) => j.progress.epoch >= 1, 240_000);
+      await user.post(`/v1/jobs/${id}/cancel`);
+      const cancelled = await waitForJob(user, id, finished, 120_000);
+      expect(cancelled.status).toBe('cancelled');
+      // The job has ended: its weights may go.
+      expect((await user.request('DELETE', `/v1/weights/${weights.id}`)).status).toBe(204);
+
+      expect((await user.post<Job>(`/v1/jobs/${id}/resume`)).status).toBe(202);
+      const resumed = await waitForJob(
+        user,
+        id,
+        (j) => finished(j) || (j.attempt === 2 && j.progress.epoch > cancelled.progress.epoch),
+        240_000,
+      );
+      expect(resumed.error).toBeNull();
+      expect(resumed.attempts[1]?.resumedFromEpoch).toEqual(expect.any(Number));
+      await user.post(`/v1/jobs/${id}/cancel`);
+      await waitForJob(user, id, finished, 120_000);
+    }, 600_000);
   });
 });
 
