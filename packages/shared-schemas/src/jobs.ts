@@ -115,6 +115,10 @@ export const Job = z
     framework: Framework,
     model: z.string(),
     datasetId: Id,
+    initialWeights: InitialWeights.nullable().openapi({
+      description:
+        'What the training started from: a checkpoint of another job, or uploaded weights; null for scratch',
+    }),
     hyperparameters: z.record(z.string(), z.unknown()),
     resources: Resources.nullable(),
     maxDurationSeconds: z.number().int().nullable().openapi({

@@ -133,6 +133,7 @@ export function toJob(row: JobRow, artifacts: ArtifactRow[], attempts: AttemptRo
     framework: row.framework,
     model: row.model,
     datasetId: row.dataset_id,
+    initialWeights: row.initial_weights,
     hyperparameters: row.hyperparameters,
     resources: row.resources,
     maxDurationSeconds: row.max_duration_seconds,

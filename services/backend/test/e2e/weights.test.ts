@@ -208,6 +208,7 @@ describe('uploaded weights', () => {
           hyperparameters: { epochs: 1, imgsz: 64, batch: 4 },
         });
         expect(created.status, created.text).toBe(201);
+        expect(created.body.initialWeights).toEqual({ weightsId: weights.id });
         const busy = await user.request('DELETE', `/v1/weights/${weights.id}`);
         expect(busy.status).toBe(409);
         expect((busy.body as ProblemBody).code).toBe('weights_in_use');
