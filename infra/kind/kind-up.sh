@@ -119,13 +119,16 @@ if [[ "${reused}" = true ]]; then
   kube rollout restart --namespace platform deployment/backend
 fi
 
-say "waiting for PostgreSQL, MinIO, the bucket, the backend, Prometheus and Grafana"
+say "waiting for PostgreSQL, MinIO, the bucket, the backend, Prometheus, Grafana, Alloy, Loki and Tempo"
 kube rollout status --namespace platform statefulset/postgres --timeout 300s
 kube rollout status --namespace platform statefulset/minio --timeout 300s
 kube wait --namespace platform --for condition=complete job/minio-create-bucket --timeout 300s
 kube rollout status --namespace platform deployment/backend --timeout 300s
 kube rollout status --namespace platform deployment/prometheus --timeout 300s
 kube rollout status --namespace platform deployment/grafana --timeout 300s
+kube rollout status --namespace platform deployment/alloy --timeout 300s
+kube rollout status --namespace platform deployment/loki --timeout 300s
+kube rollout status --namespace platform deployment/tempo --timeout 300s
 wait_for_url "${backend_url}/readyz" 120
 
 if [[ "${smoke}" = true ]]; then

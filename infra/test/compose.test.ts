@@ -59,7 +59,10 @@ function publishedPort(name: string, containerPort: number): number {
   throw new Error(`${name} does not publish port ${containerPort}`);
 }
 
-const OBSERVERS = ['prometheus', 'grafana'];
+const OBSERVERS = ['prometheus', 'grafana', 'loki', 'tempo', 'alloy'];
+
+/** Images with no shell or HTTP client and no self-check command: nothing may wait for them to be healthy. */
+const UNPROBED = ['tempo', 'alloy'];
 
 /** The repository file a service mounts at `target` (bind mounts are relative to infra/compose). */
 function mounted(name: string, target: string): string {
@@ -78,12 +81,15 @@ describe('compose.yaml', () => {
   it('gives every long-running service a health check; the one-shot bucket job runs once', () => {
     expect(Object.keys(services).sort()).toEqual(
       [
+        'alloy',
         'backend',
         'grafana',
+        'loki',
         'minio',
         'minio-create-bucket',
         'postgres',
         'prometheus',
+        'tempo',
         'trainer-timm',
         'trainer-ultralytics',
       ].sort(),
@@ -91,6 +97,10 @@ describe('compose.yaml', () => {
     for (const [name, definition] of Object.entries(services)) {
       if (oneShot.has(name)) {
         expect(definition.restart, name).toBe('no');
+        continue;
+      }
+      if (UNPROBED.includes(name)) {
+        expect(definition.healthcheck, name).toBeUndefined();
         continue;
       }
       expect(definition.healthcheck?.test?.[0], `${name} healthcheck`).toBe('CMD');
@@ -101,6 +111,9 @@ describe('compose.yaml', () => {
   it('starts a service only when what it depends on is healthy (or, for one-shots, done)', () => {
     for (const [name, definition] of Object.entries(services)) {
       for (const [dependency, { condition }] of Object.entries(definition.depends_on ?? {})) {
+        expect(UNPROBED, `${name} waits for ${dependency}, which has no health check`).not.toContain(
+          dependency,
+        );
         expect(services[dependency], `${name} depends on ${dependency}`).toBeDefined();
         expect(condition, `${name} -> ${dependency}`).toBe(
           oneShot.has(dependency) ? 'service_completed_successfully' : 'service_healthy',
@@ -212,6 +225,8 @@ describe('compose.yaml', () => {
     ).datasources;
     expect(datasources).toEqual([
       expect.objectContaining({ uid: 'prometheus', type: 'prometheus', url: 'http://prometheus:9090' }),
+      expect.objectContaining({ uid: 'loki', type: 'loki' }),
+      expect.objectContaining({ uid: 'tempo', type: 'tempo' }),
     ]);
     const provider = parse(
       readRepoFile(mounted('grafana', '/etc/grafana/provisioning/dashboards/dashboards.yaml')),
@@ -221,6 +236,53 @@ describe('compose.yaml', () => {
       `${provider.options.path}/platform.json`,
     );
     expect(publishedPort('grafana', 3000)).toBe(3000);
+  });
+
+  it("sends the services' spans through Alloy to Tempo and every container's log lines to Loki, and Grafana links both ways", () => {
+    const alloyFile = mounted('alloy', '/etc/alloy/config.alloy');
+    expect(service('alloy').command).toContain('/etc/alloy/config.alloy');
+    const alloy = readRepoFile(alloyFile);
+    const loki = parse(readRepoFile(mounted('loki', '/etc/loki/loki.yaml')));
+    const tempo = parse(readRepoFile(mounted('tempo', '/etc/tempo/tempo.yaml')));
+    expect(service('loki').command).toEqual(['-config.file=/etc/loki/loki.yaml']);
+    expect(service('tempo').command).toEqual(['-config.file=/etc/tempo/tempo.yaml']);
+
+    // Spans: every platform service exports to Alloy's OTLP/HTTP receiver, which exports to Tempo's OTLP/gRPC one.
+    const otlpPort = /otelcol\.receiver\.otlp "platform" \{\s*http \{\s*endpoint = "0\.0\.0\.0:(\d+)"/.exec(
+      alloy,
+    )?.[1];
+    for (const name of ['backend', 'trainer-ultralytics', 'trainer-timm'])
+      expect(env(name).OTEL_EXPORTER_OTLP_ENDPOINT, name).toBe(`http://alloy:${otlpPort}`);
+    const tempoGrpc = tempo.distributor.receivers.otlp.protocols.grpc.endpoint.split(':').at(-1);
+    expect(alloy).toContain(`endpoint = "tempo:${tempoGrpc}"`);
+
+    // Logs: the compose project's containers, one stream per service, job and trace ids as structured metadata.
+    expect(alloy).toContain('values = ["com.docker.compose.project=vtp"]');
+    expect(service('alloy').volumes).toContain('/var/run/docker.sock:/var/run/docker.sock:ro');
+    expect(alloy).toContain(`url = "http://loki:${loki.server.http_listen_port}/loki/api/v1/push"`);
+    expect(alloy).toMatch(
+      /stage\.structured_metadata \{\s*values = \{ job_id = "", trace_id = "", span_id = "" \}/,
+    );
+    expect(loki.limits_config.allow_structured_metadata).toBe(true);
+    expect(loki.schema_config.configs.at(-1)).toMatchObject({ store: 'tsdb', schema: 'v13' });
+
+    // Grafana reaches both, and each links to the other by trace id.
+    const byUid = Object.fromEntries(
+      parse(
+        readRepoFile(mounted('grafana', '/etc/grafana/provisioning/datasources/datasources.yaml')),
+      ).datasources.map((d: { uid: string }) => [d.uid, d]),
+    );
+    expect(byUid.loki.url).toBe(`http://loki:${loki.server.http_listen_port}`);
+    expect(byUid.tempo.url).toBe(`http://tempo:${tempo.server.http_listen_port}`);
+    expect(byUid.tempo.jsonData.tracesToLogsV2).toMatchObject({ datasourceUid: 'loki' });
+    // "$$" in a provisioning file is one literal "$" for Grafana's own variables.
+    expect(byUid.tempo.jsonData.tracesToLogsV2.query).toBe(
+      '{service=~".+"} | trace_id="$${__trace.traceId}"',
+    );
+    expect(byUid.loki.jsonData.derivedFields).toEqual([
+      expect.objectContaining({ matcherType: 'label', matcherRegex: 'trace_id', datasourceUid: 'tempo' }),
+    ]);
+    expect(publishedPort('loki', 3100)).toBe(3100);
   });
 
   it('creates the bucket with the MinIO root credentials', () => {

@@ -182,7 +182,8 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
     const known = new Set(Object.keys(BackendEnv.shape));
     const objects = objectsOf(overlay);
     const env = backendEnv(objects, () => 'x');
-    for (const name of Object.keys(env)) expect(known.has(name), name).toBe(true);
+    // OTEL_* are the OpenTelemetry SDK's own settings, read by it rather than by the backend's config.
+    for (const name of Object.keys(env)) expect(known.has(name) || name.startsWith('OTEL_'), name).toBe(true);
   });
 
   it('exposes the backend to Prometheus, probes it, and mounts writable /tmp and DATA_DIR from emptyDirs', () => {
@@ -265,7 +266,7 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
     expect(limits.spec.limits[0].max).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) });
   });
 
-  it('fences the training pods: no ingress; egress only to DNS, the backend callback port and object storage', () => {
+  it('fences the training pods: no ingress; egress only to DNS, the backend callback port, object storage (and in kind the trace receiver)', () => {
     const objects = objectsOf(overlay);
     const policies = objects.filter((o) => o.kind === 'NetworkPolicy' && o.metadata.namespace === 'training');
     const defaultDeny = find(objects, 'NetworkPolicy', 'default-deny', 'training');
@@ -277,7 +278,11 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
     const backendPort = find(objects, 'Service', 'backend', 'platform').spec.ports[0].port;
     const rules = policies.flatMap((p) => p.spec.egress ?? []);
     const described = rules.map((rule) => describeEgress(rule, overlay, objects, backendPort)).sort();
-    expect(described).toEqual(['backend', 'dns', 'object-storage']);
+    expect(described).toEqual(
+      overlay === 'kind'
+        ? ['backend', 'dns', 'object-storage', 'traces']
+        : ['backend', 'dns', 'object-storage'],
+    );
   });
 
   it('scrapes or exposes nothing from the training namespace', () => {
@@ -312,6 +317,8 @@ function describeEgress(
   if (is(podsIn('kube-system', { 'k8s-app': 'kube-dns' }), dnsPorts)) return 'dns';
   if (is(podsIn('platform', { 'app.kubernetes.io/name': 'backend' }), tcp(backendPort))) return 'backend';
   if (overlay === 'kind') {
+    const otlpPort = find(objects, 'Service', 'alloy', 'platform').spec.ports[0].port;
+    if (is(podsIn('platform', { 'app.kubernetes.io/name': 'alloy' }), tcp(otlpPort))) return 'traces';
     const minioPort = find(objects, 'Service', 'minio', 'platform').spec.ports[0].port;
     if (is(podsIn('platform', { 'app.kubernetes.io/name': 'minio' }), tcp(minioPort)))
       return 'object-storage';
@@ -429,6 +436,51 @@ describe('overlay kind', () => {
     });
   });
 
+  it("sends the pods' log lines through Alloy to Loki and the spans of the backend and the trainings to Tempo", () => {
+    const objects = objectsOf('kind');
+    const port = (service: string, name: string) =>
+      find(objects, 'Service', service, 'platform').spec.ports.find((p: { name: string }) => p.name === name)
+        .port as number;
+    const alloyPod = find(objects, 'Deployment', 'alloy', 'platform').spec.template.spec;
+    const alloy = find(objects, 'ConfigMap', volume(alloyPod, 'config'), 'platform').data['config.alloy'];
+    expect(alloy).toBe(readRepoFile('infra/observability/pipeline/kubernetes.alloy'));
+    expect(alloyPod.containers[0].args.at(-1)).toBe(
+      `${mount(alloyPod.containers[0], 'config')}/config.alloy`,
+    );
+    const otlp = `http://alloy.platform.svc.cluster.local:${port('alloy', 'otlp-http')}`;
+    expect(alloy).toContain(`endpoint = "0.0.0.0:${port('alloy', 'otlp-http')}"`);
+    const env = backendEnv(objects, () => 'x');
+    expect(env.OTEL_EXPORTER_OTLP_ENDPOINT).toBe(otlp);
+    expect(loadBackendConfig(backendEnv(objects, secretLookup('kind', objects))).TRAINER_OTLP_ENDPOINT).toBe(
+      otlp,
+    );
+    expect(alloy).toContain(`endpoint = "tempo.platform.svc.cluster.local:${port('tempo', 'otlp-grpc')}"`);
+    expect(alloy).toContain(
+      `url = "http://loki.platform.svc.cluster.local:${port('loki', 'http')}/loki/api/v1/push"`,
+    );
+    // The stores read the same files compose mounts.
+    for (const [name, file] of [
+      ['loki', 'loki.yaml'],
+      ['tempo', 'tempo.yaml'],
+    ]) {
+      const pod = find(objects, 'Deployment', name as string, 'platform').spec.template.spec;
+      expect(find(objects, 'ConfigMap', volume(pod, 'config'), 'platform').data[file as string]).toBe(
+        readRepoFile(`infra/observability/pipeline/${file}`),
+      );
+    }
+    // Alloy reads pods and their logs, in the two namespaces it follows, and nothing else.
+    expect(alloy).toContain('names = ["platform", "training"]');
+    const bound = objects.filter(
+      (o) => o.kind === 'RoleBinding' && o.subjects?.some((s: { name: string }) => s.name === 'alloy'),
+    );
+    expect(bound.map((b) => b.metadata.namespace).sort()).toEqual(['platform', 'training']);
+    for (const binding of bound)
+      expect(find(objects, 'Role', binding.roleRef.name, binding.metadata.namespace).rules).toEqual([
+        { apiGroups: [''], resources: ['pods', 'pods/log'], verbs: ['get', 'list', 'watch'] },
+      ]);
+    expect(objects.filter((o) => o.kind === 'ClusterRoleBinding')).toEqual([]);
+  });
+
   it('Grafana provisions the generated dashboards, opens on the platform one, and has the Prometheus they query', () => {
     const objects = objectsOf('kind');
     const pod = find(objects, 'Deployment', 'grafana', 'platform').spec.template.spec;
@@ -443,6 +495,16 @@ describe('overlay kind', () => {
     const provisioning = find(objects, 'ConfigMap', volume(pod, 'provisioning'), 'platform').data;
     expect(parse(provisioning['datasources.yaml']).datasources).toEqual([
       expect.objectContaining({ uid: 'prometheus', type: 'prometheus' }),
+      expect.objectContaining({
+        uid: 'loki',
+        type: 'loki',
+        url: 'http://loki.platform.svc.cluster.local:3100',
+      }),
+      expect.objectContaining({
+        uid: 'tempo',
+        type: 'tempo',
+        url: 'http://tempo.platform.svc.cluster.local:3200',
+      }),
     ]);
     expect(parse(provisioning['dashboards.yaml']).providers[0].options.path).toBe(
       mount(container, 'dashboards'),

@@ -1,9 +1,20 @@
-import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import {
+  type Attributes,
+  context,
+  propagation,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { TraceContext } from '@vtp/shared-schemas';
+
+export type { Span };
+
 import type { RequestHandler } from 'express';
 
 export interface Telemetry {
@@ -70,20 +81,75 @@ export function traceHeaders(): Record<string, string> {
   return carrier;
 }
 
-/** Runs `fn` inside a new span that continues `parent` (e.g. a training continuing the request that made it). */
+/** What every span of a job's trace says about it, so a trace search by job, framework or model finds it. */
+export interface JobSpanSubject {
+  jobId: string;
+  attempt?: number | undefined;
+  framework?: string | undefined;
+  model?: string | undefined;
+}
+
+export function jobSpanAttributes(job: JobSpanSubject): Attributes {
+  return {
+    'vtp.job.id': job.jobId,
+    ...(job.attempt !== undefined ? { 'vtp.job.attempt': job.attempt } : {}),
+    ...(job.framework ? { 'vtp.framework': job.framework } : {}),
+    ...(job.model ? { 'vtp.model': job.model } : {}),
+  };
+}
+
+/** Adds attributes to the active span (the request's server span inside a route), if there is one. */
+export function annotateActiveSpan(attributes: Attributes): void {
+  trace.getActiveSpan()?.setAttributes(attributes);
+}
+
+/** A span started now and ended by `end`, for work whose steps run both in and out of its context. */
+export interface OpenSpan {
+  readonly span: Span;
+  /** Runs `fn` with this span active. */
+  within<T>(fn: () => T): T;
+  /** Runs `fn` in a child span of this one, whatever span is active where it is called. */
+  child<T>(name: string, fn: (span: Span) => Promise<T>, attributes?: Attributes): Promise<T>;
+  /** Marks the work as failed, saying why. */
+  fail(message: string): void;
+  end(): void;
+}
+
+export function openSpan(
+  name: string,
+  parent: TraceContext | undefined,
+  attributes: Attributes = {},
+): OpenSpan {
+  const parentContext = parent ? propagation.extract(context.active(), parent) : context.active();
+  const span = tracer().startSpan(name, { kind: SpanKind.INTERNAL, attributes }, parentContext);
+  const spanContext = trace.setSpan(parentContext, span);
+  return {
+    span,
+    within: (fn) => context.with(spanContext, fn),
+    child: (childName, fn, childAttributes) =>
+      context.with(spanContext, () => inSpan(childName, undefined, fn, childAttributes)),
+    fail: (message) => span.setStatus({ code: SpanStatusCode.ERROR, message }),
+    end: () => span.end(),
+  };
+}
+
+/**
+ * Runs `fn` inside a new span: a child of `parent` when given (a hand-over continuing the request that created
+ * the job), else of the active span. A throw marks the span as failed.
+ */
 export async function inSpan<T>(
   name: string,
   parent: TraceContext | undefined,
-  fn: () => Promise<T>,
+  fn: (span: Span) => Promise<T>,
+  attributes: Attributes = {},
 ): Promise<T> {
-  const parentContext = parent ? propagation.extract(context.active(), parent) : context.active();
-  const span = tracer().startSpan(name, { kind: SpanKind.INTERNAL }, parentContext);
+  const open = openSpan(name, parent, attributes);
   try {
-    return await context.with(trace.setSpan(parentContext, span), fn);
+    return await open.within(() => fn(open.span));
   } catch (err) {
-    span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+    open.fail(err instanceof Error ? err.message : String(err));
     throw err;
   } finally {
-    span.end();
+    open.end();
   }
 }

@@ -8,7 +8,13 @@ export const Metrics = z
   .openapi('Metrics', { example: { 'train/loss': 0.82, 'val/top1': 71.5 } });
 export type Metrics = z.infer<typeof Metrics>;
 
-export const ArtifactKind = z.enum(['best', 'last', 'metrics', 'log']).openapi('ArtifactKind');
+/** Deployable formats a trained model can be exported to; each export is an artifact of that kind. */
+export const ExportFormat = z.enum(['onnx']).openapi('ExportFormat');
+export type ExportFormat = z.infer<typeof ExportFormat>;
+
+export const ArtifactKind = z
+  .enum(['best', 'last', 'metrics', 'log', ...ExportFormat.options])
+  .openapi('ArtifactKind', { description: 'onnx: the best checkpoint exported to ONNX' });
 export type ArtifactKind = z.infer<typeof ArtifactKind>;
 
 export const Artifact = z

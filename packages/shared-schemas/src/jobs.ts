@@ -1,5 +1,5 @@
 import { Id, INT32_MAX, PageQuery, Timestamp } from './common.ts';
-import { Artifact, Metrics, TrainingPhase } from './events.ts';
+import { Artifact, ArtifactKind, ExportFormat, Metrics, TrainingPhase } from './events.ts';
 import { JobError } from './failures.ts';
 import { Framework } from './frameworks.ts';
 import { TimmHyperparameters, UltralyticsHyperparameters } from './hyperparameters.ts';
@@ -62,6 +62,15 @@ const jobCreateCommon = {
     .default(false)
     .openapi({ description: 'Also retry a training that ran out of memory (it may well run out again)' }),
   tracking: JobTrackingRequest.optional(),
+  export: z
+    .array(ExportFormat)
+    .max(ExportFormat.options.length)
+    .refine((formats) => new Set(formats).size === formats.length, 'each format at most once')
+    .default([])
+    .openapi({
+      description:
+        'Export the best checkpoint to these formats once the training succeeded; each export becomes an artifact of its kind',
+    }),
 };
 
 export const JobCreateRequestBody = z
@@ -108,9 +117,21 @@ export const JobAttempt = z
   .openapi('JobAttempt');
 export type JobAttempt = z.infer<typeof JobAttempt>;
 
+/** training: trains a model (and may export it); export: exports the best checkpoint of a finished training job. */
+export const JobKind = z.enum(['training', 'export']).openapi('JobKind');
+export type JobKind = z.infer<typeof JobKind>;
+
+/** `POST /v1/jobs/{id}/exports`: export a succeeded job's best checkpoint, as an export job of its own. */
+export const JobExportRequestBody = z.strictObject({ format: ExportFormat }).openapi('JobExportRequestBody');
+export type JobExportRequestBody = z.infer<typeof JobExportRequestBody>;
+
 export const Job = z
   .object({
     id: Id,
+    kind: JobKind,
+    exportOf: Id.nullable().openapi({
+      description: 'For an export job: the job whose best checkpoint it exports; null for a training',
+    }),
     status: JobStatus,
     framework: Framework,
     model: z.string(),
@@ -131,6 +152,10 @@ export const Job = z
     progress: JobProgress,
     latestMetrics: Metrics.nullable(),
     artifacts: z.array(Artifact),
+    export: z.array(ExportFormat).openapi({
+      description:
+        "The formats the job exports its best checkpoint to (an export job: the source job's); a training whose export failed lacks that artifact, and its log says why",
+    }),
     error: JobError.nullable(),
     tracking: JobTracking.nullable().openapi({
       description: "Where the training is tracked (MLflow's run and its link); null when it is not",
@@ -149,6 +174,7 @@ export const JobListQuery = PageQuery.extend({
 export type JobListQuery = z.infer<typeof JobListQuery>;
 
 export const JobIdParams = z.object({ id: Id });
+export const ArtifactParams = JobIdParams.extend({ kind: ArtifactKind });
 
 export const JobEventsQuery = z.object({
   after: z.coerce

@@ -1,5 +1,5 @@
 import { Id, Int32, Timestamp } from './common.ts';
-import { Metrics } from './events.ts';
+import { ExportFormat, Metrics } from './events.ts';
 import { JobError } from './failures.ts';
 import { DatasetFormat, Framework, TrainerModel } from './frameworks.ts';
 import { S3Uri } from './storage.ts';
@@ -75,6 +75,14 @@ export const TrainingStartRequestBody = z
     maxDurationSeconds: z.number().int().positive().optional(),
     traceContext: TraceContext.optional(),
     tracking: TrainingTracking.optional().openapi({ description: 'Log the training to MLflow' }),
+    export: z.array(ExportFormat).max(ExportFormat.options.length).default([]).openapi({
+      description:
+        'Export the best checkpoint to these formats after the training, reported with the completed event',
+    }),
+    exportOnly: z.boolean().default(false).openapi({
+      description:
+        'Train nothing: export `initialWeightsUri` to the `export` formats (the dataset is not downloaded); a failed export fails the run',
+    }),
   })
   .openapi('TrainingStartRequestBody');
 export type TrainingStartRequestBody = z.infer<typeof TrainingStartRequestBody>;

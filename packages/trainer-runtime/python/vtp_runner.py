@@ -39,6 +39,8 @@ EXIT_PARENT_GONE = 137
 MAX_MESSAGE_CHARS = 4000
 PARENT_POLL_SECONDS = 1.0
 DEVICES = ("auto", "cpu", "cuda")
+# ExportFormat in packages/shared-schemas/src/events.ts
+EXPORT_FORMATS = ("onnx",)
 
 
 class RunnerError(Exception):
@@ -74,6 +76,10 @@ class CheckpointFile:
     # True when the framework only ever replaces the file by renaming a new one over it: a hard link is then a
     # consistent snapshot at no cost. Otherwise (Ultralytics rewrites its .pt files in place) it is copied.
     replaced_atomically: bool = False
+
+
+# Writes the checkpoint at the first path, exported, to the second path.
+Exporter = Callable[[str, str], None]
 
 
 @dataclass(frozen=True)
@@ -148,6 +154,13 @@ class Snapshots:
             snapshots.append(snapshot)
         return snapshots
 
+    def export(self, source: Snapshot, fmt: str, exporter: Exporter) -> Snapshot:
+        """The snapshot `source` exported to `fmt`: a file of its own in the snapshot folder, hashed once written."""
+        self._count += 1
+        target = os.path.join(self._directory, f"{self._count}.{fmt}.{source.kind}.{fmt}")
+        exporter(source.path, target)
+        return Snapshot(fmt, target, hash_file(target), os.path.getsize(target), source.epoch)
+
 
 @dataclass(frozen=True)
 class ResumeConfig:
@@ -171,6 +184,10 @@ class JobConfig:
     initial_weights: str | None
     device: str
     resume: ResumeConfig | None = None
+    # Formats to export the best checkpoint to after the training (EXPORT_FORMATS).
+    export: tuple[str, ...] = ()
+    # Train nothing: export `initial_weights` to the `export` formats (see Runner.export_only).
+    export_only: bool = False
 
 
 class Protocol:
@@ -256,22 +273,69 @@ class Runner:
         metrics: dict[str, Any],
         files: Sequence[CheckpointFile],
         load: Callable[[str], object] | None = None,
+        exports: dict[str, Exporter] | None = None,
     ) -> None:
         """Call once the framework's training call has returned (its last rewrite of the files is done). `load`
-        reads a checkpoint with the framework: the first snapshot (the best) must load before it is reported."""
+        reads a checkpoint with the framework: the first snapshot (the best) must load before it is reported.
+        `exports` (format -> exporter) are run on that snapshot; one that fails is reported as a warning, never as
+        the training's failure: the checkpoints stand."""
         snapshots = self._take(files, None)
         if load is not None and snapshots:
             try:
                 load(snapshots[0].path)
             except Exception as e:
                 raise RunnerError(f"the final {snapshots[0].kind} checkpoint does not load: {describe(e)}") from e
+        exported, warnings = self._export(snapshots[0] if snapshots else None, exports or {})
         self._protocol.emit(
             {
                 "type": "completed",
                 "metrics": finite_metrics(metrics),
-                "files": [s.to_json() for s in snapshots],
+                "files": [s.to_json() for s in snapshots + exported],
+                "warnings": warnings,
             }
         )
+
+    def _export(self, best: Snapshot | None, exports: dict[str, Exporter]) -> tuple[list[Snapshot], list[str]]:
+        exported: list[Snapshot] = []
+        warnings: list[str] = []
+        for fmt, exporter in exports.items():
+            if best is None:
+                warnings.append(f"{fmt} export skipped: the training left no checkpoint")
+                continue
+            self.check_cancelled()
+            started = time.monotonic()
+            try:
+                snapshot = self._snapshots.export(best, fmt, exporter)  # type: ignore[union-attr]
+            except Exception as e:  # noqa: BLE001 - an export never fails the training it exports
+                traceback.print_exc(file=sys.stderr)
+                warnings.append(truncate(f"{fmt} export of the {best.kind} checkpoint failed: {describe(e)}"))
+                continue
+            seconds = time.monotonic() - started
+            log(f"exported the {best.kind} checkpoint to {fmt} in {seconds:.1f}s: {snapshot.bytes} bytes")
+            exported.append(snapshot)
+        return exported, warnings
+
+    def export_only(self, config: JobConfig, exporters: dict[str, Exporter]) -> None:
+        """An export-only run: the job's initial weights (an earlier job's best checkpoint) exported to each of
+        its formats, reported as the completed event's only files. Here the export is the whole job: a failure
+        fails it."""
+        if config.initial_weights is None or not os.path.isfile(config.initial_weights):
+            raise InvalidConfiguration("an export-only run needs the checkpoint to export (initialWeights)")
+        if not config.export:
+            raise InvalidConfiguration("an export-only run needs at least one format in 'export'")
+        source = self._take([CheckpointFile("best", config.initial_weights)], 0)[0]
+        exported = []
+        for fmt in config.export:
+            self.check_cancelled()
+            started = time.monotonic()
+            try:
+                snapshot = self._snapshots.export(source, fmt, exporters[fmt])  # type: ignore[union-attr]
+            except Exception as e:
+                raise RunnerError(f"{fmt} export of the checkpoint failed: {describe(e)}") from e
+            seconds = time.monotonic() - started
+            log(f"exported the checkpoint to {fmt} in {seconds:.1f}s: {snapshot.bytes} bytes")
+            exported.append(snapshot)
+        self._protocol.emit({"type": "completed", "metrics": {}, "files": [s.to_json() for s in exported]})
 
     def cancelled(self) -> None:
         """Reports the snapshots of the last completed epoch: consistent, and resumable."""
@@ -433,6 +497,11 @@ def load_config(path: str) -> JobConfig:
         if best is not None and (not isinstance(best, str) or not os.path.isabs(best)):
             raise InvalidConfiguration("config field 'resume.best' must be an absolute path")
         resume = ResumeConfig(epoch, last, best)
+    export = field("export", (list,), optional=True) or []
+    export_only = raw.get("exportOnly") is True
+    unknown = [fmt for fmt in export if fmt not in EXPORT_FORMATS]
+    if unknown:
+        raise InvalidConfiguration(f"config field 'export' may hold {', '.join(EXPORT_FORMATS)}, got {unknown!r}")
     return JobConfig(
         job_id=field("jobId", (str,)),
         model=field("model", (str,)),
@@ -444,6 +513,8 @@ def load_config(path: str) -> JobConfig:
         initial_weights=absolute_path("initialWeights", optional=True),
         device=device,
         resume=resume,
+        export=tuple(export),
+        export_only=export_only,
     )
 
 

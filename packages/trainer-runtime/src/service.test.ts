@@ -216,7 +216,8 @@ describe('trainer HTTP API with a fake runner, real S3 and a real callback serve
     await expect
       .poll(async () => (await call('GET', `/v1/trainings/${body.jobId}`)).body.status)
       .toBe('succeeded');
-    expect(await readdir(join(dir, 'work', 'jobs'))).toEqual([]);
+    // The folder goes just after the terminal event is queued (a busy machine can see the two apart).
+    await expect.poll(() => readdir(join(dir, 'work', 'jobs'))).toEqual([]);
 
     // What it did, in /metrics: the dataset down and unpacked, each artifact up, the runner's exit, callbacks.
     const after = await scrapeMetrics(server.url);
@@ -274,6 +275,74 @@ describe('trainer HTTP API with a fake runner, real S3 and a real callback serve
       ).Body!.transformToString();
       expect(sha256(stored)).toBe(artifact.sha256);
     }
+  });
+
+  it('exports the best checkpoint after the training as an artifact of its own; a failed export keeps the checkpoints and says why', async () => {
+    const body = spec({ export: ['onnx'] }, { epochs: 2 });
+    expect((await call('POST', '/v1/trainings', body)).status).toBe(202);
+    const last = await finalEvent(body.jobId);
+    const artifacts = last.type === 'completed' ? last.artifacts : [];
+    expect(artifacts.map((a) => a.kind).sort()).toEqual(['best', 'last', 'log', 'metrics', 'onnx']);
+    const onnx = artifacts.find((a) => a.kind === 'onnx')!;
+    expect(onnx).toMatchObject({ uri: `s3://${BUCKET}/jobs/${body.jobId}/weights/best.onnx`, epoch: 2 });
+    const best = 'best checkpoint of epoch 2\n'.repeat(1000);
+    expect(await storedObject(onnx.uri)).toEqual({
+      bytes: `exported ${best}`.length,
+      sha256: createHash('sha256').update(`exported ${best}`).digest('hex'),
+    });
+    expect(callbacks.events(body.jobId).filter((e) => e.type === 'log')).toEqual([]);
+
+    const failing = spec({ export: ['onnx'] }, { epochs: 2, exportFails: true });
+    expect((await call('POST', '/v1/trainings', failing)).status).toBe(202);
+    const end = await finalEvent(failing.jobId);
+    expect(end.type).toBe('completed');
+    const kept = end.type === 'completed' ? end.artifacts.map((a) => a.kind).sort() : [];
+    expect(kept).toEqual(['best', 'last', 'log', 'metrics']);
+    const warnings = callbacks.events(failing.jobId).filter((e) => e.type === 'log');
+    expect(warnings).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        message:
+          'onnx export of the best checkpoint failed: RuntimeError: unsupported operator for this opset',
+      }),
+    ]);
+  });
+
+  it('runs an export-only training: the initial weights exported, no dataset fetched, a failed export fails it', async () => {
+    const weights = await put('jobs/source/weights/best.ckpt', Buffer.from('the best weights\n'));
+    const missing = `s3://${BUCKET}/datasets/not-there.zip`;
+    const only = (hyperparameters: object) =>
+      spec(
+        {
+          export: ['onnx'],
+          exportOnly: true,
+          initialWeightsUri: weights,
+          dataset: { uri: missing, format: 'imagefolder' },
+        },
+        hyperparameters,
+      );
+    const body = only({});
+    expect((await call('POST', '/v1/trainings', body)).status).toBe(202);
+    const last = await finalEvent(body.jobId);
+    expect(last.type, JSON.stringify(last)).toBe('completed');
+    const artifacts = last.type === 'completed' ? last.artifacts : [];
+    expect(artifacts.map((a) => a.kind).sort()).toEqual(['log', 'metrics', 'onnx']);
+    const onnx = artifacts.find((a) => a.kind === 'onnx')!;
+    expect(await storedObject(onnx.uri)).toEqual({
+      bytes: 'exported the best weights\n'.length,
+      sha256: createHash('sha256').update('exported the best weights\n').digest('hex'),
+    });
+
+    const failing = only({ exportFails: true });
+    expect((await call('POST', '/v1/trainings', failing)).status).toBe(202);
+    const failed = await finalEvent(failing.jobId);
+    expect(failed).toMatchObject({
+      type: 'failed',
+      error: {
+        code: 'framework_error',
+        message: 'onnx export of the checkpoint failed: RuntimeError: unsupported operator for this opset',
+      },
+    });
   });
 
   it('cancels: SIGTERM to the runner, partial checkpoints uploaded, a cancelled event, the log followed to its end', async () => {

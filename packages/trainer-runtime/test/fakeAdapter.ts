@@ -20,6 +20,7 @@ export function fakeAdapter(pidFile: string): TrainerAdapter & { datasets: Extra
       behaviour: z
         .enum(['complete', 'error', 'killed', 'ignore-sigterm', 'junk', 'silent-exit', 'rewrite'])
         .default('complete'),
+      exportFails: z.boolean().default(false),
     }),
     runnerScript: fileURLToPath(new URL('./fake_runner.py', import.meta.url)),
     runnerPreload: fileURLToPath(new URL('./fake_preload.py', import.meta.url)),

@@ -7,8 +7,11 @@ in its group, and exit codes. What it does comes from its hyperparameters:
   behaviour      "complete" | "error" | "killed" (SIGKILLs itself) | "ignore-sigterm" | "junk" (stray stdout lines)
                  | "silent-exit" (exits 3 without a word) | "rewrite" (right after each checkpoint is reported,
                  rewrites its files in place, shorter, as Ultralytics strips its .pt files)
+  exportFails    with `export` in the config: the exporter raises instead of writing its file
 
-Checkpoints are reported as snapshots taken by vtp_runner.Snapshots, as the real runners do.
+Checkpoints are reported as snapshots taken by vtp_runner.Snapshots, as the real runners do. With `export` in the
+config they go through vtp_runner.Runner, as in the real runners, and its end exports with a stand-in exporter;
+with `exportOnly` it only exports its initial weights, as Runner.export_only does for the real ones.
 
 FAKE_RUNNER_PID_FILE, when set, receives "<runner pid> <child pid>".
 """
@@ -21,15 +24,36 @@ import subprocess
 import sys
 import time
 
-from vtp_runner import CheckpointFile, Snapshots
+from vtp_runner import CheckpointFile, Protocol, Runner, RunnerError, Snapshots, load_config
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--config", required=True)
-config = json.load(open(parser.parse_args().config))
+config_path = parser.parse_args().config
+config = json.load(open(config_path))
 hp = config["hyperparameters"]
 behaviour = hp["behaviour"]
 output = config["outputDir"]
 snapshots = Snapshots(config["snapshotDir"])
+# With exports the run reports its checkpoints and its end through vtp_runner.Runner, as the real runners do.
+runner = Runner(Protocol(sys.stdout)) if config.get("export") else None
+if runner is not None:
+    runner.use_snapshot_dir(config["snapshotDir"])
+
+
+def export(source, target):
+    if hp.get("exportFails"):
+        raise RuntimeError("unsupported operator for this opset")
+    with open(source, "rb") as f, open(target, "wb") as out:
+        out.write(b"exported " + f.read())
+
+
+if config.get("exportOnly"):
+    try:
+        runner.export_only(load_config(config_path), {"onnx": export})
+    except RunnerError as e:  # as vtp_runner.run reports it
+        runner.error(e.code, e.message)
+        sys.exit(1)
+    sys.exit(0)
 
 
 def emit(event):
@@ -87,14 +111,21 @@ for epoch in range(1, hp["epochs"] + 1):
     for checkpoint in checkpoints:
         with open(checkpoint.path, "w") as f:
             f.write(f"{checkpoint.kind} checkpoint of epoch {epoch}\n" * 1000)
-    files = [s.to_json() for s in snapshots.take(checkpoints, epoch)]
-    emit({"type": "checkpoint", "epoch": epoch, "files": files})
+    if runner is not None:
+        runner.checkpoint(epoch, checkpoints)
+    else:
+        files = [s.to_json() for s in snapshots.take(checkpoints, epoch)]
+        emit({"type": "checkpoint", "epoch": epoch, "files": files})
     if behaviour == "rewrite":
         for checkpoint in checkpoints:
             with open(checkpoint.path, "r+") as f:
                 f.truncate(0)
                 f.write("stripped\n")
 
+if runner is not None:
+    exports = {fmt: export for fmt in config["export"]}
+    runner.completed({"train/loss": 1.0 / hp["epochs"]}, list(reversed(checkpoints)), exports=exports)
+    sys.exit(0)
 final = [s.to_json() for s in snapshots.take(list(reversed(checkpoints)), None)]
 emit({"type": "completed", "metrics": {"train/loss": 1.0 / hp["epochs"]}, "files": final})
 sys.exit(0)

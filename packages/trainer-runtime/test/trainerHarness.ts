@@ -108,6 +108,8 @@ export async function startTrainerHarness(
           hyperparameters: { ...hyperparameters },
           dataset: { uri: datasetUri, format: adapter.framework === 'ultralytics' ? 'yolo' : 'imagefolder' },
           attempt: 1,
+          export: [],
+          exportOnly: false,
           callback: {
             url: callbacks.callbackUrl(jobId),
             storageUrl: callbacks.storageUrl(jobId),

@@ -19,6 +19,7 @@ import { createApp } from './http/app.ts';
 import { EventIngest } from './jobs/eventIngest.ts';
 import { JobEventNotifier } from './jobs/eventNotifier.ts';
 import { InitialWeightsSource } from './jobs/initialWeights.ts';
+import { JobArtifacts } from './jobs/jobArtifacts.ts';
 import { JobEventStore } from './jobs/jobEventStore.ts';
 import { PLACED } from './jobs/jobLifecycle.ts';
 import { JobLogs } from './jobs/jobLogs.ts';
@@ -141,10 +142,10 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
           .fail(jobId, PLACED, error, undefined, attempt)
           .then((failed) => {
             if (!failed) return;
-            logger.warn({ jobId, error }, 'the cluster ended a training');
+            logger.warn({ job_id: jobId, error }, 'the cluster ended a training');
             dispatcher?.nudge();
           })
-          .catch((err) => logger.error({ err, jobId }, 'could not fail a job the cluster ended'));
+          .catch((err) => logger.error({ err, job_id: jobId }, 'could not fail a job the cluster ended'));
       },
     });
     lifecycle.addShutdownHook('execution-manager', () => manager.stop());
@@ -205,6 +206,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       jobs,
       eventSources: { jobs: jobStore, events: jobEvents },
       logs,
+      artifacts: new JobArtifacts(jobStore, objects),
       ingest,
       trainerStorage: new TrainerStorage({
         jobs: jobStore,

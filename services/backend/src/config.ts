@@ -143,6 +143,9 @@ export const BackendEnv = z.object({
   MAX_JOB_GPUS: z.coerce.number().int().min(0).max(64).default(8),
   // Scratch volume of a training pod (the unpacked dataset and its checkpoints): past it the pod is evicted.
   SCRATCH_SIZE_LIMIT: kubernetesQuantity.default('50Gi'),
+  // Where training pods export their spans (OTLP/HTTP), so a job's trace holds the training: an address the
+  // training namespace may reach (its NetworkPolicies must allow it). Unset: training pods export nothing.
+  TRAINER_OTLP_ENDPOINT: z.url().optional(),
 });
 
 function parseNodeSelector(value: string, ctx: z.RefinementCtx): Record<string, string> {

@@ -70,7 +70,90 @@ describe('training jobs', () => {
       optimizer: 'auto',
     });
     expect(job.progress).toEqual({ epoch: 0, totalEpochs: 0, fraction: 0, phase: null });
+    expect(job.export).toEqual([]);
     expect((await user.get<Job>(`/v1/jobs/${job.id}`)).body).toEqual(job);
+  });
+
+  it('keeps the export formats asked for (test/e2e/export.test.ts runs the export)', async () => {
+    const job = await createJob({ export: ['onnx'] });
+    expect(job).toMatchObject({ kind: 'training', exportOf: null, export: ['onnx'] });
+    expect((await user.get<Job>(`/v1/jobs/${job.id}`)).body.export).toEqual(['onnx']);
+  });
+
+  describe('POST /v1/jobs/{id}/exports', () => {
+    /** A job of the user's that succeeded with a best checkpoint (reported as its trainer would). */
+    async function succeededJob(owner: ApiClient, datasetId: string, withBest = true): Promise<string> {
+      const job = await createJobFor(owner, datasetId);
+      const token = await dispatchByHand(t.database.url, job.id);
+      const best = { kind: 'best', uri: `s3://vtp-test/jobs/${job.id}/weights/best.pt`, bytes: 10, epoch: 1 };
+      await callback(job.id, token, { seq: 1, type: 'started', totalEpochs: 1 });
+      await callback(job.id, token, {
+        seq: 2,
+        type: 'completed',
+        metrics: {},
+        artifacts: withBest ? [best] : [],
+      });
+      return job.id;
+    }
+
+    it('queues an export job of the caller, which exports the best checkpoint of the job it names', async () => {
+      const source = await succeededJob(user, yolo.id);
+      const res = await user.post<Job>(`/v1/jobs/${source}/exports`, { format: 'onnx' });
+      expect(res.status).toBe(202);
+      expect(res.headers.get('location')).toBe(`/v1/jobs/${res.body.id}`);
+      expect(res.body).toMatchObject({
+        kind: 'export',
+        exportOf: source,
+        status: 'queued',
+        framework: 'ultralytics',
+        model: 'yolo11n',
+        export: ['onnx'],
+        artifacts: [],
+      });
+      expect((await user.get<Job>(`/v1/jobs/${res.body.id}`)).body).toEqual(res.body);
+      // An export job is no training to export.
+      const again = await user.post<ProblemBody>(`/v1/jobs/${res.body.id}/exports`, { format: 'onnx' });
+      expect(again.status).toBe(409);
+      expect(again.body.code).toBe('not_exportable');
+    });
+
+    it('refuses a job that did not succeed or has no checkpoint (409), an unknown format (422), and others’ jobs (404)', async () => {
+      const queued = await createJob();
+      const notYet = await user.post<ProblemBody>(`/v1/jobs/${queued.id}/exports`, { format: 'onnx' });
+      expect(notYet.status).toBe(409);
+      expect(notYet.headers.get('content-type')).toContain('application/problem+json');
+      expect(notYet.body.code).toBe('job_not_succeeded');
+
+      const bare = await succeededJob(user, yolo.id, false);
+      const nothing = await user.post<ProblemBody>(`/v1/jobs/${bare}/exports`, { format: 'onnx' });
+      expect(nothing.status).toBe(409);
+      expect(nothing.body.code).toBe('nothing_to_export');
+
+      const source = await succeededJob(user, yolo.id);
+      for (const [body, path] of [
+        [{ format: 'tflite' }, 'body.format'],
+        [{}, 'body.format'],
+        [{ format: 'onnx', imgsz: 640 }, 'body'],
+      ] as const) {
+        const bad = await user.post<ProblemBody>(`/v1/jobs/${source}/exports`, body);
+        expect(bad.status).toBe(422);
+        expect(bad.body.issues?.map((i) => i.path)).toContain(path);
+      }
+
+      const other = await t.newUser();
+      const theirs = await other.post<ProblemBody>(`/v1/jobs/${source}/exports`, { format: 'onnx' });
+      expect(theirs.status).toBe(404);
+      expect(theirs.body.code).toBe('job_not_found');
+      const missing = await user.post<ProblemBody>(`/v1/jobs/${crypto.randomUUID()}/exports`, {
+        format: 'onnx',
+      });
+      expect(missing.status).toBe(404);
+      // Nothing was queued by any of them.
+      const exports = (await user.get<{ items: Job[] }>('/v1/jobs?limit=100')).body.items.filter(
+        (j) => j.kind === 'export',
+      );
+      expect(exports.map((j) => j.exportOf)).not.toContain(source);
+    });
   });
 
   it.each([
@@ -83,6 +166,8 @@ describe('training jobs', () => {
     ['more CPU than one job may have', { resources: { cpu: '99999' } }, 'body.resources.cpu'],
     ['more memory than one job may have', { resources: { memory: '1Ti' } }, 'body.resources.memory'],
     ['more GPUs than one job may have', { resources: { gpu: 16 } }, 'body.resources.gpu'],
+    ['an unknown export format', { export: ['tflite'] }, 'body.export.0'],
+    ['an export format asked for twice', { export: ['onnx', 'onnx'] }, 'body.export'],
   ])('refuses %s with a 422 naming the field', async (_label, patch, path) => {
     const res = await user.post<ProblemBody>('/v1/jobs', {
       framework: 'ultralytics',

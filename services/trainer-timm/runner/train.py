@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import vtp_runner
+from onnx_model import export_onnx
 from vtp_runner import CheckpointFile, InvalidConfiguration, JobConfig, Omittable, Runner
 
 # packages/shared-schemas/src/hyperparameters.ts, TimmHyperparameters
@@ -37,6 +38,8 @@ TIMM_WORKERS = 4
 # "none" means a constant learning rate; timm's "constant" is that, and unlike no scheduler it honours warmup.
 TIMM_SCHEDULERS = {"cosine": "cosine", "step": "step", "plateau": "plateau", "none": "constant"}
 TOP5_MIN_CLASSES = 5
+# vtp_runner.EXPORT_FORMATS, each exported from the best checkpoint after the training.
+EXPORTERS: dict[str, vtp_runner.Exporter] = {"onnx": export_onnx}
 
 
 def check_config(config: JobConfig) -> dict[str, Any]:
@@ -223,6 +226,9 @@ def resume_state(
 
 
 def train(runner: Runner, config: JobConfig) -> None:
+    if config.export_only:
+        runner.export_only(config, EXPORTERS)
+        return
     hp = check_config(config)
     from imagefolder_dataset import check_imagefolder_dataset
 
@@ -312,7 +318,8 @@ def train(runner: Runner, config: JobConfig) -> None:
         final = timm.create_model(config.model, pretrained=False, num_classes=num_classes)
         final.load_state_dict(torch.load(path, map_location="cpu", weights_only=False)["state_dict"])
 
-    runner.completed(best_metrics, list(reversed(files)), load=load_final)
+    exports = {fmt: EXPORTERS[fmt] for fmt in config.export}
+    runner.completed(best_metrics, list(reversed(files)), load=load_final, exports=exports)
 
 
 if __name__ == "__main__":

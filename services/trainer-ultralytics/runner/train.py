@@ -182,28 +182,54 @@ def finish_resumed(runner: Runner, config: JobConfig, reporter: EpochReporter, w
     shutil.copyfile(config.resume.best or config.resume.last, weights_dir / "best.pt")
     runner.started(config.resume.epoch, ultralytics.__version__, torch.__version__, device)
     metrics = load_checkpoint(str(weights_dir / "best.pt"))[1].get("train_metrics") or {}
-    runner.completed(metrics, reporter.final_files(), load=load_checkpoint)
+    runner.completed(metrics, reporter.final_files(), load=load_checkpoint, exports=exporters(config))
+
+
+def export_onnx(checkpoint: str, target: str) -> None:
+    """Ultralytics' own exporter: the training's image size, opset for this torch, graph simplified by onnxslim, and
+    the model's class names, stride and image size as metadata (what YOLO("best.onnx") reads back). It writes next
+    to the checkpoint; the file then moves to `target`."""
+    from ultralytics import YOLO
+
+    written = YOLO(checkpoint).export(format="onnx", device="cpu", verbose=False)
+    os.replace(written, target)
+
+
+# vtp_runner.EXPORT_FORMATS, each exported from the best checkpoint after the training.
+EXPORTERS: dict[str, vtp_runner.Exporter] = {"onnx": export_onnx}
+
+
+def import_offline() -> None:
+    """Imports Ultralytics with every online feature off. Forked from the warm zygote (preload.py), it is already
+    imported and offline with the zygote's config dir; rewriting the settings file it shares with other trainings
+    would gain nothing."""
+    if "ultralytics" in sys.modules:
+        return
+    from ultralytics_offline import disable_online_features, prepare_offline
+
+    settings_dir = prepare_offline(os.environ.get("YOLO_CONFIG_DIR") or os.path.join(os.getcwd(), ".ultralytics"))
+    import ultralytics  # noqa: F401
+
+    disable_online_features(settings_dir)
 
 
 def train(runner: Runner, config: JobConfig) -> None:
+    if config.export_only:
+        import_offline()
+        runner.export_only(config, EXPORTERS)
+        return
     hp = check_config(config)
-    from ultralytics_offline import disable_online_features, keep_amp_check_offline, prepare_offline
+    from ultralytics_offline import keep_amp_check_offline
     from yolo_dataset import check_yolo_dataset
 
     dataset = check_yolo_dataset(config.data_yaml)  # type: ignore[arg-type]
     vtp_runner.log(f"dataset: {len(dataset.class_names)} classes, images {dataset.image_counts}")
     runner.check_cancelled()
 
-    # Forked from the warm zygote (preload.py), Ultralytics is already imported and offline with the zygote's config
-    # dir; rewriting the settings file it shares with other trainings would gain nothing.
-    warm = "ultralytics" in sys.modules
-    if not warm:
-        settings_dir = prepare_offline(os.environ.get("YOLO_CONFIG_DIR") or os.path.join(os.getcwd(), ".ultralytics"))
+    import_offline()
     import torch
     import ultralytics
 
-    if not warm:
-        disable_online_features(settings_dir)
     device = vtp_runner.resolve_device(config.device)
     output_dir = Path(config.output_dir)
     weights_dir = output_dir / "weights"
@@ -254,7 +280,16 @@ def train(runner: Runner, config: JobConfig) -> None:
     # After train() returned: final_eval has stripped the optimizer from both files, their last rewrite.
     from ultralytics.nn.tasks import load_checkpoint
 
-    runner.completed(reporter.best_metrics or reporter.last_metrics, reporter.final_files(), load=load_checkpoint)
+    runner.completed(
+        reporter.best_metrics or reporter.last_metrics,
+        reporter.final_files(),
+        load=load_checkpoint,
+        exports=exporters(config),
+    )
+
+
+def exporters(config: JobConfig) -> dict[str, vtp_runner.Exporter]:
+    return {fmt: EXPORTERS[fmt] for fmt in config.export}
 
 
 if __name__ == "__main__":

@@ -15,7 +15,16 @@ import {
   TrainerEventBatch,
 } from '../events.ts';
 import { DatasetFormat, Framework, ModelListResponseBody } from '../frameworks.ts';
-import { Job, JobCreateRequestBody, JobEventsQuery, JobIdParams, JobListQuery, LogsQuery } from '../jobs.ts';
+import {
+  ArtifactParams,
+  Job,
+  JobCreateRequestBody,
+  JobEventsQuery,
+  JobExportRequestBody,
+  JobIdParams,
+  JobListQuery,
+  LogsQuery,
+} from '../jobs.ts';
 import { BackendReadiness } from '../readiness.ts';
 import { StorageUrlRequestBody, StorageUrlResponseBody } from '../storage.ts';
 import { Weights, WeightsIdParams } from '../weights.ts';
@@ -258,6 +267,23 @@ export function buildBackendDocument() {
     },
   });
   r.registerPath({
+    method: 'get',
+    path: '/v1/jobs/{id}/artifacts/{kind}',
+    summary: "Download one of a job's artifacts (a checkpoint, its metrics, its log) as stored",
+    security: bearerAuth,
+    request: { params: ArtifactParams },
+    responses: {
+      200: {
+        description:
+          'The file; `Content-Disposition` names it, `X-Checksum-Sha256` carries its sha256 when it was recorded',
+        content: {
+          'application/octet-stream': { schema: z.string().openapi({ type: 'string', format: 'binary' }) },
+        },
+      },
+      ...apiProblems(401, 404, 422),
+    },
+  });
+  r.registerPath({
     method: 'post',
     path: '/v1/jobs/{id}/cancel',
     summary: 'Cancel a job; a finished job is returned unchanged',
@@ -267,6 +293,21 @@ export function buildBackendDocument() {
       202: json(Job, 'Cancellation accepted'),
       200: json(Job, 'Already finished'),
       ...apiProblems(401, 404, 422),
+    },
+  });
+  r.registerPath({
+    method: 'post',
+    path: '/v1/jobs/{id}/exports',
+    summary:
+      "Export a succeeded training job's best checkpoint: queues an export job of its own (kind `export`), whose artifact of the format's kind is the exported file",
+    security: bearerAuth,
+    request: {
+      params: JobIdParams,
+      body: { content: { 'application/json': { schema: JobExportRequestBody } } },
+    },
+    responses: {
+      202: json(Job, 'The export job, queued'),
+      ...apiProblems(400, 401, 404, 409, 422, 429),
     },
   });
   r.registerPath({

@@ -61,7 +61,7 @@ export class CallbackDelivery {
       const channel = this.channelFor(backlog.jobId, backlog.target);
       channel.restore(backlog.events);
       total += backlog.events.length;
-      this.logger.info({ jobId: backlog.jobId, events: backlog.events.length }, 'redelivering outbox');
+      this.logger.info({ job_id: backlog.jobId, events: backlog.events.length }, 'redelivering outbox');
       channel.kick();
     }
     return total;
@@ -124,7 +124,7 @@ export class CallbackDelivery {
       channel = new JobChannel(jobId, target, {
         sender: this.sender,
         outbox: this.outbox,
-        logger: this.logger.child({ jobId }),
+        logger: this.logger.child({ job_id: jobId }),
         redelivery: this.redelivery,
         signal: this.stop.signal,
         onEmpty: (finished) => this.emptied(jobId, finished),

@@ -71,7 +71,7 @@ export class TrainerMetrics {
     });
     this.uploadBytes = new Counter({
       name: 'vtp_trainer_artifact_upload_bytes_total',
-      help: 'Bytes of artifacts uploaded to object storage, by kind (best, last, metrics, log)',
+      help: 'Bytes of artifacts uploaded to object storage, by kind (best, last, metrics, log, onnx)',
       labelNames: ['kind'],
       registers,
     });

@@ -2,9 +2,12 @@ import { StringDecoder } from 'node:string_decoder';
 import { z } from 'zod';
 
 /** Runner -> trainer messages on the runner's stdout, one JSON object per line (see the runner protocol). */
-/** A checkpoint snapshot the runner took between two saves (vtp_runner.Snapshots): nothing writes it any more. */
+/**
+ * A checkpoint snapshot the runner took between two saves (vtp_runner.Snapshots), or the best one exported to a
+ * deployable format after the training (kind `onnx`): nothing writes it any more.
+ */
 const RunnerFile = z.object({
-  kind: z.enum(['best', 'last']),
+  kind: z.enum(['best', 'last', 'onnx']),
   path: z.string().min(1),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   bytes: z.number().int().nonnegative(),
@@ -29,7 +32,13 @@ export const RunnerEvent = z.discriminatedUnion('type', [
     metrics: finiteMetrics,
   }),
   z.object({ type: z.literal('checkpoint'), epoch: z.number().int().min(0), files: z.array(RunnerFile) }),
-  z.object({ type: z.literal('completed'), metrics: finiteMetrics, files: z.array(RunnerFile) }),
+  z.object({
+    type: z.literal('completed'),
+    metrics: finiteMetrics,
+    files: z.array(RunnerFile),
+    /** What went wrong without failing the training (an export that failed: the checkpoints stand). */
+    warnings: z.array(z.string()).default([]),
+  }),
   z.object({
     type: z.literal('error'),
     code: z.enum(['invalid_dataset', 'invalid_configuration', 'framework_error', 'out_of_memory']),

@@ -16,11 +16,12 @@ const files = [
 
 describe('runnerOutcome', () => {
   it('is completed when the runner said so, even if a stop came too late', () => {
-    const completed = { type: 'completed' as const, metrics: { m: 1 }, files };
+    const completed = { type: 'completed' as const, metrics: { m: 1 }, files, warnings: ['w'] };
     expect(runnerOutcome(ending({ terminal: completed, stopReason: 'cancel' }))).toEqual({
       type: 'completed',
       metrics: { m: 1 },
       files,
+      warnings: ['w'],
     });
   });
 

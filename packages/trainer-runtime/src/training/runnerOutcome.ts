@@ -6,7 +6,7 @@ import type { RunnerExit } from '../runner/runnerProcess.ts';
 export type StopReason = 'cancel' | 'time_limit' | 'shutdown' | 'stalled';
 
 export type RunnerOutcome =
-  | { type: 'completed'; metrics: Metrics; files: RunnerFile[] }
+  | { type: 'completed'; metrics: Metrics; files: RunnerFile[]; warnings: string[] }
   /** `files` undefined: the runner died before naming its resumable checkpoints; use the last reported ones. */
   | { type: 'cancelled'; files: RunnerFile[] | undefined }
   | { type: 'failed'; error: JobError };
@@ -44,7 +44,12 @@ export function runnerOutcome({
   }
   // A training that finished wins over a stop that came too late to matter.
   if (terminal?.type === 'completed')
-    return { type: 'completed', metrics: terminal.metrics, files: terminal.files };
+    return {
+      type: 'completed',
+      metrics: terminal.metrics,
+      files: terminal.files,
+      warnings: terminal.warnings,
+    };
   if (stopReason === 'time_limit') {
     return failed(
       'time_limit_exceeded',

@@ -3,7 +3,14 @@ import { createReadStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { inSpan, type Logger } from '@vtp/service-kit';
+import {
+  jobSpanAttributes,
+  type Logger,
+  loggerForSpan,
+  type OpenSpan,
+  openSpan,
+  type Span,
+} from '@vtp/service-kit';
 import type {
   Artifact,
   JobError,
@@ -20,6 +27,7 @@ import { findDatasetRoot } from '../dataset/datasetRoot.ts';
 import { extractZip } from '../dataset/extractZip.ts';
 import type { DownloadedObject, TrainerMetrics } from '../observability/trainerMetrics.ts';
 import { oomKillCount } from '../runner/oomKills.ts';
+import { OutputLines } from '../runner/outputLines.ts';
 import type { RunnerEvent, RunnerFile } from '../runner/protocol.ts';
 import { runnerEnvironment } from '../runner/runnerEnvironment.ts';
 import { type RunnerLauncher, RunnerProcess } from '../runner/runnerProcess.ts';
@@ -86,6 +94,8 @@ export class Training {
   private readonly spec: TrainingSpec;
   private readonly deps: TrainingDeps;
   private readonly logger: Logger;
+  /** The training's span in its job's trace: dataset, runner and uploads are its children, epochs its events. */
+  private readonly span: OpenSpan;
   private readonly workspace: JobWorkspace;
   private readonly storage: StorageUrls;
   private readonly artifacts: ArtifactStore;
@@ -117,7 +127,18 @@ export class Training {
     this.jobId = spec.request.jobId;
     this.attempt = spec.request.attempt;
     this.stream = this.attempt === 1 ? this.jobId : `${this.jobId}-a${this.attempt}`;
-    this.logger = deps.logger.child({ jobId: this.jobId, attempt: this.attempt });
+    const { request } = spec;
+    this.span = openSpan(
+      `training ${this.jobId}`,
+      request.traceContext,
+      jobSpanAttributes({
+        jobId: this.jobId,
+        attempt: this.attempt,
+        framework: request.framework,
+        model: request.model,
+      }),
+    );
+    this.logger = loggerForSpan(deps.logger, this.span.span, { job_id: this.jobId, attempt: this.attempt });
     this.workspace = jobWorkspace(deps.workDir, this.jobId);
     this.progress = new ProgressWatch({ floorMs: deps.stallTimeoutMs });
     const { callback, traceContext } = spec.request;
@@ -148,7 +169,7 @@ export class Training {
       this.epochMetrics.push(...resume.epochMetrics);
     }
     this.tracker = this.trackerFor(spec);
-    this.done = inSpan(`training ${this.jobId}`, spec.request.traceContext, () => this.run());
+    this.done = this.span.within(() => this.run()).finally(() => this.span.end());
   }
 
   private trackerFor({ request, hyperparameters }: TrainingSpec): MlflowTracker | undefined {
@@ -260,27 +281,39 @@ export class Training {
     this.stop('stalled');
   }
 
-  private async train(): Promise<RunnerOutcome> {
+  /** The dataset downloaded, unpacked and checked by the adapter; an export-only run needs none. */
+  private async prepareDataset(signal: AbortSignal): Promise<{ root: string; dataYaml: string | null }> {
     const { request } = this.spec;
     const { adapter } = this.deps;
-    const signal = this.abort.signal;
     const progressed = () => this.progress.progressed();
     this.note(`downloading ${request.dataset.uri}`);
     const zipBytes = await this.download(request.dataset.uri, this.workspace.datasetZip, 'dataset', signal);
     this.note(`unpacking ${zipBytes} bytes`);
     this.progress.enter('extracting_dataset');
     const extracting = performance.now();
-    const extracted = await extractZip(
-      this.workspace.datasetZip,
-      this.workspace.dataset,
-      undefined,
-      signal,
-      progressed,
-    );
+    const extracted = await this.span.child('extract dataset', async (span) => {
+      const files = await extractZip(
+        this.workspace.datasetZip,
+        this.workspace.dataset,
+        undefined,
+        signal,
+        progressed,
+      );
+      span.setAttributes({ 'vtp.files': files.files, 'vtp.bytes': files.bytes });
+      return files;
+    });
     this.deps.metrics.extracted(extracted.bytes, (performance.now() - extracting) / 1000);
     const root = await findDatasetRoot(this.workspace.dataset, adapter.datasetTopFolders);
     this.note(`dataset: ${extracted.files} files, ${extracted.bytes} bytes`);
     const prepared = await adapter.prepareDataset({ root, ...extracted }, this.workspace.dir);
+    return { root, dataYaml: prepared.dataYaml };
+  }
+
+  private async train(): Promise<RunnerOutcome> {
+    const { request } = this.spec;
+    const { adapter } = this.deps;
+    const signal = this.abort.signal;
+    const prepared = request.exportOnly ? null : await this.prepareDataset(signal);
     let initialWeights: string | null = null;
     if (request.initialWeightsUri) {
       initialWeights = join(this.workspace.dir, adapter.initialWeightsFileName);
@@ -295,13 +328,16 @@ export class Training {
         {
           jobId: this.jobId,
           model: request.model,
-          datasetDir: root,
-          dataYaml: prepared.dataYaml,
+          // An export-only run reads no dataset: its (empty) folder stands in.
+          datasetDir: prepared?.root ?? this.workspace.dataset,
+          dataYaml: prepared?.dataYaml ?? null,
           outputDir: this.workspace.output,
           snapshotDir: this.workspace.snapshots,
           hyperparameters: this.spec.hyperparameters,
           initialWeights,
           resume,
+          export: request.export,
+          exportOnly: request.exportOnly,
           device: 'auto',
         },
         null,
@@ -355,14 +391,29 @@ export class Training {
     object: DownloadedObject,
     signal: AbortSignal,
   ): Promise<number> {
-    const began = performance.now();
-    const { url } = await this.storage.get({ method: 'GET', uri }, signal);
-    const bytes = await downloadObject(url, uri, file, signal, () => this.progress.progressed());
-    this.deps.metrics.downloaded(object, bytes, (performance.now() - began) / 1000);
-    return bytes;
+    return this.span.child(
+      `download ${object}`,
+      async (span) => {
+        const began = performance.now();
+        const { url } = await this.storage.get({ method: 'GET', uri }, signal);
+        const bytes = await downloadObject(url, uri, file, signal, () => this.progress.progressed());
+        this.deps.metrics.downloaded(object, bytes, (performance.now() - began) / 1000);
+        span.setAttribute('vtp.bytes', bytes);
+        return bytes;
+      },
+      { 'vtp.object.uri': uri },
+    );
   }
 
-  private async supervise(python: string): Promise<RunnerOutcome> {
+  private supervise(python: string): Promise<RunnerOutcome> {
+    return this.span.child('runner', async (span) => {
+      const outcome = await this.superviseRunner(python, span);
+      span.setAttribute('vtp.runner.outcome', outcome.type);
+      return outcome;
+    });
+  }
+
+  private async superviseRunner(python: string, span: Span): Promise<RunnerOutcome> {
     const log = this.log!;
     this.progress.enter('starting_runner');
     const oomKillsBefore = await oomKillCount();
@@ -377,17 +428,24 @@ export class Training {
         this.deps.adapter.pythonEnv(this.workspace.dir),
       ),
     });
+    // The runner's own output also goes to the service log, line by line, naming the job and its trace.
+    const output = new OutputLines((line) => this.logger.info({ stream: 'runner' }, line));
     const runner = new RunnerProcess(started, {
       event: (event) => this.onRunnerEvent(event),
       stray: (line) => this.onStrayLine(line),
-      stderr: (chunk) => log.write(chunk),
+      stderr: (chunk) => {
+        log.write(chunk);
+        output.write(chunk);
+      },
     });
     this.runner = runner;
     this.note(`runner started: ${started.origin}, pid ${runner.pid}`);
     this.logger.info({ pid: runner.pid, origin: started.origin }, 'runner started');
+    span.setAttributes({ 'process.pid': runner.pid, 'vtp.runner.origin': started.origin });
     // A stop that came while the runner was being started.
     if (this.stopReason) void runner.terminate(this.deps.cancelGraceMs);
     const exit = await runner.exited;
+    output.end();
     this.progress.enter('uploading_artifacts');
     await this.handling;
     this.logger.info({ code: exit.code, signal: exit.signal }, 'runner exited');
@@ -428,6 +486,13 @@ export class Training {
         this.epoch = event.epoch;
         this.totalEpochs = event.totalEpochs;
         this.epochMetrics.push(event.metrics);
+        this.span.span.addEvent('epoch', {
+          'vtp.epoch': event.epoch,
+          'vtp.epochs.total': event.totalEpochs,
+          ...Object.fromEntries(
+            Object.entries(event.metrics).map(([name, value]) => [`vtp.metric.${name}`, value]),
+          ),
+        });
         this.emit({
           type: 'progress',
           epoch: event.epoch,
@@ -464,6 +529,7 @@ export class Training {
 
   private onStrayLine(line: string): void {
     this.log?.note(`runner stdout: ${line}`);
+    this.logger.info({ stream: 'runner' }, line);
     if (this.strayEvents >= MAX_STRAY_LOG_EVENTS) return;
     this.strayEvents += 1;
     this.emit({ type: 'log', level: 'warn', message: line.slice(0, 16_000) });
@@ -487,6 +553,8 @@ export class Training {
     this.status =
       final.type === 'completed' ? 'succeeded' : final.type === 'cancelled' ? 'cancelled' : 'failed';
     this.error = final.type === 'failed' ? final.error : null;
+    this.span.span.setAttribute('vtp.training.status', this.status);
+    if (this.error) this.span.fail(`${this.error.code}: ${this.error.message.slice(0, 200)}`);
     this.finishedAt = new Date();
     this.emit(final);
     this.logger.info({ status: this.status, error: this.error }, 'training finished');
@@ -501,9 +569,12 @@ export class Training {
           JSON.stringify({ jobId: this.jobId, metrics: outcome.metrics, epochs: this.epochMetrics }, null, 2),
         );
         const metrics = await this.artifacts.uploadFile(this.workspace.metrics, 'metrics.json', 'metrics');
-        const best = outcome.files.find((file) => file.kind === 'best');
-        if (best)
-          await this.tracker?.artifact(best.path, `weights/${this.deps.adapter.checkpointFileNames.best}`);
+        for (const warning of outcome.warnings) {
+          this.log?.note(warning);
+          this.emit({ type: 'log', level: 'warn', message: warning.slice(0, 16_000) });
+        }
+        for (const file of outcome.files.filter((f) => f.kind !== 'last'))
+          await this.tracker?.artifact(file.path, `weights/${this.objectName(file.kind)}`);
         await this.tracker?.artifact(this.workspace.metrics, 'metrics.json');
         return {
           type: 'completed',
@@ -565,19 +636,37 @@ export class Training {
    * object the backend recorded is never overwritten by a later upload whose report may never arrive (the
    * backend deletes a snapshot once a newer one replaces it).
    */
-  private async upload(files: readonly RunnerFile[], stage: 'checkpoint' | 'final'): Promise<Artifact[]> {
-    const names = this.deps.adapter.checkpointFileNames;
-    const artifacts: Artifact[] = [];
-    for (const file of files) {
-      const folder = stage === 'checkpoint' ? `weights/epoch-${file.epoch}` : 'weights';
-      artifacts.push(await this.artifacts.uploadSnapshot(file, `${folder}/${names[file.kind]}`, file.kind));
-    }
-    return artifacts;
+  private upload(files: readonly RunnerFile[], stage: 'checkpoint' | 'final'): Promise<Artifact[]> {
+    return this.span.child(
+      `upload ${stage}`,
+      async (span) => {
+        const artifacts: Artifact[] = [];
+        for (const file of files) {
+          const folder = stage === 'checkpoint' ? `weights/epoch-${file.epoch}` : 'weights';
+          artifacts.push(
+            await this.artifacts.uploadSnapshot(file, `${folder}/${this.objectName(file.kind)}`, file.kind),
+          );
+        }
+        span.setAttribute(
+          'vtp.bytes',
+          artifacts.reduce((sum, artifact) => sum + artifact.bytes, 0),
+        );
+        return artifacts;
+      },
+      { 'vtp.artifact.kinds': files.map((file) => file.kind) },
+    );
   }
 
-  private async uploadLog(): Promise<Artifact> {
-    await this.log?.close();
-    return this.artifacts.uploadFile(this.workspace.log, 'training.log', 'log');
+  /** `best.onnx` for the ONNX export of the best checkpoint (the backend's storedOutputs reads the same layout). */
+  private objectName(kind: RunnerFile['kind']): string {
+    return kind === 'onnx' ? 'best.onnx' : this.deps.adapter.checkpointFileNames[kind];
+  }
+
+  private uploadLog(): Promise<Artifact> {
+    return this.span.child('upload log', async () => {
+      await this.log?.close();
+      return this.artifacts.uploadFile(this.workspace.log, 'training.log', 'log');
+    });
   }
 
   private note(line: string): void {

@@ -1,4 +1,4 @@
-import { inSpan, type Logger } from '@vtp/service-kit';
+import { annotateActiveSpan, inSpan, jobSpanAttributes, type Logger } from '@vtp/service-kit';
 import type { TrainingResume } from '@vtp/shared-schemas';
 import type { DatasetStore } from '../datasets/datasetStore.ts';
 import {
@@ -94,11 +94,17 @@ export class Dispatcher {
     if (claimed.length === CLAIM_BATCH) this.again = true;
     for (const job of claimed) {
       // The hand-over continues the trace of the request that created the job.
-      const handover = inSpan('dispatch job', job.row.trace_context ?? undefined, () => this.handOver(job))
+      const { id, attempt, framework, model } = job.row;
+      const handover = inSpan(
+        'dispatch job',
+        job.row.trace_context ?? undefined,
+        () => this.handOver(job),
+        jobSpanAttributes({ jobId: id, attempt, framework, model }),
+      )
         // The outcome could not be stored (the database is away): the job stays `dispatching`, and the job
         // monitor asks the executor about it once the database is back.
         .catch((err) =>
-          this.deps.logger.error({ err, jobId: job.row.id }, 'could not record the outcome of a hand-over'),
+          this.deps.logger.error({ err, job_id: job.row.id }, 'could not record the outcome of a hand-over'),
         )
         .finally(() => this.handovers.delete(handover));
       this.handovers.add(handover);
@@ -133,8 +139,9 @@ export class Dispatcher {
       });
       const placement = await manager.start(row, spec);
       metrics.handedOver(row, (performance.now() - claimed) / 1000);
+      annotateActiveSpan({ 'vtp.handover.outcome': 'handed_over' });
       await jobs.update(row.id, { placement: JSON.stringify(placement) });
-      logger.info({ jobId: row.id, framework: row.framework, placement }, 'job handed over');
+      logger.info({ job_id: row.id, framework: row.framework, placement }, 'job handed over');
       // A cancel that arrived while the hand-over was in flight found nothing to stop: pass it on now.
       const current = await jobs.find(row.id);
       if (current?.cancel_requested_at && !isFinished(current.status)) await manager.cancel(current);
@@ -161,14 +168,14 @@ export class Dispatcher {
     const { jobs, metrics, logger } = this.deps;
     const { id: jobId, handovers, framework } = row;
     const message = err instanceof Error ? err.message : String(err);
-    metrics.handOverFailed(
-      framework,
+    const reason =
       err instanceof ExecutorBusyError
         ? 'executor_busy'
         : err instanceof TrainingRejectedError
           ? 'rejected'
-          : 'trainer_error',
-    );
+          : 'trainer_error';
+    metrics.handOverFailed(framework, reason);
+    annotateActiveSpan({ 'vtp.handover.outcome': reason });
     if (err instanceof ExecutorBusyError) {
       // Busy is not a failed attempt: the job simply waits its turn.
       await jobs.transition(jobId, ['dispatching'], 'queued', { handovers: Math.max(0, handovers - 1) });
@@ -178,7 +185,7 @@ export class Dispatcher {
       await jobs.fail(jobId, ['dispatching'], { code: err.code, message });
       return;
     }
-    logger.warn({ err, jobId, handovers }, 'hand-over failed');
+    logger.warn({ err, job_id: jobId, handovers }, 'hand-over failed');
     if (handovers >= this.options.maxHandovers) {
       await jobs.fail(jobId, ['dispatching'], {
         code: 'trainer_unavailable',

@@ -75,7 +75,7 @@ export class JobMonitor {
     const { jobs, logger } = this.deps;
     if (job.handovers < this.options.maxHandovers) {
       if (await jobs.transition(job.id, ['dispatching'], 'queued')) {
-        logger.warn({ jobId: job.id, state }, 'hand-over never confirmed; job queued again');
+        logger.warn({ job_id: job.id, state }, 'hand-over never confirmed; job queued again');
         this.deps.onChange();
       }
       return;
@@ -96,7 +96,7 @@ export class JobMonitor {
       if (now > deadline) {
         await manager
           .cancel(job)
-          .catch((err) => logger.warn({ err, jobId: job.id }, 'cancel of overdue job failed'));
+          .catch((err) => logger.warn({ err, job_id: job.id }, 'cancel of overdue job failed'));
         await jobs.fail(job.id, ['running'], {
           code: 'time_limit_exceeded',
           message: `The training ran past its ${job.max_duration_seconds}s limit`,
@@ -120,7 +120,7 @@ export class JobMonitor {
       message: `No heartbeat for ${Math.round((now - lastSign) / 1000)}s and the executor does not know the training (${describe(state)})`,
     });
     if (failed) {
-      logger.warn({ jobId: job.id, state }, 'job lost');
+      logger.warn({ job_id: job.id, state }, 'job lost');
       this.deps.onChange();
     }
   }
@@ -137,13 +137,13 @@ export class JobMonitor {
     const { jobs, manager, logger } = this.deps;
     await manager
       .cancel(job)
-      .catch((err) => logger.warn({ err, jobId: job.id }, 'cancel of a stalled job failed'));
+      .catch((err) => logger.warn({ err, job_id: job.id }, 'cancel of a stalled job failed'));
     const failed = await jobs.fail(job.id, ['running'], {
       code: 'stalled',
       message: `No progress while ${(job.phase ?? 'running').replaceAll('_', ' ')} for ${Math.round((now - since) / 1000)}s (its limit is ${job.stall_limit_seconds}s); the training was stopped`,
     });
     if (failed) {
-      logger.warn({ jobId: job.id, phase: job.phase }, 'job stalled');
+      logger.warn({ job_id: job.id, phase: job.phase }, 'job stalled');
       this.deps.onChange();
     }
     return true;
@@ -169,7 +169,7 @@ export class JobMonitor {
             };
     if (await this.deps.jobs.finish(job.id, PLACED, outcome)) {
       this.deps.logger.warn(
-        { jobId: job.id, outcome: state.outcome, artifacts: artifacts.length },
+        { job_id: job.id, outcome: state.outcome, artifacts: artifacts.length },
         "the executor says the training ended but its report never arrived: applied the executor's outcome",
       );
       this.deps.onChange();

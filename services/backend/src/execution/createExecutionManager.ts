@@ -38,7 +38,15 @@ export function createExecutionManager(ctx: ExecutionContext): ExecutionManager 
         framework,
         entry: resolve(repoRoot, 'services', `trainer-${framework}`, 'src', 'main.ts'),
         env: {
-          ...pick(globalThis.process.env, ['PATH', 'HOME', 'LANG', 'TMPDIR', 'VTP_PYTHON_ENV_CACHE']),
+          ...pick(globalThis.process.env, [
+            'PATH',
+            'HOME',
+            'LANG',
+            'TMPDIR',
+            'VTP_PYTHON_ENV_CACHE',
+            // Trainers export their spans where the backend does, so a job's trace holds both.
+            ...OTLP_EXPORT_SETTINGS,
+          ]),
           TRAINER_TOKEN: ctx.trainerToken,
           EXIT_WITH_PARENT: 'true',
           MAX_CONCURRENT_TRAININGS: String(config.MAX_JOBS_PER_FRAMEWORK),
@@ -59,6 +67,15 @@ export function createExecutionManager(ctx: ExecutionContext): ExecutionManager 
   const weightsCheckTimeoutMs = (config.WEIGHTS_CHECK_TIMEOUT_SECONDS + 30) * 1000;
   return new LocalExecutionManager(endpoints, client, logger, weightsCheckTimeoutMs);
 }
+
+/** The OpenTelemetry SDK's own variables for where and how spans are exported (OTEL_SERVICE_NAME stays each service's). */
+const OTLP_EXPORT_SETTINGS = [
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_PROTOCOL',
+  'OTEL_EXPORTER_OTLP_HEADERS',
+  'OTEL_RESOURCE_ATTRIBUTES',
+];
 
 function pick(env: NodeJS.ProcessEnv, names: string[]): Record<string, string> {
   return Object.fromEntries(names.flatMap((n) => (env[n] ? [[n, env[n] as string]] : [])));

@@ -1,4 +1,11 @@
-import type { Framework, TraceContext, TrainingResume, TrainingStartRequestBody } from '@vtp/shared-schemas';
+import type {
+  ExportFormat,
+  Framework,
+  JobKind,
+  TraceContext,
+  TrainingResume,
+  TrainingStartRequestBody,
+} from '@vtp/shared-schemas';
 import type { StoredDataset } from '../datasets/datasetStore.ts';
 import type { StoredTracking } from '../jobs/jobStore.ts';
 
@@ -10,6 +17,8 @@ export interface SpecInputs {
     hyperparameters: Record<string, unknown>;
     attempt: number;
     tracking?: StoredTracking | null;
+    export_formats: readonly ExportFormat[];
+    kind: JobKind;
   };
   dataset: StoredDataset;
   bucket: string;
@@ -45,6 +54,8 @@ export function buildTrainingSpec(i: SpecInputs): TrainingStartRequestBody {
       token: i.callbackToken,
       firstSeq: i.firstSeq,
     },
+    export: [...i.job.export_formats],
+    exportOnly: i.job.kind === 'export',
     ...(i.resume ? { resume: i.resume } : {}),
     ...(i.initialWeightsUri ? { initialWeightsUri: i.initialWeightsUri } : {}),
     ...(i.maxDurationSeconds ? { maxDurationSeconds: i.maxDurationSeconds } : {}),

@@ -12,6 +12,7 @@ import type { DatasetService } from '../datasets/datasetService.ts';
 import type { Db } from '../db/database.ts';
 import type { EventIngest } from '../jobs/eventIngest.ts';
 import type { JobEventNotifier } from '../jobs/eventNotifier.ts';
+import type { JobArtifacts } from '../jobs/jobArtifacts.ts';
 import type { JobEventStore } from '../jobs/jobEventStore.ts';
 import type { JobLogs } from '../jobs/jobLogs.ts';
 import type { JobService } from '../jobs/jobService.ts';
@@ -42,6 +43,7 @@ export interface AppDeps {
   /** What event listings and streams read. */
   eventSources: { jobs: JobStore; events: JobEventStore };
   logs: JobLogs;
+  artifacts: JobArtifacts;
   ingest: EventIngest;
   trainerStorage: TrainerStorage;
   notifier: JobEventNotifier;
@@ -64,7 +66,17 @@ export function createApp(deps: AppDeps): Express {
   app.use(apiKeyRoutes(deps.users));
   app.use(datasetRoutes(deps.datasets));
   app.use(weightsRoutes(deps.weights));
-  app.use(jobRoutes(deps.jobs, deps.logs, deps.eventSources, deps.notifier, deps.stopping, deps.streams));
+  app.use(
+    jobRoutes(
+      deps.jobs,
+      deps.logs,
+      deps.artifacts,
+      deps.eventSources,
+      deps.notifier,
+      deps.stopping,
+      deps.streams,
+    ),
+  );
   app.use(notFoundHandler);
   app.use(databaseErrors);
   app.use(problemHandler(deps.logger));

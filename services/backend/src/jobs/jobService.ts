@@ -11,6 +11,7 @@ import {
   formatForFramework,
   type Job,
   type JobCreateRequestBody,
+  type JobExportRequestBody,
   type JobListQuery,
   modelCatalog,
 } from '@vtp/shared-schemas';
@@ -92,6 +93,8 @@ export class JobService {
       request_hash: requestHash,
       trace_context: currentTraceContext() ?? null,
       tracking: this.trackingOf(body),
+      export_formats: body.export,
+      kind: 'training',
     });
     if (!created && row.request_hash !== requestHash) {
       throw new ConflictError(
@@ -254,6 +257,52 @@ export class JobService {
     const resumed = await this.jobs.resume(id);
     if (resumed) this.onQueued();
     return { job: await this.get(principal, id), accepted: Boolean(resumed) };
+  }
+
+  /**
+   * Exports a succeeded training's best checkpoint later: queues an export job of the caller's, which goes the way
+   * of every job (dispatcher, executor, trainer; its own status, retries and failure reason) and whose artifact of
+   * the format's kind is the exported file. Refused (409) for a job that did not succeed or left no checkpoint.
+   */
+  async requestExport(principal: Principal, id: string, body: JobExportRequestBody): Promise<Job> {
+    const source = await this.getRow(principal, id);
+    if (source.kind !== 'training')
+      throw new ConflictError(`Job ${id} is an export; export the job it exports instead`, 'not_exportable');
+    if (source.status !== 'succeeded') {
+      throw new ConflictError(
+        `Job ${id} is ${source.status}: only a succeeded job can be exported`,
+        'job_not_succeeded',
+      );
+    }
+    const artifacts = (await this.jobs.artifacts([id])).get(id) ?? [];
+    if (!artifacts.some((a) => a.kind === 'best'))
+      throw new ConflictError(`Job ${id} has no best checkpoint to export`, 'nothing_to_export');
+    await this.checkQueueRoom(principal);
+    const { row } = await this.jobs.insert({
+      id: randomUUID(),
+      user_id: principal.userId,
+      dataset_id: source.dataset_id,
+      framework: source.framework,
+      model: source.model,
+      // The runner checks them as for any job of the framework; an export reads only the checkpoint.
+      hyperparameters: source.hyperparameters,
+      resources: source.resources,
+      max_duration_seconds: null,
+      initial_weights: { jobId: id, checkpoint: 'best' },
+      max_retries: source.max_retries,
+      retry_on_out_of_memory: false,
+      idempotency_key: null,
+      request_hash: createHash('sha256')
+        .update(JSON.stringify({ exportOf: id, ...body }))
+        .digest('hex'),
+      trace_context: currentTraceContext() ?? null,
+      tracking: null,
+      export_formats: [body.format],
+      kind: 'export',
+    });
+    this.onQueued();
+    const [job] = await this.jobs.toJobs([row]);
+    return job as Job;
   }
 
   /**

@@ -1,10 +1,12 @@
 import type {
   Artifact,
+  ExportFormat,
   Framework,
   InitialWeights,
   Job,
   JobAttempt,
   JobError,
+  JobKind,
   JobStatus,
   Metrics,
   Resources,
@@ -64,6 +66,9 @@ export interface JobRow {
   last_progress_at: Date | null;
   stall_limit_seconds: number | null;
   tracking: StoredTracking | null;
+  export_formats: ExportFormat[];
+  /** `export`: the job only exports the best checkpoint of the job its `initial_weights` name. */
+  kind: JobKind;
 }
 
 /** Where a job's training is tracked: the MLflow server and experiment it was created for, and its run. */
@@ -109,6 +114,8 @@ export type NewJob = Pick<
   | 'request_hash'
   | 'trace_context'
   | 'tracking'
+  | 'export_formats'
+  | 'kind'
 >;
 
 function iso(d: Date | null): string | null {
@@ -129,6 +136,11 @@ function toAttempt(row: AttemptRow): JobAttempt {
 export function toJob(row: JobRow, artifacts: ArtifactRow[], attempts: AttemptRow[]): Job {
   return {
     id: row.id,
+    kind: row.kind,
+    exportOf:
+      row.kind === 'export' && row.initial_weights && 'jobId' in row.initial_weights
+        ? row.initial_weights.jobId
+        : null,
     status: row.status,
     framework: row.framework,
     model: row.model,
@@ -156,6 +168,7 @@ export function toJob(row: JobRow, artifacts: ArtifactRow[], attempts: AttemptRo
       ...(a.epoch === null ? {} : { epoch: a.epoch }),
       ...(a.sha256 === null ? {} : { sha256: a.sha256 }),
     })),
+    export: row.export_formats,
     error: row.error_code ? { code: row.error_code, message: row.error_message ?? '' } : null,
     tracking: row.tracking ? toTracking(row.tracking) : null,
     createdAt: row.created_at.toISOString(),

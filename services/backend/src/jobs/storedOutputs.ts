@@ -6,6 +6,7 @@ import { jobOutputKeyPrefix } from './jobOutputs.ts';
 
 /** Where the trainers write under a job's output prefix (packages/trainer-runtime, Training). */
 const LAYOUT: [RegExp, ArtifactKind][] = [
+  [/^weights\/best\.onnx$/, 'onnx'], // the best checkpoint exported; before the checkpoint, whose name it shares
   [/^weights\/best\.[^/]+$/, 'best'],
   [/^weights\/last\.[^/]+$/, 'last'],
   [/^training\.log$/, 'log'],

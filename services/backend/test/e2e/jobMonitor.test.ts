@@ -160,6 +160,8 @@ describe('job monitor', () => {
       model: 'test_resnet',
       datasetId,
       hyperparameters: { epochs: 2, imgsz: 64, batch: 2 },
+      // Its ONNX export lies next to the best checkpoint in S3 (weights/best.onnx): it must not be taken for it.
+      export: ['onnx'],
     });
     const id = created.body.id;
     const token = await dispatchByHand(t.database.url, id);
@@ -209,7 +211,9 @@ describe('job monitor', () => {
     const job = await state(id);
     expect(job.status).toBe('succeeded');
     expect(job.error).toBeNull();
-    expect(job.artifacts.map((a) => a.kind).sort()).toEqual(['best', 'last', 'log', 'metrics']);
+    expect(job.artifacts.map((a) => a.kind).sort()).toEqual(['best', 'last', 'log', 'metrics', 'onnx']);
+    expect(job.artifacts.find((a) => a.kind === 'best')?.uri).toMatch(/\/weights\/best\.pth\.tar$/);
+    expect(job.artifacts.find((a) => a.kind === 'onnx')?.uri).toMatch(/\/weights\/best\.onnx$/);
     expect(job.latestMetrics?.['val/top1']).toEqual(expect.any(Number));
     expect(job.progress.epoch).toBe(2);
   }, 180_000);

@@ -73,13 +73,14 @@ describe('training end to end (EXECUTION_MODE=kubernetes)', () => {
     ['ultralytics', 'yolo11n', () => yolo.id, 'metrics/mAP50(B)'],
     ['timm', 'test_resnet', () => images.id, 'val/top1'],
   ] as const)(
-    '%s trains in a Job pod and reports through its callbacks',
+    '%s trains in a Job pod and reports through its callbacks; its ONNX exports, at creation and later, run in Job pods too',
     async (framework, model, dataset, metric) => {
       const created = await user.post<Job>('/v1/jobs', {
         framework,
         model,
         datasetId: dataset(),
         hyperparameters: { epochs: 2, imgsz: 64, batch: 4 },
+        export: ['onnx'],
       });
       expect(created.status).toBe(201);
       const job = await waitForJob(user, created.body.id, finished, 120_000);
@@ -87,7 +88,9 @@ describe('training end to end (EXECUTION_MODE=kubernetes)', () => {
       expect(job.status).toBe('succeeded');
       expect(job.latestMetrics?.[metric]).toEqual(expect.any(Number));
       expect((await events(user, job.id)).at(-1)?.type).toBe('completed');
-      expect(job.artifacts.map((a) => a.kind)).toEqual(expect.arrayContaining(['best', 'last', 'log']));
+      expect(job.artifacts.map((a) => a.kind)).toEqual(
+        expect.arrayContaining(['best', 'last', 'log', 'onnx']),
+      );
 
       // The trainer reports its outcome before its process exits: the Job completes a moment later.
       const k8sJob = await waitFor('the Job to complete', async () => {
@@ -98,7 +101,22 @@ describe('training end to end (EXECUTION_MODE=kubernetes)', () => {
       const pod = cluster.list('pods', 'training', `vtp.dev/job-id=${job.id}`)[0];
       expect(pod?.status.containerStatuses[0].state.terminated.exitCode).toBe(0);
       expect((await user.get(`/v1/jobs/${job.id}/logs`)).text.length).toBeGreaterThan(0);
+
+      // A later export is a Job of its own, whose pod exports the checkpoint (a cold runner, no dataset).
+      const requested = await user.post<Job>(`/v1/jobs/${job.id}/exports`, { format: 'onnx' });
+      expect(requested.status).toBe(202);
+      const exported = await waitForJob(user, requested.body.id, finished, 180_000);
+      expect(exported.error).toBeNull();
+      expect(exported.status).toBe('succeeded');
+      expect(exported.artifacts.map((a) => a.kind).sort()).toEqual(['log', 'metrics', 'onnx']);
+      const exportPod = await waitFor('the export Job to complete', async () => {
+        const found = trainingJob(exported);
+        return found?.status.conditions?.[0]?.type === 'Complete' && found;
+      });
+      expect(exportPod.spec.template.spec.containers[0].image).toBe(IMAGES[framework]);
     },
+    // Two Job pods each, the second a cold Python start: slow on a busy machine.
+    360_000,
   );
 
   it('checks uploaded weights in a Job of the trainer image, and deletes the Job once it has the verdict', {

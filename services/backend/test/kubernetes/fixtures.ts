@@ -36,6 +36,8 @@ export function jobRow(overrides: Partial<JobRow> = {}): JobRow {
     placement: null,
     trace_context: null,
     tracking: null,
+    export_formats: [],
+    kind: 'training',
     created_at: now,
     updated_at: now,
     queued_at: now,
@@ -62,6 +64,8 @@ export function trainingSpec(
     hyperparameters: job.hyperparameters,
     dataset: { uri: `s3://vtp/datasets/${job.dataset_id}.zip`, format: 'imagefolder' },
     attempt: job.attempt,
+    export: job.export_formats,
+    exportOnly: job.kind === 'export',
     callback: {
       url: `http://backend.vtp:8000/v1/jobs/${job.id}/callback`,
       storageUrl: `http://backend.vtp:8000/v1/jobs/${job.id}/storage-urls`,

@@ -155,6 +155,12 @@ describe('training Job builder', () => {
     });
   });
 
+  it('tells the trainer where to export its spans only when an endpoint is set', () => {
+    expect(build({}).env.OTEL_EXPORTER_OTLP_ENDPOINT).toBeUndefined();
+    const { env } = build({}, jobSettings({ otlpEndpoint: 'http://alloy.observability:4318' }));
+    expect(env.OTEL_EXPORTER_OTLP_ENDPOINT?.value).toBe('http://alloy.observability:4318');
+  });
+
   it('lets tests replace the command, and nothing else', () => {
     const { container } = build({}, jobSettings({ command: () => ['node', '-e', 'process.exit(0)'] }));
     expect(container?.command).toEqual(['node', '-e', 'process.exit(0)']);

@@ -8,6 +8,7 @@ import * as jobAttempts from './20261201030000_job_attempts.ts';
 import * as jobQueuedAt from './20261202000000_job_queued_at.ts';
 import * as listIndexes from './20261202010000_list_indexes.ts';
 import * as jobTracking from './20261202020000_job_tracking.ts';
+import * as jobExport from './20261202030000_job_export.ts';
 import * as weights from './20261202040000_weights.ts';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '20261202000000_job_queued_at': jobQueuedAt,
   '20261202010000_list_indexes': listIndexes,
   '20261202020000_job_tracking': jobTracking,
+  '20261202030000_job_export': jobExport,
   '20261202040000_weights': weights,
 };
 

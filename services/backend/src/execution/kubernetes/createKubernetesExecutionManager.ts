@@ -48,6 +48,7 @@ export function createKubernetesExecutionManager(
       gpuNodeSelector: config.GPU_NODE_SELECTOR,
       defaultResources: { cpu: config.DEFAULT_CPU, memory: config.DEFAULT_MEMORY },
       scratchSizeLimit: config.SCRATCH_SIZE_LIMIT,
+      ...(config.TRAINER_OTLP_ENDPOINT ? { otlpEndpoint: config.TRAINER_OTLP_ENDPOINT } : {}),
     },
     weightsCheckTimeoutSeconds: config.WEIGHTS_CHECK_TIMEOUT_SECONDS,
     timing: {

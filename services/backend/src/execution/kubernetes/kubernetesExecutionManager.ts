@@ -257,7 +257,7 @@ export class KubernetesExecutionManager implements ExecutionManager {
         await this.deleteJob(name);
         throw new Error(`Job ${name} of an earlier hand-over had already ended; deleted it`);
       }
-      this.options.logger.info({ jobId, jobName: name }, 'adopted the existing Kubernetes Job');
+      this.options.logger.info({ job_id: jobId, jobName: name }, 'adopted the existing Kubernetes Job');
       return existing;
     }
   }
@@ -341,7 +341,7 @@ export class KubernetesExecutionManager implements ExecutionManager {
       // 400: the container has not started yet, so there is no log to show.
       const status = apiStatus(err);
       if (status?.code !== 400 && status?.code !== 404)
-        this.options.logger.warn({ jobId: job.id, status }, 'could not read the training pod log');
+        this.options.logger.warn({ job_id: job.id, status }, 'could not read the training pod log');
       out.destroy();
       return undefined;
     }

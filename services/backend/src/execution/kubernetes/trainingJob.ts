@@ -21,6 +21,8 @@ export interface TrainingJobSettings {
   namespace: string;
   images: Record<Framework, string>;
   ttlSecondsAfterFinished: number;
+  /** Where the trainer exports its spans (OTLP/HTTP); without it the pod exports none. */
+  otlpEndpoint?: string;
   /** Slack past maxDurationSeconds before the cluster kills the pod: the trainer stops itself first, with checkpoints. */
   deadlineSlackSeconds: number;
   gpuNodeSelector: Record<string, string>;
@@ -107,13 +109,18 @@ function secretEnv(name: string, secret: string, key: string): V1EnvVar {
 }
 
 /** No storage settings or credentials: the trainer reaches objects only through its job's presigned URLs. */
-function trainerEnv(spec: TrainingStartRequestBody, jobName: string): V1EnvVar[] {
+function trainerEnv(
+  spec: TrainingStartRequestBody,
+  jobName: string,
+  settings: TrainingJobSettings,
+): V1EnvVar[] {
   return [
     { name: 'TRAINING_SPEC_JSON', value: JSON.stringify(specWithoutToken(spec)) },
     secretEnv('CALLBACK_TOKEN', callbackSecretName(jobName), CALLBACK_TOKEN_KEY),
     { name: 'WORK_DIR', value: WORK_DIR },
     // The root filesystem is read-only: libraries keep their settings and caches under HOME.
     { name: 'HOME', value: '/tmp' },
+    ...(settings.otlpEndpoint ? [{ name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: settings.otlpEndpoint }] : []),
   ];
 }
 
@@ -155,7 +162,7 @@ export function buildTrainingJob(
                 `services/trainer-${spec.framework}/src/main.ts`,
                 'run',
               ],
-              env: trainerEnv(spec, name),
+              env: trainerEnv(spec, name, settings),
               resources,
             },
             settings,

@@ -130,7 +130,7 @@ export class LocalExecutionManager implements ExecutionManager {
     if (!url) return;
     const res = await this.client.cancel(url, job.id);
     if (res.status >= 300 && res.status !== 404)
-      this.logger.warn({ jobId: job.id, status: res.status }, 'trainer refused cancel');
+      this.logger.warn({ job_id: job.id, status: res.status }, 'trainer refused cancel');
   }
 
   async status(job: PlacedJob): Promise<ExecutionState> {

@@ -1,4 +1,4 @@
-import { parseInput, UnauthorizedError } from '@vtp/service-kit';
+import { annotateActiveSpan, jobSpanAttributes, parseInput, UnauthorizedError } from '@vtp/service-kit';
 import {
   type CallbackBatchResponseBody,
   type CallbackResponseBody,
@@ -47,6 +47,10 @@ export function callbackRoutes(ingest: EventIngest, storage: TrainerStorage, met
       await ingest.authenticate(id, token);
       throw err;
     }
+    annotateActiveSpan({
+      ...jobSpanAttributes({ jobId: id }),
+      'vtp.callback.event_types': [...new Set(events.map((event) => event.type))],
+    });
     const results = await ingest.ingestBatch(id, token, events, batched ? 'body.events' : 'body');
     return batched ? { results } : (results[0] as CallbackResponseBody);
   }

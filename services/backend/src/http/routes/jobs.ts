@@ -1,9 +1,11 @@
 import { pipeline } from 'node:stream/promises';
-import { parseInput } from '@vtp/service-kit';
+import { annotateActiveSpan, jobSpanAttributes, parseInput } from '@vtp/service-kit';
 import {
+  ArtifactParams,
   Framework,
   JobCreateRequestBody,
   JobEventsQuery,
+  JobExportRequestBody,
   JobIdParams,
   JobListQuery,
   LogsQuery,
@@ -15,6 +17,7 @@ import { z } from 'zod';
 import { principalOf } from '../../auth/principal.ts';
 import type { JobEventNotifier } from '../../jobs/eventNotifier.ts';
 import { streamJobEvents } from '../../jobs/eventStream.ts';
+import type { JobArtifacts } from '../../jobs/jobArtifacts.ts';
 import type { JobEventStore } from '../../jobs/jobEventStore.ts';
 import type { JobLogs } from '../../jobs/jobLogs.ts';
 import type { JobService } from '../../jobs/jobService.ts';
@@ -26,6 +29,7 @@ const IdempotencyKey = z.string().min(1).max(200).optional();
 export function jobRoutes(
   jobs: JobService,
   logs: JobLogs,
+  artifacts: JobArtifacts,
   eventSources: { jobs: JobStore; events: JobEventStore },
   notifier: JobEventNotifier,
   stopping: AbortSignal,
@@ -44,6 +48,8 @@ export function jobRoutes(
     const idempotencyKey = parseInput(IdempotencyKey, req.get('idempotency-key'), 'header.Idempotency-Key');
     const body = parseInput(JobCreateRequestBody, req.body, 'body');
     const { job, created } = await jobs.create(principalOf(res), body, idempotencyKey);
+    // This request's span is the root of the job's trace (the job keeps its context for every attempt).
+    annotateActiveSpan(jobSpanAttributes({ jobId: job.id, framework: job.framework, model: job.model }));
     res
       .status(created ? 201 : 200)
       .location(`/v1/jobs/${job.id}`)
@@ -83,10 +89,31 @@ export function jobRoutes(
       if (err.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err;
     });
   });
+  router.get('/v1/jobs/:id/artifacts/:kind', async (req, res) => {
+    const { id, kind } = parseInput(ArtifactParams, req.params, 'path');
+    const { artifact, filename, body } = await artifacts.open(await jobs.getRow(principalOf(res), id), kind);
+    res.set({
+      'Content-Type': 'application/octet-stream',
+      'Content-Length': String(artifact.bytes),
+      'Content-Disposition': `attachment; filename="${filename.replace(/[^\w.-]/g, '_')}"`,
+      ...(artifact.sha256 ? { 'X-Checksum-Sha256': artifact.sha256 } : {}),
+    });
+    // A reader that hangs up mid-download is normal, not a server error.
+    await pipeline(body, res, { signal: stopping }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ABORT_ERR') return void res.destroy();
+      if (err.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err;
+    });
+  });
   router.post('/v1/jobs/:id/cancel', async (req, res) => {
     const { id } = parseInput(JobIdParams, req.params, 'path');
     const { job, accepted } = await jobs.cancel(principalOf(res), id);
     res.status(accepted ? 202 : 200).json(job);
+  });
+  router.post('/v1/jobs/:id/exports', async (req, res) => {
+    const { id } = parseInput(JobIdParams, req.params, 'path');
+    const body = parseInput(JobExportRequestBody, req.body, 'body');
+    const job = await jobs.requestExport(principalOf(res), id, body);
+    res.status(202).location(`/v1/jobs/${job.id}`).json(job);
   });
   router.post('/v1/jobs/:id/resume', async (req, res) => {
     const { id } = parseInput(JobIdParams, req.params, 'path');
