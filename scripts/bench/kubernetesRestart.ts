@@ -26,6 +26,8 @@ const manager = new KubernetesExecutionManager({
   timing: { imagePullGraceMs: 60_000, unschedulableTimeoutMs: 60_000, outcomeGraceMs: 60_000 },
   logger: createLogger('bench-kubernetes', 'silent'),
   onClusterFailure: () => undefined,
+  // The bench uploads no weights.
+  weightsCheckTimeoutSeconds: 180,
 });
 await manager.watch();
 const watchedMs = performance.now() - started;

@@ -33,6 +33,8 @@ export async function measureKubernetesScale(c: Context): Promise<ScaleRow[]> {
     onClusterFailure: () => {
       failures += 1;
     },
+    // The bench uploads no weights.
+    weightsCheckTimeoutSeconds: 180,
   });
   try {
     await manager.watch();

@@ -10,4 +10,5 @@ export * from './readiness.ts';
 export * from './storage.ts';
 export * from './tracking.ts';
 export * from './trainer.ts';
+export * from './weights.ts';
 export { z } from './zod.ts';

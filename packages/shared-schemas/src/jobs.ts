@@ -28,10 +28,17 @@ export const Resources = z
 export type Resources = z.infer<typeof Resources>;
 
 export const InitialWeights = z
-  .strictObject({
-    jobId: Id.openapi({ description: 'A finished job of yours whose checkpoint to start from' }),
-    checkpoint: z.enum(['best', 'last']).default('best'),
-  })
+  .union([
+    z.strictObject({
+      jobId: Id.openapi({ description: 'A finished job of yours whose checkpoint to start from' }),
+      checkpoint: z.enum(['best', 'last']).default('best'),
+    }),
+    z.strictObject({
+      weightsId: Id.openapi({
+        description: 'Weights you uploaded (POST /v1/weights) for the same framework and model',
+      }),
+    }),
+  ])
   .openapi('InitialWeights');
 export type InitialWeights = z.infer<typeof InitialWeights>;
 
@@ -129,6 +136,10 @@ export const Job = z
     framework: Framework,
     model: z.string(),
     datasetId: Id,
+    initialWeights: InitialWeights.nullable().openapi({
+      description:
+        'What the training started from: a checkpoint of another job, or uploaded weights; null for scratch',
+    }),
     hyperparameters: z.record(z.string(), z.unknown()),
     resources: Resources.nullable(),
     maxDurationSeconds: z.number().int().nullable().openapi({

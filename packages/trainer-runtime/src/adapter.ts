@@ -42,6 +42,11 @@ export interface TrainerAdapter {
   datasetTopFolders: readonly string[];
   /** S3 object names of the checkpoints, under the job's output prefix. */
   checkpointFileNames: Record<CheckpointKind, string>;
+  /**
+   * Absolute path of the script that checks an uploaded weights file (services/trainer-<fw>/runner/check_weights.py):
+   * `--file <path> --model <name> --max-memory-bytes <n>`, one JSON line on stdout.
+   */
+  weightsCheckScript: string;
   /** File name an initial-weights checkpoint gets in the job's folder (its extension matters to frameworks). */
   initialWeightsFileName: string;
   /** Extra environment for Python (runner and readiness probe); `scratchDir` is a writable folder for it. */

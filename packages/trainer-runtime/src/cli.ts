@@ -1,13 +1,17 @@
 // Evaluated first, before the modules that take seconds to load: the pid of the parent (see startedBy.ts).
 import '@vtp/service-kit/startedBy';
 import { readFile } from 'node:fs/promises';
-import { ConfigError, createLogger, InputError, startTelemetry } from '@vtp/service-kit';
+import { ConfigError, createLogger, InputError, parseInput, startTelemetry } from '@vtp/service-kit';
 import { startedBy } from '@vtp/service-kit/startedBy';
+import { WeightsCheckRequestBody } from '@vtp/shared-schemas';
 import type { TrainerAdapter } from './adapter.ts';
 import { loadTrainerConfig } from './config.ts';
+import { repoRoot, runnerHelperDir } from './paths.ts';
+import { resolvePython } from './python-env/index.ts';
 import { createTrainerRuntime } from './runtime.ts';
 import { createTrainerService } from './service.ts';
 import { parseTrainingSpec } from './training/trainingSpec.ts';
+import { WeightsChecker } from './weights/weightsCheck.ts';
 
 /** Exit codes of `run`, what a Kubernetes Job reports. */
 export const RUN_EXIT_CODES = { succeeded: 0, failed: 1, cancelled: 130, usage: 2 } as const;
@@ -15,6 +19,7 @@ export const RUN_EXIT_CODES = { succeeded: 0, failed: 1, cancelled: 130, usage: 
 const USAGE = `Usage:
   main.ts serve                 the trainer HTTP API (PORT, TRAINER_TOKEN, ...)
   main.ts run [--spec <file>]   one training from <file> or TRAINING_SPEC_JSON; exit 0 succeeded, 1 failed, 130 cancelled
+  main.ts check-weights         checks the weights file WEIGHTS_CHECK_JSON names; prints the verdict as one JSON line
 `;
 
 /**
@@ -30,6 +35,7 @@ export async function runTrainerCli(
   try {
     if (command === 'serve') return await serve(adapter, env);
     if (command === 'run') return await runOnce(adapter, rest, env);
+    if (command === 'check-weights') return await checkWeightsOnce(adapter, env);
   } catch (err) {
     if (err instanceof ConfigError || err instanceof InputError || err instanceof UsageError) {
       process.stderr.write(`${err.message}\n`);
@@ -84,6 +90,34 @@ async function runOnce(adapter: TrainerAdapter, args: string[], env: NodeJS.Proc
   await telemetry.shutdown();
   if (status === 'succeeded') return RUN_EXIT_CODES.succeeded;
   return status === 'cancelled' ? RUN_EXIT_CODES.cancelled : RUN_EXIT_CODES.failed;
+}
+
+/**
+ * One weights check (a Kubernetes Job of the trainer image): the verdict, valid or not, is the last line on stdout
+ * and the exit code 0; a check that could not run exits 1.
+ */
+async function checkWeightsOnce(adapter: TrainerAdapter, env: NodeJS.ProcessEnv): Promise<number> {
+  const config = loadTrainerConfig(adapter.framework, adapter.defaultPort, 'run', env);
+  if (!env.WEIGHTS_CHECK_JSON) throw new UsageError(`No weights check: set WEIGHTS_CHECK_JSON\n\n${USAGE}`);
+  let body: unknown;
+  try {
+    body = JSON.parse(env.WEIGHTS_CHECK_JSON);
+  } catch (err) {
+    throw new UsageError(`WEIGHTS_CHECK_JSON is not JSON: ${(err as Error).message}`);
+  }
+  const request = parseInput(WeightsCheckRequestBody, body, 'WEIGHTS_CHECK_JSON');
+  const logger = createLogger(`trainer-${adapter.framework}`).child({ mode: 'check-weights' });
+  const checker = new WeightsChecker({
+    adapter,
+    python: config.python ?? resolvePython(repoRoot),
+    runnerHelperDir,
+    workDir: config.workDir,
+    limits: config.weightsCheck,
+    logger,
+  });
+  const verdict = await checker.check(request);
+  process.stdout.write(`${JSON.stringify(verdict)}\n`);
+  return 0;
 }
 
 async function readSpec(args: string[], env: NodeJS.ProcessEnv): Promise<unknown> {

@@ -44,6 +44,11 @@ function trainerEnv(framework: Framework, defaultPort: number, mode: TrainerMode
       OUTBOX_DIR: z.string().min(1).optional(),
       // `run` mode: how long to wait for the backend to take every event before leaving the rest in the outbox.
       CALLBACK_DRAIN_TIMEOUT_MS: milliseconds(60_000),
+      // Checking an uploaded weights file (POST /v1/weights-checks): the whole check (download, Python start-up,
+      // loading) is killed past this limit, and its Python process gets this much address space (RLIMIT_AS; torch
+      // and the framework alone take about 1.5 GB of it).
+      WEIGHTS_CHECK_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(3600).default(180),
+      WEIGHTS_CHECK_MAX_MEMORY_MB: z.coerce.number().int().min(512).max(1_048_576).default(8192),
       // Python interpreter for the runner; unset = the cached virtual environment of `npm run python:env`.
       VTP_PYTHON: z.string().min(1).optional(),
       // Serve mode: fork each training from a Python process that has already imported torch and the framework,
@@ -65,6 +70,11 @@ function trainerEnv(framework: Framework, defaultPort: number, mode: TrainerMode
       uploadIdleTimeoutMs: env.UPLOAD_IDLE_TIMEOUT_MS,
       stallTimeoutMs: env.STALL_TIMEOUT_SECONDS * 1000,
       callbackDrainTimeoutMs: env.CALLBACK_DRAIN_TIMEOUT_MS,
+      weightsCheck: {
+        timeoutMs: env.WEIGHTS_CHECK_TIMEOUT_SECONDS * 1000,
+        maxMemoryBytes: env.WEIGHTS_CHECK_MAX_MEMORY_MB * 2 ** 20,
+        concurrency: 1,
+      },
       python: env.VTP_PYTHON,
       warmRunners: env.WARM_RUNNERS,
       exitWithParent: env.EXIT_WITH_PARENT,

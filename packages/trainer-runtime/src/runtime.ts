@@ -17,6 +17,7 @@ import { runnerEnvironment } from './runner/runnerEnvironment.ts';
 import { coldRunners } from './runner/runnerProcess.ts';
 import { RunnerZygote } from './runner/runnerZygote.ts';
 import { Trainings } from './training/trainings.ts';
+import { WeightsChecker } from './weights/weightsCheck.ts';
 
 export interface TrainerRuntimeOptions {
   logger: Logger;
@@ -39,6 +40,7 @@ export interface TrainerRuntime {
   /** The warm zygote runners fork from, when warm runners are on and there is a Python environment. */
   zygote: RunnerZygote | undefined;
   metrics: TrainerMetrics;
+  weightsChecker: WeightsChecker;
 }
 
 export function createTrainerRuntime(
@@ -89,13 +91,21 @@ export function createTrainerRuntime(
     },
     config.maxConcurrentTrainings,
   );
+  const weightsChecker = new WeightsChecker({
+    adapter,
+    python,
+    runnerHelperDir,
+    workDir: config.workDir,
+    limits: config.weightsCheck,
+    logger: logger.child({ component: 'weights-check' }),
+  });
   metrics.track({
     activeTrainings: () => trainings.active(),
     pendingEvents: () => delivery.pending(),
     oldestPendingEventAt: () => delivery.oldestPendingAt(),
     circuitStates: () => sender.circuitStates(),
   });
-  return { adapter, config, logger, python, trainings, delivery, zygote, metrics };
+  return { adapter, config, logger, python, trainings, delivery, zygote, metrics, weightsChecker };
 }
 
 function findCachedPython(logger: Logger): string | undefined {

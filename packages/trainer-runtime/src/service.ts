@@ -35,6 +35,7 @@ export function createTrainerService(
     stopping: stopping.signal,
     adapter,
     trainings,
+    weightsChecker: runtime.weightsChecker,
     readiness,
     metrics,
     logger,

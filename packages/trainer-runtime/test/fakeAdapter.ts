@@ -24,6 +24,7 @@ export function fakeAdapter(pidFile: string): TrainerAdapter & { datasets: Extra
     }),
     runnerScript: fileURLToPath(new URL('./fake_runner.py', import.meta.url)),
     runnerPreload: fileURLToPath(new URL('./fake_preload.py', import.meta.url)),
+    weightsCheckScript: fileURLToPath(new URL('./fake_check_weights.py', import.meta.url)),
     frameworkModule: 'json',
     datasetTopFolders: ['train', 'val', 'test'],
     checkpointFileNames: { best: 'best.ckpt', last: 'last.ckpt' },

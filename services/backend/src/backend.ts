@@ -19,6 +19,7 @@ import { createExecutionManager } from './execution/createExecutionManager.ts';
 import { createApp } from './http/app.ts';
 import { EventIngest } from './jobs/eventIngest.ts';
 import { JobEventNotifier } from './jobs/eventNotifier.ts';
+import { InitialWeightsSource } from './jobs/initialWeights.ts';
 import { JobArtifacts } from './jobs/jobArtifacts.ts';
 import { JobEventStore } from './jobs/jobEventStore.ts';
 import { PLACED } from './jobs/jobLifecycle.ts';
@@ -30,6 +31,8 @@ import { StreamSlots } from './jobs/streamSlots.ts';
 import { TrainerStorage } from './jobs/trainerStorage.ts';
 import { JobMetrics } from './observability/jobMetrics.ts';
 import { ObjectStore } from './storage/objectStore.ts';
+import { WeightsService } from './weights/weightsService.ts';
+import { WeightsStore } from './weights/weightsStore.ts';
 
 /** Trainers reach the same object store as the backend, with the same settings. */
 export interface RunningBackend {
@@ -151,9 +154,25 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       const outcome = await manager.reconcile(() => jobStore.listActive());
       logger.info({ outcome }, 'reconciled trainings with the executor');
     }
+    const weightsStore = new WeightsStore(db);
+    const weights = new WeightsService({
+      store: weightsStore,
+      jobs: jobStore,
+      objects,
+      checker: manager,
+      logger,
+      options: {
+        maxUploadBytes: config.MAX_WEIGHTS_UPLOAD_BYTES,
+        maxWeightsPerUser: config.MAX_WEIGHTS_PER_USER,
+        checkUrlTtlSeconds: config.STORAGE_URL_TTL_SECONDS,
+      },
+    });
+    void weights.sweepOrphans().catch((err) => logger.warn({ err }, 'orphan sweep failed'));
+    const initialWeights = new InitialWeightsSource({ jobs: jobStore, weights: weightsStore, objects });
     const jobs = new JobService(
       jobStore,
       datasetStore,
+      weightsStore,
       manager,
       { cpu: config.MAX_JOB_CPU, memory: config.MAX_JOB_MEMORY, gpu: config.MAX_JOB_GPUS },
       config.MAX_QUEUED_JOBS_PER_USER,
@@ -184,6 +203,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       jobMetrics,
       users,
       datasets,
+      weights,
       jobs,
       eventSources: { jobs: jobStore, events: jobEvents },
       logs,
@@ -193,6 +213,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
       trainerStorage: new TrainerStorage({
         jobs: jobStore,
         datasets: datasetStore,
+        initialWeights,
         objects,
         ttlSeconds: config.STORAGE_URL_TTL_SECONDS,
       }),
@@ -204,7 +225,15 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
     lifecycle.addShutdownHook('http-server', () => server.close());
 
     dispatcher = new Dispatcher(
-      { jobs: jobStore, events: jobEvents, datasets: datasetStore, manager, metrics: jobMetrics, logger },
+      {
+        jobs: jobStore,
+        events: jobEvents,
+        datasets: datasetStore,
+        initialWeights,
+        manager,
+        metrics: jobMetrics,
+        logger,
+      },
       {
         limits: { perFramework: config.MAX_JOBS_PER_FRAMEWORK, perUser: config.MAX_JOBS_PER_USER },
         backendBaseUrl: config.BACKEND_BASE_URL ?? server.url,

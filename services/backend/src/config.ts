@@ -101,6 +101,17 @@ export const BackendEnv = z.object({
     .int()
     .positive()
     .default(5 * 1024 ** 3),
+  // Largest accepted weights upload (POST /v1/weights); the largest catalog model's checkpoint is ~100 MB.
+  MAX_WEIGHTS_UPLOAD_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(2 * 1024 ** 3),
+  // Weights files one user may keep (an upload past it is refused with 409).
+  MAX_WEIGHTS_PER_USER: z.coerce.number().int().min(1).max(1_000_000).default(100),
+  // Checking an uploaded weights file (loading it with the framework in its trainer): the trainer kills the check
+  // past this limit and the upload is refused with 422.
+  WEIGHTS_CHECK_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(3600).default(180),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // Kubernetes mode: the API server and its credentials come from KUBECONFIG, ~/.kube/config or the pod's
   // service account, read by the Kubernetes client itself.

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { Dataset, Job, StorageUrlResponseBody } from '@vtp/shared-schemas';
+import knex from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from './support/apiClient.ts';
 import { dispatchByHand } from './support/dispatchByHand.ts';
@@ -141,4 +143,51 @@ describe('storage URLs for trainers', () => {
     const log = `s3://vtp-test/jobs/${job.id}/training.log`;
     expect((await ask(fineTune.id, token, { method: 'GET', uri: log })).status).toBe(403);
   });
+
+  it('a job started from uploaded weights reads that one object; no other job does', async () => {
+    // The row as an accepted upload leaves it (the upload's own check is covered in e2e/weights.test.ts).
+    const weightsId = randomUUID();
+    const objectKey = `weights/${await userIdOf(yolo.id)}/${weightsId}/weights`;
+    const db = knex({ client: 'pg', connection: t.database.url });
+    await db('weights').insert({
+      id: weightsId,
+      user_id: await userIdOf(yolo.id),
+      name: 'pretrained',
+      framework: 'ultralytics',
+      model: 'yolo11n',
+      file_name: 'yolo11n.pt',
+      format: 'pytorch',
+      num_classes: 80,
+      tensors: 499,
+      bytes: 5,
+      sha256: '0'.repeat(64),
+      object_key: objectKey,
+    });
+    await db.destroy();
+    const uri = `s3://vtp-test/${objectKey}`;
+    const fineTune = await createJob({ initialWeights: { weightsId } });
+    const token = await dispatchByHand(t.database.url, fineTune.id);
+    expect((await ask(fineTune.id, token, { method: 'GET', uri })).status).toBe(200);
+    const neighbour = await createJob();
+    const neighbourToken = await dispatchByHand(t.database.url, neighbour.id);
+    const refused = await ask(neighbour.id, neighbourToken, { method: 'GET', uri });
+    expect(refused.status).toBe(403);
+    expect(refused.body.code).toBe('outside_job_storage');
+    // Another user cannot name them at all.
+    const res = await other.post<ProblemBody>('/v1/jobs', {
+      framework: 'ultralytics',
+      model: 'yolo11n',
+      datasetId: othersDataset.id,
+      initialWeights: { weightsId },
+    });
+    expect(res.status).toBe(422);
+    expect(res.body.code).toBe('weights_not_found');
+  });
+
+  const userIdOf = async (datasetId: string): Promise<string> => {
+    const db = knex({ client: 'pg', connection: t.database.url });
+    const row = (await db('datasets').where({ id: datasetId }).first('user_id')) as { user_id: string };
+    await db.destroy();
+    return row.user_id;
+  };
 });

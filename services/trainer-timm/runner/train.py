@@ -69,13 +69,16 @@ def build_model(name: str, num_classes: int, drop_rate: float, initial_weights: 
 
 def load_initial_weights(model: Any, path: str) -> None:
     """Load a checkpoint's weights, rebuilding the classifier head when its class count differs."""
-    from timm.models import load_state_dict
+    import vtp_weights
+    from weights_load import read_timm_state_dict
 
     try:
-        # Accepts this runner's .pth.tar ("state_dict"), timm's own checkpoints and bare state dicts.
-        state = load_state_dict(path, weights_only=True)
+        # This runner's .pth.tar ("state_dict"), timm's own checkpoints, bare state dicts, .safetensors files.
+        state = read_timm_state_dict(path, vtp_weights.read_safetensors, vtp_weights.torch_load)
     except Exception as e:
         raise InvalidConfiguration(f"initialWeights cannot be read: {path} ({vtp_runner.describe(e)})") from e
+    if state is None:
+        raise InvalidConfiguration(f"initialWeights hold no state dict: {path}")
     classifiers = model.pretrained_cfg.get("classifier") or ()
     head_keys = {
         f"{c}.{p}" for c in ([classifiers] if isinstance(classifiers, str) else classifiers) for p in ("weight", "bias")

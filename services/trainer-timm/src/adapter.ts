@@ -10,6 +10,7 @@ export const timmAdapter: TrainerAdapter = {
   hyperparameters: TimmHyperparameters,
   runnerScript: fileURLToPath(new URL('../runner/train.py', import.meta.url)),
   runnerPreload: fileURLToPath(new URL('../runner/preload.py', import.meta.url)),
+  weightsCheckScript: fileURLToPath(new URL('../runner/check_weights.py', import.meta.url)),
   frameworkModule: 'timm',
   datasetTopFolders: ['train', 'val', 'test'],
   checkpointFileNames: { best: 'best.pth.tar', last: 'last.pth.tar' },

@@ -11,6 +11,7 @@ export const ultralyticsAdapter: TrainerAdapter = {
   hyperparameters: UltralyticsHyperparameters,
   runnerScript: fileURLToPath(new URL('../runner/train.py', import.meta.url)),
   runnerPreload: fileURLToPath(new URL('../runner/preload.py', import.meta.url)),
+  weightsCheckScript: fileURLToPath(new URL('../runner/check_weights.py', import.meta.url)),
   frameworkModule: 'ultralytics',
   datasetTopFolders: ['images', 'labels'],
   checkpointFileNames: { best: 'best.pt', last: 'last.pt' },

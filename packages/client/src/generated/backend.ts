@@ -631,6 +631,309 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/weights": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List your uploaded weights, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    /** @description Opaque cursor from a previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of weights */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WeightsPage"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Failed validation; `issues` names each offending field or file */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Temporarily unavailable; see Retry-After */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Upload starting weights (a YOLO .pt, a timm state dict as .safetensors or .pth), checked by loading them with the framework before they are accepted */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "multipart/form-data": {
+                        name: string;
+                        framework: components["schemas"]["Framework"];
+                        /** @description The catalog model the weights are for */
+                        model: string;
+                        /**
+                         * Format: binary
+                         * @description The weights file
+                         */
+                        file: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Accepted */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Weights"];
+                    };
+                };
+                /** @description Malformed request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflicts with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Upload too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported media type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Failed validation; `issues` names each offending field or file */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Temporarily unavailable; see Retry-After */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/weights/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One uploaded weights file */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The weights */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Weights"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or not yours) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Failed validation; `issues` names each offending field or file */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Temporarily unavailable; see Retry-After */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete uploaded weights and their file (refused while an unfinished job starts from them) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or not yours) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflicts with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Failed validation; `issues` names each offending field or file */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Temporarily unavailable; see Retry-After */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/models": {
         parameters: {
             query?: never;
@@ -638,7 +941,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Models each framework can train (all from scratch; none needs weights from the internet) */
+        /** Models each framework can train (from scratch, or from weights you uploaded; none needs weights from the internet) */
         get: {
             parameters: {
                 query?: never;
@@ -1862,6 +2165,42 @@ export interface components {
             /** @description Pass as `cursor` for the next page; null at the end */
             nextCursor: string | null;
         };
+        Weights: {
+            /**
+             * Format: uuid
+             * @example 0b8e3a52-5a0c-4a53-9c39-3c0b1c7d3f4e
+             */
+            id: string;
+            name: string;
+            framework: components["schemas"]["Framework"];
+            model: string;
+            /** @description The uploaded file name, as sent */
+            fileName: string;
+            bytes: number;
+            sha256: string;
+            format: components["schemas"]["WeightsFormat"];
+            /** @description Classes of the weights' own head (a training on another class count rebuilds it) */
+            numClasses: number | null;
+            classNames: string[] | null;
+            tensors: number;
+            /**
+             * Format: date-time
+             * @example 2026-11-23T10:00:00.000Z
+             */
+            createdAt: string;
+        };
+        /** @enum {string} */
+        Framework: "ultralytics" | "timm";
+        /**
+         * @description Read from the file's content, not its name
+         * @enum {string}
+         */
+        WeightsFormat: "pytorch" | "safetensors";
+        WeightsPage: {
+            items: components["schemas"]["Weights"][];
+            /** @description Pass as `cursor` for the next page; null at the end */
+            nextCursor: string | null;
+        };
         ModelListResponseBody: {
             items: (components["schemas"]["TrainerModel"] & {
                 framework: components["schemas"]["Framework"];
@@ -1869,8 +2208,6 @@ export interface components {
         };
         /** @enum {string} */
         ModelTask: "detect" | "classify";
-        /** @enum {string} */
-        Framework: "ultralytics" | "timm";
         TrainerModel: {
             name: string;
             task: components["schemas"]["ModelTask"];
@@ -1899,6 +2236,7 @@ export interface components {
              * @example 0b8e3a52-5a0c-4a53-9c39-3c0b1c7d3f4e
              */
             datasetId: string;
+            initialWeights: components["schemas"]["InitialWeights"];
             hyperparameters: {
                 [key: string]: unknown;
             };
@@ -1938,6 +2276,27 @@ export interface components {
         JobKind: "training" | "export";
         /** @enum {string} */
         JobStatus: "queued" | "dispatching" | "running" | "succeeded" | "failed" | "cancelled";
+        /** @description What the training started from: a checkpoint of another job, or uploaded weights; null for scratch */
+        InitialWeights: {
+            /**
+             * Format: uuid
+             * @description A finished job of yours whose checkpoint to start from
+             * @example 0b8e3a52-5a0c-4a53-9c39-3c0b1c7d3f4e
+             */
+            jobId: string;
+            /**
+             * @default best
+             * @enum {string}
+             */
+            checkpoint?: "best" | "last";
+        } | {
+            /**
+             * Format: uuid
+             * @description Weights you uploaded (POST /v1/weights) for the same framework and model
+             * @example 0b8e3a52-5a0c-4a53-9c39-3c0b1c7d3f4e
+             */
+            weightsId: string;
+        } | null;
         Resources: {
             /** @example 2 */
             cpu?: string;
@@ -2081,19 +2440,6 @@ export interface components {
              */
             export?: components["schemas"]["ExportFormat"][];
             hyperparameters?: components["schemas"]["TimmHyperparameters"];
-        };
-        InitialWeights: {
-            /**
-             * Format: uuid
-             * @description A finished job of yours whose checkpoint to start from
-             * @example 0b8e3a52-5a0c-4a53-9c39-3c0b1c7d3f4e
-             */
-            jobId: string;
-            /**
-             * @default best
-             * @enum {string}
-             */
-            checkpoint?: "best" | "last";
         };
         JobTrackingRequest: {
             /** @description Needs MLflow on the platform (the backend's MLFLOW_TRACKING_URI) */

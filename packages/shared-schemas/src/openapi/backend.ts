@@ -14,7 +14,7 @@ import {
   TrainerEvent,
   TrainerEventBatch,
 } from '../events.ts';
-import { DatasetFormat, ModelListResponseBody } from '../frameworks.ts';
+import { DatasetFormat, Framework, ModelListResponseBody } from '../frameworks.ts';
 import {
   ArtifactParams,
   Job,
@@ -27,6 +27,7 @@ import {
 } from '../jobs.ts';
 import { BackendReadiness } from '../readiness.ts';
 import { StorageUrlRequestBody, StorageUrlResponseBody } from '../storage.ts';
+import { Weights, WeightsIdParams } from '../weights.ts';
 import { z } from '../zod.ts';
 import { bearerAuth, json, problems } from './responses.ts';
 
@@ -35,6 +36,7 @@ const apiProblems = (...statuses: number[]) => problems(...statuses, 503);
 
 export const DatasetPage = pageOf(Dataset, 'DatasetPage');
 export const JobPage = pageOf(Job, 'JobPage');
+export const WeightsPage = pageOf(Weights, 'WeightsPage');
 export const JobEventList = z.object({ items: z.array(JobEvent) }).openapi('JobEventList');
 
 export function buildBackendDocument() {
@@ -143,9 +145,57 @@ export function buildBackendDocument() {
   });
 
   r.registerPath({
+    method: 'post',
+    path: '/v1/weights',
+    summary:
+      'Upload starting weights (a YOLO .pt, a timm state dict as .safetensors or .pth), checked by loading them with the framework before they are accepted',
+    security: bearerAuth,
+    request: {
+      body: {
+        content: {
+          'multipart/form-data': {
+            schema: z.object({
+              name: z.string(),
+              framework: Framework,
+              model: z.string().openapi({ description: 'The catalog model the weights are for' }),
+              file: z.string().openapi({ type: 'string', format: 'binary', description: 'The weights file' }),
+            }),
+          },
+        },
+      },
+    },
+    responses: { 201: json(Weights, 'Accepted'), ...apiProblems(400, 401, 409, 413, 415, 422) },
+  });
+  r.registerPath({
+    method: 'get',
+    path: '/v1/weights',
+    summary: 'List your uploaded weights, newest first',
+    security: bearerAuth,
+    request: { query: PageQuery },
+    responses: { 200: json(WeightsPage, 'A page of weights'), ...apiProblems(401, 422) },
+  });
+  r.registerPath({
+    method: 'get',
+    path: '/v1/weights/{id}',
+    summary: 'One uploaded weights file',
+    security: bearerAuth,
+    request: { params: WeightsIdParams },
+    responses: { 200: json(Weights, 'The weights'), ...apiProblems(401, 404, 422) },
+  });
+  r.registerPath({
+    method: 'delete',
+    path: '/v1/weights/{id}',
+    summary: 'Delete uploaded weights and their file (refused while an unfinished job starts from them)',
+    security: bearerAuth,
+    request: { params: WeightsIdParams },
+    responses: { 204: { description: 'Deleted' }, ...apiProblems(401, 404, 409, 422) },
+  });
+
+  r.registerPath({
     method: 'get',
     path: '/v1/models',
-    summary: 'Models each framework can train (all from scratch; none needs weights from the internet)',
+    summary:
+      'Models each framework can train (from scratch, or from weights you uploaded; none needs weights from the internet)',
     security: bearerAuth,
     responses: { 200: json(ModelListResponseBody, 'The catalog'), ...apiProblems(401) },
   });

@@ -8,6 +8,7 @@ import {
   TrainingIdParams,
   TrainingStartRequestBody,
 } from '../trainer.ts';
+import { WeightsCheckRequestBody, WeightsCheckResponseBody } from '../weights.ts';
 import { z } from '../zod.ts';
 import { json, problems } from './responses.ts';
 
@@ -89,6 +90,18 @@ export function buildTrainerDocument() {
       202: json(Training, 'Cancelling'),
       200: json(Training, 'Already finished'),
       ...problems(401, 404),
+    },
+  });
+  r.registerPath({
+    method: 'post',
+    path: '/v1/weights-checks',
+    summary:
+      'Check an uploaded weights file: download it, load it with the framework in a sandboxed Python process (time and memory limits, no network), and compare it with the named model',
+    security,
+    request: { body: { content: { 'application/json': { schema: WeightsCheckRequestBody } } } },
+    responses: {
+      200: json(WeightsCheckResponseBody, 'The verdict: valid with what was found, or the problem'),
+      ...problems(400, 401, 422, 502, 503),
     },
   });
 

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import {
   type HttpMetrics,
+  InputError,
   type Logger,
   NotFoundError,
   notFoundHandler,
@@ -14,6 +15,7 @@ import {
   LogsQuery,
   type TrainerModelsResponseBody,
   TrainingIdParams,
+  WeightsCheckRequestBody,
 } from '@vtp/shared-schemas';
 import express, { type Express, type Request } from 'express';
 import type { TrainerAdapter } from '../adapter.ts';
@@ -21,11 +23,13 @@ import type { Readiness } from '../readiness/readiness.ts';
 import type { Training } from '../training/training.ts';
 import { parseTrainingSpec } from '../training/trainingSpec.ts';
 import type { Trainings } from '../training/trainings.ts';
+import type { WeightsChecker } from '../weights/weightsCheck.ts';
 import { requireTrainerToken } from './requireTrainerToken.ts';
 
 export interface TrainerAppDeps {
   adapter: TrainerAdapter;
   trainings: Trainings;
+  weightsChecker: WeightsChecker;
   readiness: Readiness;
   metrics: HttpMetrics;
   logger: Logger;
@@ -82,6 +86,23 @@ export function createTrainerApp(deps: TrainerAppDeps): Express {
     }
     const { training, created } = trainings.start(spec);
     res.status(created ? 202 : 200).json(training.state());
+  });
+  v1.post('/weights-checks', async (req, res) => {
+    const request = parseInput(WeightsCheckRequestBody, req.body, 'body');
+    if (request.framework !== adapter.framework) {
+      throw new InputError(`This trainer checks ${adapter.framework} weights`, [
+        { path: 'body.framework', message: `must be ${adapter.framework}` },
+      ]);
+    }
+    if (!readiness.ready) {
+      const { problem } = readiness.report(trainings.active(), deps.maxConcurrentTrainings);
+      throw new UnavailableError(
+        `This trainer is not ready: ${problem}`,
+        NOT_READY_RETRY_SECONDS,
+        'trainer_not_ready',
+      );
+    }
+    res.json(await deps.weightsChecker.check(request));
   });
   const trainingOf = (req: Request): Training => {
     const { jobId } = parseInput(TrainingIdParams, req.params, 'path');

@@ -5,9 +5,9 @@ import type { Request } from 'express';
 import type { Principal } from '../auth/principal.ts';
 import type { JobStore } from '../jobs/jobStore.ts';
 import type { ObjectStore } from '../storage/objectStore.ts';
+import { receiveUpload, type UploadShape } from '../uploads/receiveUpload.ts';
 import { type ArchiveLimits, inspectArchive, openZipFromS3 } from './archive/index.ts';
 import type { DatasetStore, StoredDataset } from './datasetStore.ts';
-import { receiveUpload } from './receiveUpload.ts';
 
 export interface DatasetServiceOptions {
   maxUploadBytes: number;
@@ -53,7 +53,13 @@ export class DatasetService {
     const objectKey = `datasets/${principal.userId}/${id}/dataset.zip`;
     let written = false;
     try {
-      const upload = await receiveUpload(req, this.options.maxUploadBytes, async (body) => {
+      const shape: UploadShape = {
+        what: 'dataset',
+        fields: '`name`, `format`',
+        file: 'the dataset as a .zip',
+        maxBytes: this.options.maxUploadBytes,
+      };
+      const upload = await receiveUpload(req, shape, async (body) => {
         written = true;
         await this.objects.putStream(objectKey, body, 'application/zip');
       });

@@ -7,6 +7,7 @@ import {
   TrainingRejectedError,
 } from '../execution/executionManager.ts';
 import { buildTrainingSpec } from '../execution/trainingSpec.ts';
+import type { InitialWeightsSource } from '../jobs/initialWeights.ts';
 import type { JobEventStore } from '../jobs/jobEventStore.ts';
 import { isFinished } from '../jobs/jobLifecycle.ts';
 import type { ClaimedJob, ConcurrencyLimits, JobRow, JobStore } from '../jobs/jobStore.ts';
@@ -39,6 +40,7 @@ export class Dispatcher {
     jobs: JobStore;
     events: JobEventStore;
     datasets: DatasetStore;
+    initialWeights: InitialWeightsSource;
     manager: ExecutionManager;
     metrics: JobMetrics;
     logger: Logger;
@@ -50,6 +52,7 @@ export class Dispatcher {
       jobs: JobStore;
       events: JobEventStore;
       datasets: DatasetStore;
+      initialWeights: InitialWeightsSource;
       manager: ExecutionManager;
       metrics: JobMetrics;
       logger: Logger;
@@ -109,16 +112,19 @@ export class Dispatcher {
   }
 
   private async handOver({ row, callbackToken }: ClaimedJob): Promise<void> {
-    const { jobs, datasets, manager, metrics, logger } = this.deps;
+    const { jobs, datasets, initialWeights, manager, metrics, logger } = this.deps;
     const claimed = performance.now();
     try {
       const dataset = await datasets.findById(row.dataset_id);
       if (!dataset) throw new TrainingRejectedError(`dataset ${row.dataset_id} no longer exists`);
-      const initialWeightsUri = await jobs.initialWeightsUri(row);
-      if (row.initial_weights && !initialWeightsUri)
-        throw new TrainingRejectedError('the checkpoint to start from no longer exists');
       const attempt = await jobs.currentAttempt(row);
       if (!attempt) throw new Error(`job ${row.id} has no attempt ${row.attempt}`);
+      const resume = attempt.resumed_from_epoch === null ? undefined : await this.resumeOf(row);
+      // A resumed attempt continues from its own checkpoint: the starting weights (uploaded ones may have been
+      // deleted once the job ended) are needed only by an attempt that starts afresh.
+      const initialWeightsUri = resume ? undefined : await initialWeights.uriOf(row);
+      if (row.initial_weights && !resume && !initialWeightsUri)
+        throw new TrainingRejectedError('the weights to start from no longer exist');
       const spec = buildTrainingSpec({
         job: row,
         dataset,
@@ -126,7 +132,7 @@ export class Dispatcher {
         backendBaseUrl: this.options.backendBaseUrl,
         callbackToken,
         firstSeq: attempt.first_seq,
-        resume: attempt.resumed_from_epoch === null ? undefined : await this.resumeOf(row),
+        resume,
         initialWeightsUri,
         maxDurationSeconds: remainingTime(row),
         traceContext: row.trace_context ?? undefined,

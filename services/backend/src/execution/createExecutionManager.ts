@@ -52,6 +52,7 @@ export function createExecutionManager(ctx: ExecutionContext): ExecutionManager 
           MAX_CONCURRENT_TRAININGS: String(config.MAX_JOBS_PER_FRAMEWORK),
           WORK_DIR: resolve(config.DATA_DIR, 'trainers', framework),
           LOG_LEVEL: config.LOG_LEVEL,
+          WEIGHTS_CHECK_TIMEOUT_SECONDS: String(config.WEIGHTS_CHECK_TIMEOUT_SECONDS),
           ...(config.VTP_PYTHON ? { VTP_PYTHON: config.VTP_PYTHON } : {}),
         },
         logFile: resolve(config.DATA_DIR, 'logs', `trainer-${framework}.log`),
@@ -62,7 +63,9 @@ export function createExecutionManager(ctx: ExecutionContext): ExecutionManager 
       return [framework, { kind: 'process', process }];
     }),
   ) as Record<Framework, TrainerEndpoint>;
-  return new LocalExecutionManager(endpoints, client, logger);
+  // The trainer's own limit covers the check; the slack covers its queueing and answer.
+  const weightsCheckTimeoutMs = (config.WEIGHTS_CHECK_TIMEOUT_SECONDS + 30) * 1000;
+  return new LocalExecutionManager(endpoints, client, logger, weightsCheckTimeoutMs);
 }
 
 /** The OpenTelemetry SDK's own variables for where and how spans are exported (OTEL_SERVICE_NAME stays each service's). */

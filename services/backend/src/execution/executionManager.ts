@@ -6,6 +6,8 @@ import type {
   JobStatus,
   Resources,
   TrainingStartRequestBody,
+  WeightsCheckRequestBody,
+  WeightsCheckResponseBody,
 } from '@vtp/shared-schemas';
 
 /** Where a training was placed; stored with the job so any replica can reach it later. */
@@ -68,6 +70,11 @@ export interface ExecutionManager {
    * themselves need none (the job monitor covers them).
    */
   reconcile?(listActiveJobs: () => Promise<PlacedJob[]>): Promise<unknown>;
+  /**
+   * Loads an uploaded weights file with its framework, in the framework's trainer image and Python environment
+   * (never in the backend's process), and says whether it fits the named model.
+   */
+  checkWeights(request: WeightsCheckRequestBody): Promise<WeightsCheckResponseBody>;
   /** Releases what the executor kept for a finished job. */
   cleanup(job: PlacedJob): Promise<void>;
   stop(): Promise<void>;

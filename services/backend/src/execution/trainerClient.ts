@@ -1,5 +1,11 @@
 import { traceHeaders } from '@vtp/service-kit';
-import { TrainerReadiness, Training, type TrainingStartRequestBody } from '@vtp/shared-schemas';
+import {
+  TrainerReadiness,
+  Training,
+  type TrainingStartRequestBody,
+  type WeightsCheckRequestBody,
+  WeightsCheckResponseBody,
+} from '@vtp/shared-schemas';
 
 export interface TrainerResponse<T> {
   status: number;
@@ -55,6 +61,32 @@ export class TrainerClient {
   }
   cancel(baseUrl: string, jobId: string) {
     return this.call(baseUrl, 'POST', `/v1/trainings/${jobId}/cancel`);
+  }
+
+  /** A weights check runs as long as loading the file takes: its own timeout, not the API calls' one. */
+  async checkWeights(
+    baseUrl: string,
+    request: WeightsCheckRequestBody,
+    timeoutMs: number,
+  ): Promise<TrainerResponse<WeightsCheckResponseBody>> {
+    const res = await fetch(`${baseUrl}/v1/weights-checks`, {
+      method: 'POST',
+      headers: {
+        ...traceHeaders(),
+        authorization: `Bearer ${this.token}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify(request),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const parsed = res.ok ? WeightsCheckResponseBody.safeParse(await res.json()) : undefined;
+    const retryAfter = Number(res.headers.get('retry-after'));
+    if (!res.ok) await res.body?.cancel();
+    return {
+      status: res.ok && !parsed?.success ? 502 : res.status,
+      body: parsed?.success ? parsed.data : undefined,
+      ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterSeconds: retryAfter } : {}),
+    };
   }
 
   async healthy(baseUrl: string): Promise<boolean> {

@@ -21,12 +21,14 @@ import type { StreamSlots } from '../jobs/streamSlots.ts';
 import type { TrainerStorage } from '../jobs/trainerStorage.ts';
 import type { JobMetrics } from '../observability/jobMetrics.ts';
 import type { ObjectStore } from '../storage/objectStore.ts';
+import type { WeightsService } from '../weights/weightsService.ts';
 import { databaseErrors } from './databaseErrors.ts';
 import { apiKeyRoutes } from './routes/apiKeys.ts';
 import { callbackRoutes } from './routes/callbacks.ts';
 import { datasetRoutes } from './routes/datasets.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { systemRoutes } from './routes/system.ts';
+import { weightsRoutes } from './routes/weights.ts';
 import { webConsole } from './webConsole.ts';
 
 export interface AppDeps {
@@ -37,6 +39,7 @@ export interface AppDeps {
   jobMetrics: JobMetrics;
   users: UserStore;
   datasets: DatasetService;
+  weights: WeightsService;
   jobs: JobService;
   /** What event listings and streams read. */
   eventSources: { jobs: JobStore; events: JobEventStore };
@@ -66,6 +69,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/v1', requireApiKey(deps.users));
   app.use(apiKeyRoutes(deps.users));
   app.use(datasetRoutes(deps.datasets));
+  app.use(weightsRoutes(deps.weights));
   app.use(
     jobRoutes(
       deps.jobs,

@@ -17,6 +17,7 @@ import {
 } from '@vtp/shared-schemas';
 import type { Principal } from '../auth/principal.ts';
 import type { DatasetStore } from '../datasets/datasetStore.ts';
+import type { WeightsStore } from '../weights/weightsStore.ts';
 import { isFinished } from './jobLifecycle.ts';
 import type { JobRow, JobStore, StoredTracking } from './jobStore.ts';
 import { type ResourceLimits, resourceIssues } from './resourceLimits.ts';
@@ -35,6 +36,7 @@ export interface JobCanceller {
 export class JobService {
   private readonly jobs: JobStore;
   private readonly datasets: DatasetStore;
+  private readonly weights: Pick<WeightsStore, 'findForUser'>;
   private readonly canceller: JobCanceller;
   private readonly onQueued: () => void;
   private readonly resourceLimits: ResourceLimits;
@@ -44,6 +46,7 @@ export class JobService {
   constructor(
     jobs: JobStore,
     datasets: DatasetStore,
+    weights: Pick<WeightsStore, 'findForUser'>,
     canceller: JobCanceller,
     resourceLimits: ResourceLimits,
     maxQueuedPerUser: number,
@@ -53,6 +56,7 @@ export class JobService {
     this.mlflow = mlflow;
     this.jobs = jobs;
     this.datasets = datasets;
+    this.weights = weights;
     this.canceller = canceller;
     this.resourceLimits = resourceLimits;
     this.maxQueuedPerUser = maxQueuedPerUser;
@@ -152,18 +156,52 @@ export class JobService {
         'dataset_format_mismatch',
       );
     }
-    if (body.initialWeights) {
-      const source = await this.jobs.findForUser(principal.userId, body.initialWeights.jobId);
-      const artifacts = source ? ((await this.jobs.artifacts([source.id])).get(source.id) ?? []) : [];
-      const checkpoint = artifacts.find((a) => a.kind === body.initialWeights?.checkpoint);
-      if (!source || source.framework !== body.framework || !checkpoint) {
+    if (body.initialWeights && 'weightsId' in body.initialWeights)
+      await this.checkUploadedWeights(principal, body, body.initialWeights.weightsId);
+    else if (body.initialWeights) {
+      const { jobId, checkpoint } = body.initialWeights;
+      const source = await this.jobs.findForUser(principal.userId, jobId);
+      if (
+        !source ||
+        source.framework !== body.framework ||
+        !(await this.jobs.checkpointUri(jobId, checkpoint))
+      ) {
         throw new InputError('No such checkpoint to start from', [
           {
             path: 'body.initialWeights.jobId',
-            message: `needs one of your ${body.framework} jobs with a "${body.initialWeights.checkpoint}" checkpoint`,
+            message: `needs one of your ${body.framework} jobs with a "${checkpoint}" checkpoint`,
           },
         ]);
       }
+    }
+  }
+
+  /** Uploaded weights passed their check for one framework and model: a job of another cannot load them. */
+  private async checkUploadedWeights(
+    principal: Principal,
+    body: JobCreateRequestBody,
+    weightsId: string,
+  ): Promise<void> {
+    const weights = await this.weights.findForUser(principal.userId, weightsId);
+    const path = 'body.initialWeights.weightsId';
+    if (!weights) {
+      throw new InputError(
+        `Weights ${weightsId} not found`,
+        [{ path, message: 'no such weights (POST /v1/weights uploads them)' }],
+        'weights_not_found',
+      );
+    }
+    if (weights.framework !== body.framework || weights.model !== body.model) {
+      throw new InputError(
+        `Weights ${weightsId} are for ${weights.framework} ${weights.model}, not ${body.framework} ${body.model}`,
+        [
+          {
+            path,
+            message: `weights for ${weights.framework} ${weights.model} cannot start a ${body.framework} ${body.model}`,
+          },
+        ],
+        'weights_mismatch',
+      );
     }
   }
 

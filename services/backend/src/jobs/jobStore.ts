@@ -2,6 +2,7 @@ import type {
   Artifact,
   ExportFormat,
   Framework,
+  InitialWeights,
   Job,
   JobAttempt,
   JobError,
@@ -30,7 +31,7 @@ export interface JobRow {
   hyperparameters: Record<string, unknown>;
   resources: Resources | null;
   max_duration_seconds: number | null;
-  initial_weights: { jobId: string; checkpoint: 'best' | 'last' } | null;
+  initial_weights: InitialWeights | null;
   status: JobStatus;
   idempotency_key: string | null;
   request_hash: string;
@@ -136,11 +137,15 @@ export function toJob(row: JobRow, artifacts: ArtifactRow[], attempts: AttemptRo
   return {
     id: row.id,
     kind: row.kind,
-    exportOf: row.kind === 'export' ? (row.initial_weights?.jobId ?? null) : null,
+    exportOf:
+      row.kind === 'export' && row.initial_weights && 'jobId' in row.initial_weights
+        ? row.initial_weights.jobId
+        : null,
     status: row.status,
     framework: row.framework,
     model: row.model,
     datasetId: row.dataset_id,
+    initialWeights: row.initial_weights,
     hyperparameters: row.hyperparameters,
     resources: row.resources,
     maxDurationSeconds: row.max_duration_seconds,
@@ -289,10 +294,8 @@ export class JobStore {
     return byJob;
   }
 
-  /** The checkpoint a job starts from (its `initialWeights`), while the source job still has it. */
-  async initialWeightsUri(row: JobRow): Promise<string | undefined> {
-    if (!row.initial_weights) return undefined;
-    const { jobId, checkpoint } = row.initial_weights;
+  /** A checkpoint of `jobId`, while that job still has it. */
+  async checkpointUri(jobId: string, checkpoint: 'best' | 'last'): Promise<string | undefined> {
     return (await this.artifacts([jobId])).get(jobId)?.find((a) => a.kind === checkpoint)?.uri;
   }
 
@@ -460,6 +463,15 @@ export class JobStore {
       oldestQueuedSeconds: r.queued,
       oldestProgressSeconds: r.progress,
     }));
+  }
+
+  async hasUnfinishedForWeights(weightsId: string): Promise<boolean> {
+    return Boolean(
+      await this.db('jobs')
+        .whereRaw("initial_weights->>'weightsId' = ?", [weightsId])
+        .whereIn('status', UNFINISHED)
+        .first('id'),
+    );
   }
 
   async hasUnfinishedForDataset(datasetId: string): Promise<boolean> {

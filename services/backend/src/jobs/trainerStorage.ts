@@ -4,6 +4,7 @@ import type { StorageUrlRequestBody, StorageUrlResponseBody } from '@vtp/shared-
 import type { DatasetStore } from '../datasets/datasetStore.ts';
 import type { ObjectStore } from '../storage/objectStore.ts';
 import { checkCallbackToken } from './callbackToken.ts';
+import type { InitialWeightsSource } from './initialWeights.ts';
 import { jobOutputKeyPrefix } from './jobOutputs.ts';
 import type { JobRow, JobStore } from './jobStore.ts';
 
@@ -15,12 +16,20 @@ import type { JobRow, JobStore } from './jobStore.ts';
 export class TrainerStorage {
   private readonly jobs: JobStore;
   private readonly datasets: DatasetStore;
+  private readonly initialWeights: InitialWeightsSource;
   private readonly objects: ObjectStore;
   private readonly ttlSeconds: number;
 
-  constructor(deps: { jobs: JobStore; datasets: DatasetStore; objects: ObjectStore; ttlSeconds: number }) {
+  constructor(deps: {
+    jobs: JobStore;
+    datasets: DatasetStore;
+    initialWeights: InitialWeightsSource;
+    objects: ObjectStore;
+    ttlSeconds: number;
+  }) {
     this.jobs = deps.jobs;
     this.datasets = deps.datasets;
+    this.initialWeights = deps.initialWeights;
     this.objects = deps.objects;
     this.ttlSeconds = deps.ttlSeconds;
   }
@@ -48,7 +57,7 @@ export class TrainerStorage {
       if (key.startsWith(jobOutputKeyPrefix(job.id))) return key;
       const dataset = await this.datasets.findById(job.dataset_id);
       if (key === dataset?.objectKey) return key;
-      if (uri === (await this.jobs.initialWeightsUri(job))) return key;
+      if (uri === (await this.initialWeights.uriOf(job))) return key;
     }
     throw new ForbiddenError(
       `${uri} is not an input or output of job ${job.id}: a trainer reads its dataset, its starting weights and its own checkpoints only`,

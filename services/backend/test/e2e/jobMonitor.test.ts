@@ -58,6 +58,7 @@ describe('job monitor', () => {
       { timm: { kind: 'url', url: trainerUrl }, ultralytics: { kind: 'url', url: 'http://127.0.0.1:9' } },
       new TrainerClient(TOKEN),
       logger,
+      60_000,
     );
   const monitor = () => {
     const s3 = createS3Client({ ...t.s3, region: 'us-east-1', forcePathStyle: true });

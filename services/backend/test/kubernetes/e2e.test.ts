@@ -1,7 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Dataset, Job } from '@vtp/shared-schemas';
+import type { Dataset, Job, Weights } from '@vtp/shared-schemas';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ApiClient } from '../support/apiClient.ts';
 import { startTestBackend, type TestBackend } from '../support/testBackend.ts';
@@ -15,6 +15,7 @@ import {
   waitForJob,
 } from '../support/training.ts';
 import { uploadSample } from '../support/uploads.ts';
+import { craftWeights } from '../support/weightsFiles.ts';
 import { FakeCluster } from './fakeCluster/fakeCluster.ts';
 
 const IMAGES = {
@@ -117,6 +118,36 @@ describe('training end to end (EXECUTION_MODE=kubernetes)', () => {
     // Two Job pods each, the second a cold Python start: slow on a busy machine.
     360_000,
   );
+
+  it('checks uploaded weights in a Job of the trainer image, and deletes the Job once it has the verdict', {
+    timeout: 300_000,
+  }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vtp-kube-weights-'));
+    try {
+      await craftWeights(dir);
+      const uploadWeights = async (name: string, model: string) => {
+        const form = new FormData();
+        form.set('name', name);
+        form.set('framework', 'timm');
+        form.set('model', model);
+        form.set('file', new Blob([new Uint8Array(await readFile(join(dir, name)))]), name);
+        return user.request('POST', '/v1/weights', { form });
+      };
+      const accepted = await uploadWeights('test_resnet.safetensors', 'test_resnet');
+      expect(accepted.status, accepted.text).toBe(201);
+      expect(accepted.body as Weights).toMatchObject({ format: 'safetensors', numClasses: 1000 });
+      const refused = await uploadWeights('test_efficientnet.pth', 'test_resnet');
+      expect(refused.status, refused.text).toBe(422);
+      expect((refused.body as { issues: { message: string }[] }).issues[0]?.message).toMatch(
+        /do not fit test_resnet/,
+      );
+      expect(await t.objectKeys('weights/')).toHaveLength(1);
+      // Neither check Job is left, and the training watch never took one for a training.
+      expect(cluster.list('jobs', 'training', 'app.kubernetes.io/component=weights-check')).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 
   it('cancels by deleting the Job: the trainer reports cancelled with a checkpoint', async () => {
     const id = await startLongTraining(user, images.id);

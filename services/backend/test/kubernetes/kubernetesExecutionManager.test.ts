@@ -37,6 +37,7 @@ async function newManager(
     logger,
     onClusterFailure: ({ jobId }, error) => failures.push({ jobId, error }),
     recheckIntervalMs: 100,
+    weightsCheckTimeoutSeconds: 60,
   });
   managers.push(manager);
   await manager.watch();

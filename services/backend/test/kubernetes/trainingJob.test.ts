@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import {
   buildCallbackSecret,
   buildTrainingJob,
+  buildWeightsCheckJob,
   ownedByJob,
+  PLATFORM_SELECTOR,
   trainingJobName,
 } from '../../src/execution/kubernetes/trainingJob.ts';
 import { CALLBACK_TOKEN, jobRow, jobSettings, trainingSpec } from './fixtures.ts';
@@ -174,5 +176,43 @@ describe('training Job builder', () => {
         ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: built.metadata?.name, uid }],
       },
     });
+  });
+
+  it('builds a weights check as the same hardened pod running check-weights, outside the training selector', () => {
+    const settings = jobSettings();
+    const request = {
+      framework: 'timm' as const,
+      model: 'test_resnet',
+      url: 'http://storage.example/weights?X-Amz-Signature=abc',
+      bytes: 10,
+      sha256: 'a'.repeat(64),
+    };
+    const check = buildWeightsCheckJob(request, 'vtp-weights-1', settings, 120);
+    expect(() => new Job(check as never).validate()).not.toThrow();
+    const training = build().built;
+    const checkPod = check.spec?.template.spec;
+    const trainingPod = training.spec?.template.spec;
+    const { command, env, resources, ...checkContainer } = checkPod?.containers[0] ?? { name: '' };
+    const {
+      command: _c,
+      env: _e,
+      resources: _r,
+      ...trainingContainer
+    } = trainingPod?.containers[0] ?? {
+      name: '',
+    };
+    expect(checkContainer).toEqual(trainingContainer);
+    expect({ ...checkPod, containers: [] }).toEqual({ ...trainingPod, containers: [] });
+    expect(command).toEqual(['node', 'services/trainer-timm/src/main.ts', 'check-weights']);
+    expect(JSON.parse(env?.find((e) => e.name === 'WEIGHTS_CHECK_JSON')?.value ?? '')).toEqual(request);
+    expect(check.spec?.activeDeadlineSeconds).toBe(120 + settings.deadlineSlackSeconds);
+    expect(check.spec?.backoffLimit).toBe(0);
+    // The training watch and the start-up reconcile select by PLATFORM_SELECTOR: never this Job.
+    const labels = check.metadata?.labels ?? {};
+    const matchesPlatform = PLATFORM_SELECTOR.split(',').every((term) => {
+      const [key, value] = term.split('=');
+      return labels[key as string] === value;
+    });
+    expect(matchesPlatform).toBe(false);
   });
 });

@@ -9,6 +9,7 @@ import * as jobQueuedAt from './20261202000000_job_queued_at.ts';
 import * as listIndexes from './20261202010000_list_indexes.ts';
 import * as jobTracking from './20261202020000_job_tracking.ts';
 import * as jobExport from './20261202030000_job_export.ts';
+import * as weights from './20261202040000_weights.ts';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
   '20261202010000_list_indexes': listIndexes,
   '20261202020000_job_tracking': jobTracking,
   '20261202030000_job_export': jobExport,
+  '20261202040000_weights': weights,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -50,6 +50,7 @@ export function createKubernetesExecutionManager(
       scratchSizeLimit: config.SCRATCH_SIZE_LIMIT,
       ...(config.TRAINER_OTLP_ENDPOINT ? { otlpEndpoint: config.TRAINER_OTLP_ENDPOINT } : {}),
     },
+    weightsCheckTimeoutSeconds: config.WEIGHTS_CHECK_TIMEOUT_SECONDS,
     timing: {
       imagePullGraceMs: config.IMAGE_PULL_GRACE_SECONDS * 1000,
       unschedulableTimeoutMs: config.UNSCHEDULABLE_TIMEOUT_SECONDS * 1000,

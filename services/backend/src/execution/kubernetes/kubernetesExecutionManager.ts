@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
 import {
   ApiException,
@@ -9,8 +10,13 @@ import {
   setHeaderOptions,
   type V1Job,
 } from '@kubernetes/client-node';
-import type { Logger } from '@vtp/service-kit';
-import type { JobError, TrainingStartRequestBody } from '@vtp/shared-schemas';
+import { type Logger, UnavailableError } from '@vtp/service-kit';
+import {
+  type JobError,
+  type TrainingStartRequestBody,
+  type WeightsCheckRequestBody,
+  WeightsCheckResponseBody,
+} from '@vtp/shared-schemas';
 import {
   type ExecutionManager,
   type ExecutionState,
@@ -25,6 +31,7 @@ import {
   attemptOf,
   buildCallbackSecret,
   buildTrainingJob,
+  buildWeightsCheckJob,
   CONTAINER_NAME,
   JOB_ID_LABEL,
   ownedByJob,
@@ -42,6 +49,10 @@ export interface KubernetesExecutionOptions {
   /** The cluster ended a training its trainer could not report on; the backend fails the job with it. */
   onClusterFailure(training: { jobId: string; attempt: number }, error: JobError): void;
   recheckIntervalMs?: number;
+  /** A weights check's own limit; its Job gets this plus the deadline slack, and its pod's start on top. */
+  weightsCheckTimeoutSeconds: number;
+  /** How often a weights check's Job is looked at while it runs. */
+  weightsCheckPollMs?: number;
 }
 
 export interface ReconcileReport {
@@ -123,6 +134,86 @@ export class KubernetesExecutionManager implements ExecutionManager {
   /** Starts following the training Jobs; resolves once the current ones are known. */
   watch(): Promise<void> {
     return this.watcher.start();
+  }
+
+  /**
+   * A short Job of the framework's trainer image (`check-weights`) checks the file; its verdict is the last line
+   * of its pod's log. The Job is deleted once read; one that outlives the limit (its pod never started, say) is
+   * deleted and the check answered as unavailable, not as a verdict on the file.
+   */
+  async checkWeights(request: WeightsCheckRequestBody): Promise<WeightsCheckResponseBody> {
+    const name = `vtp-weights-${randomUUID().slice(0, 18)}`;
+    const { weightsCheckTimeoutSeconds, weightsCheckPollMs = 500 } = this.options;
+    const body = buildWeightsCheckJob(request, name, this.options.settings, weightsCheckTimeoutSeconds);
+    // Whatever keeps the check from running (a full quota, the API away) is the platform's trouble, not the
+    // file's: the upload is answered 503 and may be sent again.
+    const unavailable = (err: unknown) =>
+      err instanceof UnavailableError
+        ? err
+        : new UnavailableError(
+            `The ${request.framework} weights check could not run: ${describe(err).message}`,
+            QUOTA_RETRY_SECONDS,
+            'weights_check_unavailable',
+          );
+    try {
+      await this.batch.createNamespacedJob({ namespace: this.namespace, body });
+    } catch (err) {
+      throw unavailable(err);
+    }
+    try {
+      // The pod's start (image pull, scheduling) comes on top of the check's own limit.
+      const deadline =
+        Date.now() + (weightsCheckTimeoutSeconds + this.options.settings.deadlineSlackSeconds) * 1000;
+      for (;;) {
+        const job = await this.batch.readNamespacedJob({ name, namespace: this.namespace });
+        if (hasEnded(job)) break;
+        if (Date.now() > deadline) {
+          throw new UnavailableError(
+            `The ${request.framework} weights check did not finish in time (Job ${name})`,
+            60,
+            'weights_check_unavailable',
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, weightsCheckPollMs));
+      }
+      const verdict = await this.verdictOf(name);
+      if (verdict) return verdict;
+      throw new UnavailableError(
+        `The ${request.framework} weights check (Job ${name}) ended without a verdict`,
+        60,
+        'weights_check_unavailable',
+      );
+    } catch (err) {
+      throw unavailable(err);
+    } finally {
+      await this.deleteJob(name).catch((err) =>
+        this.options.logger.warn({ err, job: name }, 'could not delete a weights check Job'),
+      );
+    }
+  }
+
+  private async verdictOf(jobName: string): Promise<WeightsCheckResponseBody | undefined> {
+    const pods = await this.core.listNamespacedPod({
+      namespace: this.namespace,
+      labelSelector: `job-name=${jobName}`,
+    });
+    const pod = pods.items[0]?.metadata?.name;
+    if (!pod) return undefined;
+    const log = await this.core.readNamespacedPodLog({
+      name: pod,
+      namespace: this.namespace,
+      container: CONTAINER_NAME,
+      tailLines: 20,
+    });
+    for (const line of log.trim().split('\n').reverse()) {
+      try {
+        const parsed = WeightsCheckResponseBody.safeParse(JSON.parse(line));
+        if (parsed.success) return parsed.data;
+      } catch {
+        // a log line of the trainer, not the verdict
+      }
+    }
+    return undefined;
   }
 
   async start(job: PlacedJob, spec: TrainingStartRequestBody): Promise<Placement> {

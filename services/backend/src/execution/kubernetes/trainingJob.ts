@@ -1,12 +1,19 @@
 import { createHash } from 'node:crypto';
 import type {
+  V1Container,
   V1EnvVar,
   V1Job,
   V1OwnerReference,
+  V1PodSpec,
   V1ResourceRequirements,
   V1Secret,
 } from '@kubernetes/client-node';
-import type { Framework, Resources, TrainingStartRequestBody } from '@vtp/shared-schemas';
+import type {
+  Framework,
+  Resources,
+  TrainingStartRequestBody,
+  WeightsCheckRequestBody,
+} from '@vtp/shared-schemas';
 import type { PlacedJob } from '../executionManager.ts';
 
 /** Everything about a training Job that comes from configuration rather than from the job. */
@@ -147,58 +154,131 @@ export function buildTrainingJob(
       template: {
         metadata: { labels },
         spec: {
-          restartPolicy: 'Never',
-          automountServiceAccountToken: false,
-          enableServiceLinks: false,
-          securityContext: {
-            runAsNonRoot: true,
-            runAsUser: RUN_AS,
-            runAsGroup: RUN_AS,
-            fsGroup: RUN_AS,
-            seccompProfile: { type: 'RuntimeDefault' },
-          },
+          ...hardenedPod(
+            {
+              image: settings.images[spec.framework],
+              command: settings.command?.(spec) ?? [
+                'node',
+                `services/trainer-${spec.framework}/src/main.ts`,
+                'run',
+              ],
+              env: trainerEnv(spec, name, settings),
+              resources,
+            },
+            settings,
+          ),
           ...(wantsGpu
             ? {
                 nodeSelector: settings.gpuNodeSelector,
                 tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
               }
             : {}),
-          containers: [
-            {
-              name: CONTAINER_NAME,
-              image: settings.images[spec.framework],
-              imagePullPolicy: 'IfNotPresent',
-              command: settings.command?.(spec) ?? [
-                'node',
-                `services/trainer-${spec.framework}/src/main.ts`,
-                'run',
-              ],
-              workingDir: '/app',
-              env: trainerEnv(spec, name, settings),
-              resources,
-              // A crash's last lines become the container's termination message, which the backend reports.
-              terminationMessagePolicy: 'FallbackToLogsOnError',
-              securityContext: {
-                allowPrivilegeEscalation: false,
-                readOnlyRootFilesystem: true,
-                runAsNonRoot: true,
-                capabilities: { drop: ['ALL'] },
-              },
-              volumeMounts: [
-                { name: 'work', mountPath: WORK_DIR },
-                { name: 'tmp', mountPath: '/tmp' },
-                // PyTorch data-loader workers share batches through /dev/shm; the runtime's default is 64 MiB.
-                { name: 'shm', mountPath: '/dev/shm' },
-              ],
-            },
-          ],
-          volumes: [
-            // Every volume is bounded: one training cannot fill its node's disk or memory.
-            { name: 'work', emptyDir: { sizeLimit: settings.scratchSizeLimit } },
-            { name: 'tmp', emptyDir: { sizeLimit: TMP_SIZE_LIMIT } },
-            { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: SHM_SIZE_LIMIT } },
-          ],
         },
+      },
+    },
+  };
+}
+
+/** The one pod shape of every platform Job: non-root, read-only root, no token, every volume bounded. */
+function hardenedPod(
+  container: Required<Pick<V1Container, 'image' | 'command' | 'env' | 'resources'>>,
+  settings: Pick<TrainingJobSettings, 'scratchSizeLimit'>,
+): V1PodSpec {
+  return {
+    restartPolicy: 'Never',
+    automountServiceAccountToken: false,
+    enableServiceLinks: false,
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: RUN_AS,
+      runAsGroup: RUN_AS,
+      fsGroup: RUN_AS,
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
+    containers: [
+      {
+        name: CONTAINER_NAME,
+        imagePullPolicy: 'IfNotPresent',
+        workingDir: '/app',
+        ...container,
+        // A crash's last lines become the container's termination message, which the backend reports.
+        terminationMessagePolicy: 'FallbackToLogsOnError',
+        securityContext: {
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          runAsNonRoot: true,
+          capabilities: { drop: ['ALL'] },
+        },
+        volumeMounts: [
+          { name: 'work', mountPath: WORK_DIR },
+          { name: 'tmp', mountPath: '/tmp' },
+          // PyTorch data-loader workers share batches through /dev/shm; the runtime's default is 64 MiB.
+          { name: 'shm', mountPath: '/dev/shm' },
+        ],
+      },
+    ],
+    volumes: [
+      // Every volume is bounded: one training cannot fill its node's disk or memory.
+      { name: 'work', emptyDir: { sizeLimit: settings.scratchSizeLimit } },
+      { name: 'tmp', emptyDir: { sizeLimit: TMP_SIZE_LIMIT } },
+      { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: SHM_SIZE_LIMIT } },
+    ],
+  };
+}
+
+/**
+ * Labels of weights-check Jobs: not the platform's training selector (PLATFORM_SELECTOR), so the training watch
+ * and the start-up reconcile never take one for a training.
+ */
+export const WEIGHTS_CHECK_SELECTOR =
+  'app.kubernetes.io/part-of=vtp,app.kubernetes.io/component=weights-check';
+
+/**
+ * A short Job of the framework's trainer image that checks one uploaded weights file (`check-weights`) and prints
+ * its verdict as the last line of its log. The presigned URL it reads through reaches that one object, for a short
+ * while; the pod gets no other credential.
+ */
+export function buildWeightsCheckJob(
+  request: WeightsCheckRequestBody,
+  name: string,
+  settings: TrainingJobSettings,
+  timeoutSeconds: number,
+): V1Job {
+  const labels = {
+    'app.kubernetes.io/name': 'vtp-trainer',
+    'app.kubernetes.io/component': 'weights-check',
+    'app.kubernetes.io/part-of': 'vtp',
+    'app.kubernetes.io/managed-by': 'vtp-backend-weights-check',
+    'vtp.dev/framework': request.framework,
+  };
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name, namespace: settings.namespace, labels },
+    spec: {
+      backoffLimit: 0,
+      ttlSecondsAfterFinished: settings.ttlSecondsAfterFinished,
+      activeDeadlineSeconds: timeoutSeconds + settings.deadlineSlackSeconds,
+      template: {
+        metadata: { labels },
+        spec: hardenedPod(
+          {
+            image: settings.images[request.framework],
+            command: ['node', `services/trainer-${request.framework}/src/main.ts`, 'check-weights'],
+            env: [
+              { name: 'WEIGHTS_CHECK_JSON', value: JSON.stringify(request) },
+              { name: 'WEIGHTS_CHECK_TIMEOUT_SECONDS', value: String(timeoutSeconds) },
+              { name: 'WORK_DIR', value: WORK_DIR },
+              { name: 'HOME', value: '/tmp' },
+              { name: 'LOG_LEVEL', value: 'warn' },
+            ],
+            resources: {
+              requests: settings.defaultResources,
+              limits: settings.defaultResources,
+            },
+          },
+          settings,
+        ),
       },
     },
   };

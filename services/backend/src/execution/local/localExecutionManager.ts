@@ -1,6 +1,11 @@
 import type { Readable } from 'node:stream';
-import type { Logger } from '@vtp/service-kit';
-import type { Framework, TrainingStartRequestBody } from '@vtp/shared-schemas';
+import { type Logger, UnavailableError } from '@vtp/service-kit';
+import type {
+  Framework,
+  TrainingStartRequestBody,
+  WeightsCheckRequestBody,
+  WeightsCheckResponseBody,
+} from '@vtp/shared-schemas';
 import {
   type ExecutionManager,
   type ExecutionState,
@@ -15,14 +20,25 @@ import type { TrainerProcess } from './trainerProcess.ts';
 /** A trainer to hand work to: a fixed URL (TRAINER_URLS) or a child process this backend runs. */
 export type TrainerEndpoint = { kind: 'url'; url: string } | { kind: 'process'; process: TrainerProcess };
 
+/** How long a weights check waits for a trainer that is still starting up. */
+const READY_WAIT_MS = 90_000;
+
 /** EXECUTION_MODE=subprocess: trainings run in trainer services on this machine, reached over HTTP only. */
 export class LocalExecutionManager implements ExecutionManager {
   private readonly endpoints: Record<Framework, TrainerEndpoint>;
   private readonly client: TrainerClient;
   private readonly logger: Logger;
 
-  constructor(endpoints: Record<Framework, TrainerEndpoint>, client: TrainerClient, logger: Logger) {
+  private readonly weightsCheckTimeoutMs: number;
+
+  constructor(
+    endpoints: Record<Framework, TrainerEndpoint>,
+    client: TrainerClient,
+    logger: Logger,
+    weightsCheckTimeoutMs: number,
+  ) {
     this.endpoints = endpoints;
+    this.weightsCheckTimeoutMs = weightsCheckTimeoutMs;
     this.client = client;
     this.logger = logger;
   }
@@ -58,6 +74,50 @@ export class LocalExecutionManager implements ExecutionManager {
       );
     }
     throw new Error(`${job.framework} trainer answered HTTP ${res.status}`);
+  }
+
+  /** The framework's trainer service downloads the file and loads it in a Python process of its own. */
+  async checkWeights(request: WeightsCheckRequestBody): Promise<WeightsCheckResponseBody> {
+    const { framework } = request;
+    let res: Awaited<ReturnType<TrainerClient['checkWeights']>>;
+    try {
+      const { url } = await this.endpoint(framework);
+      await this.untilReady(framework, url);
+      res = await this.client.checkWeights(url, request, this.weightsCheckTimeoutMs);
+    } catch (err) {
+      if (err instanceof UnavailableError) throw err;
+      // The trainer would not start, died mid-check, or did not answer in time: the file is not at fault.
+      this.logger.warn({ err, framework }, 'the trainer could not check weights');
+      throw new UnavailableError(
+        `The ${framework} trainer could not check the weights: ${(err as Error).message}`,
+        10,
+        'weights_check_unavailable',
+      );
+    }
+    if (res.status === 200 && res.body) return res.body;
+    this.logger.warn({ framework, status: res.status }, 'the trainer could not check weights');
+    throw new UnavailableError(
+      `The ${framework} trainer cannot check weights now (HTTP ${res.status}); try again shortly`,
+      res.retryAfterSeconds ?? 10,
+      'weights_check_unavailable',
+    );
+  }
+
+  /** A trainer just started checks its Python first: an upload waits for that rather than fail. */
+  private async untilReady(framework: Framework, url: string): Promise<void> {
+    const deadline = Date.now() + READY_WAIT_MS;
+    for (;;) {
+      const readiness = await this.client.readiness(url).catch(() => undefined);
+      if (readiness?.ready) return;
+      if (readiness?.fix || Date.now() >= deadline) {
+        throw new UnavailableError(
+          `The ${framework} trainer cannot check weights: ${readiness?.problem ?? 'not ready'}${readiness?.fix ? `. Fix: ${readiness.fix}` : ''}`,
+          30,
+          'trainer_not_ready',
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
   }
 
   private placedAt(job: PlacedJob): string | undefined {

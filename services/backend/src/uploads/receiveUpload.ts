@@ -16,6 +16,17 @@ export interface ReceivedUpload {
   filename: string;
 }
 
+/** What is uploaded, for the messages a refused upload gets. */
+export interface UploadShape {
+  /** 'dataset', 'weights file'. */
+  what: string;
+  /** The form fields besides `file`, as the message lists them: '`name` and `format`'. */
+  fields: string;
+  /** What `file` must hold: 'the dataset as a .zip'. */
+  file: string;
+  maxBytes: number;
+}
+
 /**
  * Reads a multipart upload, handing its one `file` part to `store` as a stream while counting and hashing it,
  * so the file is never held whole. Rejects a second file, a missing file and anything past `maxBytes`.
@@ -23,16 +34,22 @@ export interface ReceivedUpload {
  */
 export function receiveUpload(
   req: Request,
-  maxBytes: number,
+  shape: UploadShape,
   store: (body: PassThrough) => Promise<void>,
 ): Promise<ReceivedUpload> {
   if (!req.is('multipart/form-data')) {
     return Promise.reject(
       new UnsupportedMediaTypeError(
-        'Upload the dataset as multipart/form-data with fields `name`, `format` and `file`',
+        `Upload the ${shape.what} as multipart/form-data with fields ${shape.fields} and \`file\``,
       ),
     );
   }
+  const { maxBytes } = shape;
+  const tooLargeError = () =>
+    new PayloadTooLargeError(
+      `The ${shape.what} is larger than the ${maxBytes}-byte limit`,
+      'upload_too_large',
+    );
   return new Promise((resolve, reject) => {
     const fields: Record<string, string> = {};
     let stored: Promise<void> | undefined;
@@ -85,28 +102,14 @@ export function receiveUpload(
       });
       stream.on('limit', () => {
         tooLarge = true;
-        meter.destroy(
-          new PayloadTooLargeError(
-            `The dataset is larger than the ${maxBytes}-byte limit`,
-            'upload_too_large',
-          ),
-        );
+        meter.destroy(tooLargeError());
       });
       const body = new PassThrough();
       // A body cut short fails the file stream too ("Unexpected end of form"): pipeline hands every stream's
       // error to `body`, so the store stops, and the parser's own error event names the fault.
       pipeline(stream, meter, body, () => undefined);
       stored = store(body);
-      stored.catch((err: Error) =>
-        fail(
-          tooLarge
-            ? new PayloadTooLargeError(
-                `The dataset is larger than the ${maxBytes}-byte limit`,
-                'upload_too_large',
-              )
-            : err,
-        ),
-      );
+      stored.catch((err: Error) => fail(tooLarge ? tooLargeError() : err));
     });
     parser.on('filesLimit', () =>
       fail(
@@ -122,8 +125,8 @@ export function receiveUpload(
       if (failed) return;
       if (!file || !stored) {
         fail(
-          new InputError('No dataset file in the upload', [
-            { path: 'body.file', message: 'required: the dataset as a .zip' },
+          new InputError(`No ${shape.what} in the upload`, [
+            { path: 'body.file', message: `required: ${shape.file}` },
           ]),
         );
         return;
@@ -140,4 +143,18 @@ export function receiveUpload(
     req.on('aborted', () => fail(new BadRequestError('The upload was interrupted', 'upload_aborted')));
     req.pipe(parser);
   });
+}
+
+/**
+ * Runs `work` (bounded by its own time limit) after an upload's body has arrived, with the connection's idle
+ * timeout off meanwhile: nothing moves on the socket while the server works, and the client is not stalled.
+ */
+export async function whileConnectionQuiet<T>(req: Request, work: () => Promise<T>): Promise<T> {
+  const idleMs = req.socket.timeout ?? 0;
+  req.socket.setTimeout(0);
+  try {
+    return await work();
+  } finally {
+    if (!req.socket.destroyed) req.socket.setTimeout(idleMs);
+  }
 }
