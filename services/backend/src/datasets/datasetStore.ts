@@ -1,6 +1,6 @@
 import type { Dataset, DatasetFormat, ImageCounts } from '@vtp/shared-schemas';
 import type { Db } from '../db/database.ts';
-import { decodeCursor, encodeCursor } from '../db/pageCursor.ts';
+import { keysetPage } from '../db/pageCursor.ts';
 
 interface DatasetRow {
   id: string;
@@ -87,18 +87,8 @@ export class DatasetStore {
     cursor?: string,
   ): Promise<{ items: StoredDataset[]; nextCursor: string | null }> {
     const query = this.db('datasets').where({ user_id: userId, deleted_at: null });
-    const after = cursor ? decodeCursor(cursor) : undefined;
-    // A row comparison, so PostgreSQL reads the page straight off the (…, created_at, id) index.
-    if (after) query.andWhereRaw('(created_at, id) < (?, ?)', [after.createdAt, after.id]);
-    const rows = await query
-      .orderBy([
-        { column: 'created_at', order: 'desc' },
-        { column: 'id', order: 'desc' },
-      ])
-      .limit(limit + 1);
-    const items = (rows as DatasetRow[]).slice(0, limit).map(toDataset);
-    const last = rows.length > limit ? (rows[limit - 1] as DatasetRow) : undefined;
-    return { items, nextCursor: last ? encodeCursor(last.created_at, last.id) : null };
+    const { rows, nextCursor } = await keysetPage<DatasetRow>(query, limit, cursor);
+    return { items: rows.map(toDataset), nextCursor };
   }
 
   async countForUser(userId: string): Promise<number> {

@@ -1,4 +1,5 @@
 import { InputError } from '@vtp/service-kit';
+import type { Knex } from 'knex';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -19,4 +20,25 @@ export function decodeCursor(cursor: string): { createdAt: Date; id: string } {
       { path: 'query.cursor', message: 'not a cursor returned by this API' },
     ]);
   }
+}
+
+/**
+ * One page of a user's rows, newest first, after `cursor`. The row comparison lets PostgreSQL read the page
+ * straight off a (…, created_at, id) index.
+ */
+export async function keysetPage<Row extends { created_at: Date; id: string }>(
+  query: Knex.QueryBuilder,
+  limit: number,
+  cursor: string | undefined,
+): Promise<{ rows: Row[]; nextCursor: string | null }> {
+  const after = cursor ? decodeCursor(cursor) : undefined;
+  if (after) query.andWhereRaw('(created_at, id) < (?, ?)', [after.createdAt, after.id]);
+  const rows = (await query
+    .orderBy([
+      { column: 'created_at', order: 'desc' },
+      { column: 'id', order: 'desc' },
+    ])
+    .limit(limit + 1)) as Row[];
+  const last = rows.length > limit ? rows[limit - 1] : undefined;
+  return { rows: rows.slice(0, limit), nextCursor: last ? encodeCursor(last.created_at, last.id) : null };
 }

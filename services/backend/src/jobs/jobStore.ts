@@ -16,7 +16,7 @@ import type {
 import type { Knex } from 'knex';
 import { generateSecret, hashSecret } from '../auth/secrets.ts';
 import { afterCommit, type Db } from '../db/database.ts';
-import { decodeCursor, encodeCursor } from '../db/pageCursor.ts';
+import { keysetPage } from '../db/pageCursor.ts';
 import type { JobCountRow, JobMetrics } from '../observability/jobMetrics.ts';
 import type { JobEventStore } from './jobEventStore.ts';
 import { assertTransitions, isFinished, PLACED, UNFINISHED } from './jobLifecycle.ts';
@@ -342,17 +342,7 @@ export class JobStore {
     const query = this.db('jobs').where({ user_id: userId });
     if (filters.status) query.andWhere({ status: filters.status });
     if (filters.framework) query.andWhere({ framework: filters.framework });
-    const after = cursor ? decodeCursor(cursor) : undefined;
-    // A row comparison, so PostgreSQL reads the page straight off the (…, created_at, id) index.
-    if (after) query.andWhereRaw('(created_at, id) < (?, ?)', [after.createdAt, after.id]);
-    const rows = (await query
-      .orderBy([
-        { column: 'created_at', order: 'desc' },
-        { column: 'id', order: 'desc' },
-      ])
-      .limit(limit + 1)) as JobRow[];
-    const last = rows.length > limit ? rows[limit - 1] : undefined;
-    return { rows: rows.slice(0, limit), nextCursor: last ? encodeCursor(last.created_at, last.id) : null };
+    return keysetPage<JobRow>(query, limit, cursor);
   }
 
   /**

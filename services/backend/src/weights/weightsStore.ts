@@ -1,6 +1,6 @@
 import type { Framework, Weights, WeightsFormat } from '@vtp/shared-schemas';
 import type { Db } from '../db/database.ts';
-import { decodeCursor, encodeCursor } from '../db/pageCursor.ts';
+import { keysetPage } from '../db/pageCursor.ts';
 
 interface WeightsRow {
   id: string;
@@ -96,19 +96,8 @@ export class WeightsStore {
     cursor?: string,
   ): Promise<{ items: StoredWeights[]; nextCursor: string | null }> {
     const query = this.db('weights').where({ user_id: userId, deleted_at: null });
-    const after = cursor ? decodeCursor(cursor) : undefined;
-    if (after) query.andWhereRaw('(created_at, id) < (?, ?)', [after.createdAt, after.id]);
-    const rows = (await query
-      .orderBy([
-        { column: 'created_at', order: 'desc' },
-        { column: 'id', order: 'desc' },
-      ])
-      .limit(limit + 1)) as WeightsRow[];
-    const last = rows.length > limit ? rows[limit - 1] : undefined;
-    return {
-      items: rows.slice(0, limit).map(toWeights),
-      nextCursor: last ? encodeCursor(last.created_at, last.id) : null,
-    };
+    const { rows, nextCursor } = await keysetPage<WeightsRow>(query, limit, cursor);
+    return { items: rows.map(toWeights), nextCursor };
   }
 
   async countForUser(userId: string): Promise<number> {
