@@ -173,11 +173,17 @@ describe('@vtp/client', () => {
     const artifact = await storeArtifact(job.id, 'best.pth.tar', Buffer.from('the best weights'));
     // `last` is reported but never stored: its download is a 404, not a server error.
     const unstored = { ...artifact, kind: 'last' as const, uri: artifact.uri.replace('best', 'last') };
+    // So is its training log: reading it is a 404 too.
+    const unstoredLog = {
+      ...artifact,
+      kind: 'log' as const,
+      uri: artifact.uri.replace('best.pth.tar', 'training.log'),
+    };
     await report({
       seq: 5,
       type: 'completed',
       metrics: { 'val/top1': 100 },
-      artifacts: [artifact, unstored],
+      artifacts: [artifact, unstored, unstoredLog],
     });
     await following;
 
@@ -205,6 +211,14 @@ describe('@vtp/client', () => {
     const gone = await errorOf(vtp.downloadArtifact(job.id, 'last'));
     expect(gone).toMatchObject({ status: 404, code: 'artifact_not_found' });
     expect(gone.message).toContain('is not in storage');
+    const noLog = await errorOf(
+      (async () => {
+        for await (const _ of vtp.readLogs(job.id)) {
+          // nothing arrives
+        }
+      })(),
+    );
+    expect(noLog).toMatchObject({ status: 404, code: 'log_not_found' });
 
     // A finished job's stream replays its history and ends at once.
     const replay: number[] = [];

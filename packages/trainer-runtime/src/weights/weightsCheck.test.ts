@@ -83,8 +83,11 @@ describe('WeightsChecker', () => {
     expect(await leftovers()).toEqual([]);
   });
 
-  it('refuses to check a download that is not the upload', async () => {
-    await expect(checker().check(request('fits', '0'.repeat(64)))).rejects.toThrow(/not the upload/);
+  it('refuses a download that is not the upload (no retry would change it), without loading it', async () => {
+    expect(await checker().check(request('fits', '0'.repeat(64)))).toEqual({
+      valid: false,
+      problem: expect.stringMatching(/^the file read back from storage is not the upload/),
+    });
     expect(await leftovers()).toEqual([]);
   });
 

@@ -65,16 +65,17 @@ export class WeightsChecker {
     const dir = join(this.deps.workDir, 'weights-checks', randomUUID());
     try {
       await mkdir(dir, { recursive: true });
+      // One budget for the whole check, download and load together: the backend waits no longer than that.
       const deadline = AbortSignal.timeout(limits.timeoutMs);
       const file = join(dir, 'weights');
       const bytes = await downloadObject(request.url, 'the uploaded weights', file, deadline);
       const sha256 = await hashFile(file);
-      if (bytes !== request.bytes || sha256 !== request.sha256) {
-        throw new Error(
-          `The weights downloaded are not the upload: ${bytes} bytes, sha256 ${sha256} (expected ${request.bytes}, ${request.sha256})`,
+      // Not the object that was uploaded: no retry can make it so.
+      if (bytes !== request.bytes || sha256 !== request.sha256)
+        return invalid(
+          `the file read back from storage is not the upload: ${bytes} bytes, sha256 ${sha256} (expected ${request.bytes}, ${request.sha256})`,
         );
-      }
-      return await this.runCheck(python, file, request.model, dir);
+      return await this.runCheck(python, file, request.model, dir, deadline);
     } finally {
       this.running -= 1;
       await rm(dir, { recursive: true, force: true });
@@ -86,6 +87,7 @@ export class WeightsChecker {
     file: string,
     model: string,
     dir: string,
+    deadline: AbortSignal,
   ): Promise<WeightsCheckResponseBody> {
     const { adapter, limits, logger } = this.deps;
     const child = spawn(
@@ -116,16 +118,18 @@ export class WeightsChecker {
       stderr = (stderr + chunk.toString('utf8')).slice(-8000);
     });
     let timedOut = false;
-    const timer = setTimeout(() => {
+    const kill = () => {
       timedOut = true;
       if (child.pid) signalGroup(child.pid, 'SIGKILL');
-    }, limits.timeoutMs);
+    };
+    if (deadline.aborted) kill();
+    else deadline.addEventListener('abort', kill, { once: true });
     const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
       (resolve, reject) => {
         child.once('error', reject);
         child.once('close', (code, signal) => resolve({ code, signal }));
       },
-    ).finally(() => clearTimeout(timer));
+    ).finally(() => deadline.removeEventListener('abort', kill));
     if (child.pid) signalGroup(child.pid, 'SIGKILL'); // anything it left behind
     const seconds = Math.round(limits.timeoutMs / 1000);
     if (timedOut) return invalid(`loading the file took longer than the ${seconds}s limit`);

@@ -22,18 +22,13 @@ export class JobArtifacts {
     const stored = ((await this.jobs.artifacts([job.id])).get(job.id) ?? []).find((a) => a.kind === kind);
     if (!stored) throw new NotFoundError(`Job ${job.id} has no ${kind} artifact`, 'artifact_not_found');
     const { key } = parseS3Uri(stored.uri);
-    const body = await this.objects
-      .getStream(key)
-      .catch((err: { $metadata?: { httpStatusCode?: number } }) => {
-        // Reported by its trainer but not in storage (never uploaded, or gone since): nothing to send.
-        if (err.$metadata?.httpStatusCode === 404) {
-          throw new NotFoundError(
-            `The ${kind} artifact of job ${job.id} is not in storage`,
-            'artifact_not_found',
-          );
-        }
-        throw err;
-      });
+    const body = await this.objects.getStream(key);
+    // Reported by its trainer but not in storage (never uploaded, or gone since): nothing to send.
+    if (!body)
+      throw new NotFoundError(
+        `The ${kind} artifact of job ${job.id} is not in storage`,
+        'artifact_not_found',
+      );
     return {
       artifact: { bytes: Number(stored.bytes), sha256: stored.sha256 ?? undefined },
       filename: key.split('/').at(-1) ?? kind,

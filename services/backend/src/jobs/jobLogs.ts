@@ -23,10 +23,10 @@ export class JobLogs {
 
   async open(job: JobRow, follow: boolean): Promise<Readable> {
     const stored = ((await this.jobs.artifacts([job.id])).get(job.id) ?? []).find((a) => a.kind === 'log');
-    if (stored && isFinished(job.status)) return this.objects.getStream(parseS3Uri(stored.uri).key);
-    const live = await this.manager.logs(job, { follow });
-    if (live) return live;
-    if (stored) return this.objects.getStream(parseS3Uri(stored.uri).key);
+    const live = stored && isFinished(job.status) ? undefined : await this.manager.logs(job, { follow });
+    // A log reported by its trainer but not in storage (never uploaded, or gone since) is no log: a 404.
+    const body = live ?? (stored && (await this.objects.getStream(parseS3Uri(stored.uri).key)));
+    if (body) return body;
     throw new NotFoundError(`Job ${job.id} has no log yet (status: ${job.status})`, 'log_not_found');
   }
 }

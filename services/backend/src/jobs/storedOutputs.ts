@@ -54,9 +54,9 @@ export class StoredOutputs {
 
   private async readMetricsFile(key: string): Promise<MetricsFile | undefined> {
     try {
-      const parsed = MetricsFile.safeParse(
-        JSON.parse((await buffer(await this.objects.getStream(key))).toString()),
-      );
+      const body = await this.objects.getStream(key);
+      if (!body) return undefined;
+      const parsed = MetricsFile.safeParse(JSON.parse((await buffer(body)).toString()));
       return parsed.success ? parsed.data : undefined;
     } catch {
       return undefined;

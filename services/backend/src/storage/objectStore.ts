@@ -41,15 +41,20 @@ export class ObjectStore {
       const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
       return head.ContentLength;
     } catch (err) {
-      if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404)
-        return undefined;
+      if (isNotFound(err)) return undefined;
       throw err;
     }
   }
 
-  async getStream(key: string): Promise<Readable> {
-    const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-    return out.Body as Readable;
+  /** The object's body; undefined when there is no such object (a reported file may never have arrived). */
+  async getStream(key: string): Promise<Readable | undefined> {
+    try {
+      const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      return out.Body as Readable;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
   }
 
   /** A URL for one GET, or one PUT of exactly `bytes`, of one object: what a trainer gets instead of credentials. */
@@ -83,4 +88,8 @@ export class ObjectStore {
   async ping(): Promise<void> {
     await this.s3.send(new HeadBucketCommand({ Bucket: this.bucket }));
   }
+}
+
+function isNotFound(err: unknown): boolean {
+  return (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404;
 }
