@@ -96,7 +96,7 @@ export function createVtpClient(options: VtpClientOptions): VtpClient {
         body: response.body ?? new Blob([]).stream(),
         bytes: length === null ? undefined : Number(length),
         sha256: response.headers.get('x-checksum-sha256') ?? undefined,
-        filename: disposition?.[1] ?? kind,
+        filename: safeFileName(disposition?.[1]) ?? kind,
       };
     },
   };
@@ -111,4 +111,10 @@ export function unwrap<T>(result: { data?: T; error?: unknown; response: Respons
     throw VtpApiError.of(result.response.status, result.response.statusText, result.error);
   }
   return result.data as T;
+}
+
+/** The server's file name as a plain name: never a path that could lead a download out of its folder. */
+function safeFileName(name: string | undefined): string | undefined {
+  const base = name?.split(/[\\/]/).at(-1);
+  return base && base !== '.' && base !== '..' ? base : undefined;
 }

@@ -68,7 +68,8 @@ export function alignOnEpochs(
 ): { epochs: number[]; series: (number | null)[][] } {
   const epochs = [...new Set(histories.flatMap((h) => h.epochs))].sort((a, b) => a - b);
   const series = histories.map((history) => {
-    const byEpoch = new Map(history.epochs.map((epoch, i) => [epoch, history.series(name)[i] ?? null]));
+    const values = history.series(name);
+    const byEpoch = new Map(history.epochs.map((epoch, i) => [epoch, values[i] ?? null]));
     return epochs.map((epoch) => byEpoch.get(epoch) ?? null);
   });
   return { epochs, series };

@@ -222,8 +222,19 @@ export const jobView =
 
     let refreshing: Promise<void> | undefined;
     let lastRefresh = 0;
+    let later: ReturnType<typeof setTimeout> | undefined;
+    signal.addEventListener('abort', () => clearTimeout(later));
     const refreshJob = () => {
-      if (refreshing || Date.now() - lastRefresh < JOB_REFRESH_MS) return;
+      if (refreshing || later) return;
+      // Throttled, not dropped: an event just after a refresh (a checkpoint after its epoch) shows shortly.
+      const wait = lastRefresh + JOB_REFRESH_MS - Date.now();
+      if (wait > 0) {
+        later = setTimeout(() => {
+          later = undefined;
+          refreshJob();
+        }, wait);
+        return;
+      }
       refreshing = api
         .job(id)
         .then((fresh) => {
@@ -264,6 +275,8 @@ export const jobView =
       log.hidden = open;
       if (open || log.dataset.loaded) return;
       log.dataset.loaded = 'true';
+      // A reopen after an error reads the log again from its start.
+      log.textContent = '';
       try {
         for await (const text of api.log(id, signal)) {
           const atBottom = log.scrollTop + log.clientHeight >= log.scrollHeight - 8;
