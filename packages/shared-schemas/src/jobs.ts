@@ -154,7 +154,7 @@ export const Job = z
     artifacts: z.array(Artifact),
     export: z.array(ExportFormat).openapi({
       description:
-        "The formats the job exports its best checkpoint to (an export job: the source job's); a training whose export failed lacks that artifact, and its log says why",
+        'The formats the job exports its best checkpoint to (an export job: the one format it was asked for); a training whose export failed lacks that artifact, and its log says why',
     }),
     error: JobError.nullable(),
     tracking: JobTracking.nullable().openapi({

@@ -117,6 +117,15 @@ describe('training jobs', () => {
       expect(again.body.code).toBe('not_exportable');
     });
 
+    it('lets the dataset of the exported job go while the export waits: an export never reads it', async () => {
+      const owner = await t.newUser();
+      const dataset = await uploadSample(owner, 'yolo');
+      const source = await succeededJob(owner, dataset.id);
+      const exporting = await owner.post<Job>(`/v1/jobs/${source}/exports`, { format: 'onnx' });
+      expect(exporting.body.status).toBe('queued');
+      expect((await owner.delete(`/v1/datasets/${dataset.id}`)).status).toBe(204);
+    });
+
     it('refuses a job that did not succeed or has no checkpoint (409), an unknown format (422), and others’ jobs (404)', async () => {
       const queued = await createJob();
       const notYet = await user.post<ProblemBody>(`/v1/jobs/${queued.id}/exports`, { format: 'onnx' });

@@ -2252,7 +2252,7 @@ export interface components {
             progress: components["schemas"]["JobProgress"];
             latestMetrics: components["schemas"]["Metrics"];
             artifacts: components["schemas"]["Artifact"][];
-            /** @description The formats the job exports its best checkpoint to (an export job: the source job's); a training whose export failed lacks that artifact, and its log says why */
+            /** @description The formats the job exports its best checkpoint to (an export job: the one format it was asked for); a training whose export failed lacks that artifact, and its log says why */
             export: components["schemas"]["ExportFormat"][];
             error: components["schemas"]["JobError"];
             tracking: components["schemas"]["JobTracking"];

@@ -274,8 +274,7 @@ export class JobService {
         'job_not_succeeded',
       );
     }
-    const artifacts = (await this.jobs.artifacts([id])).get(id) ?? [];
-    if (!artifacts.some((a) => a.kind === 'best'))
+    if (!(await this.jobs.checkpointUri(id, 'best')))
       throw new ConflictError(`Job ${id} has no best checkpoint to export`, 'nothing_to_export');
     await this.checkQueueRoom(principal);
     const { row } = await this.jobs.insert({
@@ -284,7 +283,7 @@ export class JobService {
       dataset_id: source.dataset_id,
       framework: source.framework,
       model: source.model,
-      // The runner checks them as for any job of the framework; an export reads only the checkpoint.
+      // Kept for the record of what was trained; an export-only runner reads only the checkpoint.
       hyperparameters: source.hyperparameters,
       resources: source.resources,
       max_duration_seconds: null,

@@ -455,9 +455,11 @@ export class JobStore {
     }));
   }
 
-  async hasUnfinishedForWeights(weightsId: string): Promise<boolean> {
+  /** Only the owner's jobs can start from their weights: the user filter keeps this on the user's index. */
+  async hasUnfinishedForWeights(userId: string, weightsId: string): Promise<boolean> {
     return Boolean(
       await this.db('jobs')
+        .where({ user_id: userId })
         .whereRaw("initial_weights->>'weightsId' = ?", [weightsId])
         .whereIn('status', UNFINISHED)
         .first('id'),
@@ -466,7 +468,11 @@ export class JobStore {
 
   async hasUnfinishedForDataset(datasetId: string): Promise<boolean> {
     return Boolean(
-      await this.db('jobs').where({ dataset_id: datasetId }).whereIn('status', UNFINISHED).first('id'),
+      // An export job keeps its source's dataset id but never reads the dataset.
+      await this.db('jobs')
+        .where({ dataset_id: datasetId, kind: 'training' })
+        .whereIn('status', UNFINISHED)
+        .first('id'),
     );
   }
 

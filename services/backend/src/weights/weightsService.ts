@@ -148,7 +148,7 @@ export class WeightsService {
 
   async delete(principal: Principal, id: string): Promise<void> {
     const weights = await this.get(principal, id);
-    if (await this.jobs.hasUnfinishedForWeights(id)) {
+    if (await this.jobs.hasUnfinishedForWeights(principal.userId, id)) {
       throw new ConflictError(
         `Weights ${id} are the starting point of an unfinished job; cancel it first`,
         'weights_in_use',
