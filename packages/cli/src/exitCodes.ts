@@ -47,5 +47,8 @@ export function describeFailure(
       exitCode: ExitCode.unavailable,
     };
   }
+  // A local file that cannot be read (missing, a folder with nothing in it, no permission) is the caller's to fix.
+  if ((err as { syscall?: string }).syscall)
+    return { line: (err as Error).message, exitCode: ExitCode.usage };
   return { line: err instanceof Error ? err.message : String(err), exitCode: ExitCode.failed };
 }

@@ -171,6 +171,31 @@ describe('vtp', () => {
     expect(download.stderr).toMatch(/^vtp: 404 artifact_not_found: /);
   });
 
+  it("a missing file, a bad number or a bad URL is the caller's to fix: exit 2 with one line saying which", async () => {
+    const missing = await runVtp(
+      ['datasets', 'upload', join(scratch, 'nowhere.zip'), '--format', 'yolo'],
+      env,
+    );
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^vtp: .*ENOENT.*nowhere\.zip.*\n$/);
+    const retries = await runVtp(
+      ['train', 'timm', 'test_resnet', '--dataset', 'x', '--max-retries', 'two'],
+      env,
+    );
+    expect(retries.code).toBe(2);
+    expect(retries.stderr).toContain('expected 0 or a positive integer');
+    const url = await runVtp(['login', '--url', 'localhost'], env);
+    expect(url.code).toBe(2);
+    expect(url.stderr).toContain("expected the API's URL");
+  });
+
+  it('login names the URL it could not reach, and exits 4', async () => {
+    const url = `http://127.0.0.1:${await freePort()}`;
+    const run = await runVtp(['login', '--url', url], env);
+    expect(run.code).toBe(4);
+    expect(run.stderr).toMatch(new RegExp(`^vtp: cannot reach ${url}: `));
+  });
+
   it('an unreachable API exits 4 naming it', async () => {
     const url = `http://127.0.0.1:${await freePort()}`;
     const run = await runVtp(['models'], { ...env, VTP_URL: url });

@@ -3,7 +3,8 @@ import { createVtpClient, unwrap } from '@vtp/client';
 import type { Command } from 'commander';
 import { configPath, readConfig, writeConfig } from '../config.ts';
 import type { Context } from '../context.ts';
-import { CliError } from '../exitCodes.ts';
+import { CliError, ExitCode } from '../exitCodes.ts';
+import { apiUrl } from '../values.ts';
 
 export function registerLogin(program: Command, context: (cmd: Command) => Context): void {
   program
@@ -12,19 +13,25 @@ export function registerLogin(program: Command, context: (cmd: Command) => Conte
       `Check and save the API's URL and your API key (in ${configPath()}, mode 0600). The key comes from ` +
         'VTP_API_KEY or standard input (asked for, unechoed, on a terminal), never from the command line.',
     )
-    .option('--url <url>', "the API's URL (default: VTP_URL, the saved one, or http://127.0.0.1:8000)")
+    .option(
+      '--url <url>',
+      "the API's URL (default: VTP_URL, the saved one, or http://127.0.0.1:8000)",
+      apiUrl,
+    )
     .action(async (options: { url?: string }, cmd: Command) => {
       const { out } = context(cmd);
       const saved = await readConfig();
-      const url = (options.url ?? process.env.VTP_URL ?? saved.url ?? 'http://127.0.0.1:8000').replace(
-        /\/+$/,
-        '',
-      );
+      const url = options.url ?? apiUrl(process.env.VTP_URL ?? saved.url ?? 'http://127.0.0.1:8000');
       const apiKey = process.env.VTP_API_KEY || (await readKey());
       if (!apiKey) throw new CliError('no API key given (set VTP_API_KEY or type it when asked)');
       // The key is checked before it is saved: its own key list needs a valid key.
       const vtp = createVtpClient({ baseUrl: url, apiKey });
-      const keys = unwrap(await vtp.api.GET('/v1/api-keys'));
+      const keys = unwrap(
+        await vtp.api.GET('/v1/api-keys').catch((err: unknown) => {
+          // Login has no saved URL yet to name: say which one could not be reached.
+          throw new CliError(`cannot reach ${url}: ${(err as Error).message}`, ExitCode.unavailable);
+        }),
+      );
       await writeConfig({ url, apiKey });
       const user = keys.items[0]?.user;
       out.result(

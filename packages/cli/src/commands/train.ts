@@ -5,7 +5,7 @@ import { findDataset } from '../datasets.ts';
 import { CliError, ExitCode } from '../exitCodes.ts';
 import { followJob } from '../follow.ts';
 import { describeJob } from '../jobView.ts';
-import { collectSetting, positiveInt } from '../values.ts';
+import { collectSetting, nonNegativeInt, positiveInt } from '../values.ts';
 
 export function registerTrain(program: Command, context: (cmd: Command) => Context): void {
   program
@@ -20,7 +20,11 @@ export function registerTrain(program: Command, context: (cmd: Command) => Conte
       "a hyperparameter by the framework's own name, repeatable (imgsz=64, lr0=0.01)",
       collectSetting,
     )
-    .option('--max-retries <n>', 'automatic retries after an infrastructure failure (default 2)', Number)
+    .option(
+      '--max-retries <n>',
+      'automatic retries after an infrastructure failure (default 2)',
+      nonNegativeInt,
+    )
     .option(
       '--follow',
       'show live progress until the job ends, then its summary; exit 1 if it did not succeed',
