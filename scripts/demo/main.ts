@@ -58,14 +58,17 @@ async function main(): Promise<number> {
   const backendLog: string[] = [];
   const platform = await startPlatform(repoRoot, dataDir, (line) => backendLog.push(line));
   interrupt = () => platform.stop();
+  const admin = createVtpClient({ baseUrl: platform.url, apiKey: platform.adminKey });
+  // The demo user's key is printed (to sign in to the console): it is revoked when the demo ends.
+  let keyId: string | undefined;
   try {
     say(`backend ready at ${platform.url}`);
-    const admin = createVtpClient({ baseUrl: platform.url, apiKey: platform.adminKey });
-    const { key } = unwrap(
+    const { id, key } = unwrap(
       await admin.api.POST('/v1/api-keys', {
         body: { user: 'demo@example.com', name: `demo-${Date.now()}` },
       }),
     );
+    keyId = id;
     const vtp = createVtpClient({ baseUrl: platform.url, apiKey: key });
 
     const upload = async (name: string, format: DatasetFormat, entries: DatasetEntry[]) => {
@@ -184,6 +187,10 @@ async function main(): Promise<number> {
     const ok = scores.every((s) => s.met) && exported;
     return ok ? 0 : 1;
   } finally {
+    if (keyId)
+      await admin.api
+        .DELETE('/v1/api-keys/{id}', { params: { path: { id: keyId } }, signal: AbortSignal.timeout(10_000) })
+        .catch(() => undefined);
     say('stopping the platform');
     await platform.stop();
     say(`done in ${elapsed()}`);

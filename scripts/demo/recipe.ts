@@ -24,9 +24,18 @@ export interface Training {
 }
 
 // `DEMO_EPOCHS=N` sets both epoch counts (shorter runs to try the platform; the targets then likely fail).
-const epochsOverride = process.env.DEMO_EPOCHS === undefined ? undefined : Number(process.env.DEMO_EPOCHS);
+const epochsOverride = positiveIntegerSetting('DEMO_EPOCHS');
 // `DEMO_SEED=N` generates other datasets and trains from another initialisation: the targets must hold for any.
-const seedOverride = process.env.DEMO_SEED === undefined ? undefined : Number(process.env.DEMO_SEED);
+const seedOverride = positiveIntegerSetting('DEMO_SEED');
+
+function positiveIntegerSetting(name: string): number | undefined {
+  const raw = process.env[name];
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${name} must be a positive integer, not "${raw}"`);
+  return value;
+}
 
 /**
  * Detection from scratch (no pretrained weights can be downloaded): YOLO11n learns fast when the objects are large
