@@ -65,6 +65,8 @@ function sendWithXhr(
   const form = new FormData();
   form.set('name', upload.name);
   form.set('format', upload.format);
+  // Its length before the file: the server streams it to storage in one request.
+  form.set('size', String(file.size));
   form.set('file', file, upload.filename ?? 'dataset.zip');
   return new Promise((resolve, reject) => {
     const xhr = new Xhr();
@@ -90,12 +92,14 @@ async function sendWithFetch(
   const filename = (upload.filename ?? 'dataset.zip').replace(/["\r\n]/g, '_');
   const field = (name: string, value: string) =>
     `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+  const total = upload.file instanceof Blob ? upload.file.size : upload.size;
+  // A known length goes before the file: the server streams it to storage in one request.
+  const size = total === undefined ? '' : field('size', String(total));
   const head = encoder.encode(
-    `${field('name', upload.name)}${field('format', upload.format)}--${boundary}\r\n` +
+    `${field('name', upload.name)}${field('format', upload.format)}${size}--${boundary}\r\n` +
       `Content-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: application/zip\r\n\r\n`,
   );
   const tail = encoder.encode(`\r\n--${boundary}--\r\n`);
-  const total = upload.file instanceof Blob ? upload.file.size : upload.size;
   const reader = (upload.file instanceof Blob ? upload.file.stream() : upload.file).getReader();
   let loaded = 0;
   let sentHead = false;

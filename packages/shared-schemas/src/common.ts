@@ -67,5 +67,20 @@ export function pageOf<T extends z.ZodType>(item: T, name: string) {
     .openapi(name);
 }
 
+/**
+ * An upload's optional `size` form field: the file's length in bytes, sent before the file. With it the server
+ * streams the file to storage in one request instead of buffering parts; the file must then hold exactly that.
+ */
+export const UploadSize = z
+  .string()
+  .regex(/^\d{1,15}$/, 'must be the file length in bytes, a whole number')
+  .transform(Number)
+  .openapi({
+    type: 'string',
+    description:
+      "The file's length in bytes, sent before `file`: the file is then streamed to storage in one request (and must hold exactly that many bytes)",
+    example: '191494994',
+  });
+
 export const Health = z.object({ status: z.literal('ok') }).openapi('Health');
 export type Health = z.infer<typeof Health>;

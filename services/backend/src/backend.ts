@@ -83,7 +83,7 @@ export async function startBackend(config: BackendConfig, logger: Logger): Promi
         'embedded S3-compatible server started (no S3_ENDPOINT set)',
       );
     }
-    const s3 = createS3Client(s3Settings);
+    const s3 = createS3Client({ ...s3Settings, logger: logger.child({ component: 's3-client' }) });
     lifecycle.addShutdownHook('s3-client', () => s3.destroy());
     if ((await ensureBucket(s3, config.BUCKET_NAME)) === 'created')
       logger.info({ bucket: config.BUCKET_NAME }, 'created bucket');

@@ -1,11 +1,13 @@
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { generateYolo, zipBuffer } from '@vtp/sample-data';
+import { createS3Client } from '@vtp/service-kit/s3';
 import type { Dataset } from '@vtp/shared-schemas';
 import knex from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildZip, craftZip, imageFolderDataset, yoloDataset } from '../src/datasets/archive/testZips.ts';
 import type { ApiClient } from './support/apiClient.ts';
 import { startTestBackend, type TestBackend } from './support/testBackend.ts';
-import { sampleZip, upload, uploadSample } from './support/uploads.ts';
+import { type DatasetFields, sampleZip, upload, uploadSample } from './support/uploads.ts';
 
 type ProblemBody = { code: string; issues?: { path: string; message: string }[] };
 
@@ -43,6 +45,23 @@ describe('datasets', () => {
     expect((await user.get(`/v1/datasets/${dataset.id}`)).body).toEqual(dataset);
   });
 
+  it('accepts a zip that declares its size (streamed to storage in one request) and checks it the same', async () => {
+    const zip = await sampleZip('imagefolder', 4);
+    const res = await upload(user, { name: 'sized', format: 'imagefolder', size: String(zip.length) }, zip);
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ bytes: zip.length, imageCounts: { train: 9, val: 6, test: 0 } });
+    // The object holds the file, byte for byte.
+    const [key] = (await t.objectKeys('datasets/')).filter((k) => k.includes((res.body as Dataset).id));
+    const s3 = createS3Client({ ...t.s3, region: 'us-east-1', forcePathStyle: true });
+    const object = await s3.send(new GetObjectCommand({ Bucket: t.env.BUCKET_NAME, Key: key }));
+    expect(
+      Buffer.from(
+        await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
+      ),
+    ).toEqual(zip);
+    s3.destroy();
+  });
+
   it('accepts an imagefolder zip', async () => {
     const dataset = await uploadSample(user, 'imagefolder');
     expect(dataset.classNames).toEqual(['blue', 'green', 'red']);
@@ -63,115 +82,148 @@ describe('datasets', () => {
   });
 
   describe('bad uploads get a 4xx problem naming the fault and leave nothing behind', () => {
-    const cases: [
-      string,
-      () => Promise<{ fields: { name?: string; format?: string }; zip?: Buffer }>,
-      number,
-      string,
-      string?,
-    ][] = [
+    const cases: [string, () => Promise<{ fields: DatasetFields; zip?: Buffer }>, number, string, string?][] =
       [
-        'a corrupt zip',
-        async () => ({
-          fields: { name: 'x', format: 'yolo' },
-          zip: Buffer.from('definitely not a zip file at all'),
-        }),
-        422,
-        'invalid_archive',
-      ],
-      [
-        'a wrong structure',
-        async () => ({ fields: { name: 'x', format: 'imagefolder' }, zip: await sampleZip('yolo') }),
-        422,
-        'invalid_dataset',
-      ],
-      [
-        'labels out of range',
-        async () => {
-          const d = generateYolo({ seed: 3, trainImages: 4, valImages: 2 });
-          const entries = d.entries.map((e) =>
-            e.path === 'labels/train/train_0001.txt' ? { ...e, data: Buffer.from('7 0.5 0.5 0.2 0.2\n') } : e,
-          );
-          return { fields: { name: 'x', format: 'yolo' }, zip: await zipBuffer(entries) };
-        },
-        422,
-        'invalid_dataset',
-        'labels/train/train_0001.txt',
-      ],
-      [
-        'a zip-slip entry',
-        async () => ({
-          fields: { name: 'x', format: 'yolo' },
-          zip: craftZip([
-            { name: 'data.yaml', data: 'names: [a]' },
-            { name: '../evil.txt', data: 'x' },
-          ]),
-        }),
-        422,
-        'unsafe_archive',
-        '../evil.txt',
-      ],
-      [
-        'an absolute path',
-        async () => ({
-          fields: { name: 'x', format: 'yolo' },
-          zip: craftZip([{ name: '/etc/passwd', data: 'root' }]),
-        }),
-        422,
-        'unsafe_archive',
-        '/etc/passwd',
-      ],
-      [
-        'a zip bomb',
-        async () => ({
-          fields: { name: 'x', format: 'imagefolder' },
-          zip: await buildZip({
-            ...imageFolderDataset(),
-            'train/cat/bomb.png': Buffer.alloc(16 * 1024 * 1024),
+        [
+          'a corrupt zip',
+          async () => ({
+            fields: { name: 'x', format: 'yolo' },
+            zip: Buffer.from('definitely not a zip file at all'),
           }),
-        }),
-        422,
-        'archive_too_large',
-        'train/cat/bomb.png',
-      ],
-      [
-        'a missing name',
-        async () => ({ fields: { format: 'yolo' }, zip: await sampleZip('yolo') }),
-        422,
-        'validation_failed',
-        'body.name',
-      ],
-      [
-        'an unknown format',
-        async () => ({ fields: { name: 'x', format: 'coco' }, zip: await sampleZip('yolo') }),
-        422,
-        'validation_failed',
-        'body.format',
-      ],
-      [
-        'no file',
-        async () => ({ fields: { name: 'x', format: 'yolo' } }),
-        422,
-        'validation_failed',
-        'body.file',
-      ],
-      [
-        // PostgreSQL cannot store a NUL: the database's refusal is the request's fault, not the server's.
-        'a class name PostgreSQL cannot store',
-        async () => ({
-          fields: { name: 'x', format: 'yolo' },
-          zip: await buildZip(yoloDataset({ 'data.yaml': 'names: ["c\\0t", dog]\n' })),
-        }),
-        400,
-        'unstorable_value',
-      ],
-      [
-        'an oversize file',
-        async () => ({ fields: { name: 'x', format: 'yolo' }, zip: Buffer.alloc(3 * 1024 * 1024, 7) }),
-        413,
-        'upload_too_large',
-      ],
-    ];
+          422,
+          'invalid_archive',
+        ],
+        [
+          'a wrong structure',
+          async () => ({ fields: { name: 'x', format: 'imagefolder' }, zip: await sampleZip('yolo') }),
+          422,
+          'invalid_dataset',
+        ],
+        [
+          'labels out of range',
+          async () => {
+            const d = generateYolo({ seed: 3, trainImages: 4, valImages: 2 });
+            const entries = d.entries.map((e) =>
+              e.path === 'labels/train/train_0001.txt'
+                ? { ...e, data: Buffer.from('7 0.5 0.5 0.2 0.2\n') }
+                : e,
+            );
+            return { fields: { name: 'x', format: 'yolo' }, zip: await zipBuffer(entries) };
+          },
+          422,
+          'invalid_dataset',
+          'labels/train/train_0001.txt',
+        ],
+        [
+          'a zip-slip entry',
+          async () => ({
+            fields: { name: 'x', format: 'yolo' },
+            zip: craftZip([
+              { name: 'data.yaml', data: 'names: [a]' },
+              { name: '../evil.txt', data: 'x' },
+            ]),
+          }),
+          422,
+          'unsafe_archive',
+          '../evil.txt',
+        ],
+        [
+          'an absolute path',
+          async () => ({
+            fields: { name: 'x', format: 'yolo' },
+            zip: craftZip([{ name: '/etc/passwd', data: 'root' }]),
+          }),
+          422,
+          'unsafe_archive',
+          '/etc/passwd',
+        ],
+        [
+          'a zip bomb',
+          async () => ({
+            fields: { name: 'x', format: 'imagefolder' },
+            zip: await buildZip({
+              ...imageFolderDataset(),
+              'train/cat/bomb.png': Buffer.alloc(16 * 1024 * 1024),
+            }),
+          }),
+          422,
+          'archive_too_large',
+          'train/cat/bomb.png',
+        ],
+        [
+          'a missing name',
+          async () => ({ fields: { format: 'yolo' }, zip: await sampleZip('yolo') }),
+          422,
+          'validation_failed',
+          'body.name',
+        ],
+        [
+          'an unknown format',
+          async () => ({ fields: { name: 'x', format: 'coco' }, zip: await sampleZip('yolo') }),
+          422,
+          'validation_failed',
+          'body.format',
+        ],
+        [
+          'no file',
+          async () => ({ fields: { name: 'x', format: 'yolo' } }),
+          422,
+          'validation_failed',
+          'body.file',
+        ],
+        [
+          // PostgreSQL cannot store a NUL: the database's refusal is the request's fault, not the server's.
+          'a class name PostgreSQL cannot store',
+          async () => ({
+            fields: { name: 'x', format: 'yolo' },
+            zip: await buildZip(yoloDataset({ 'data.yaml': 'names: ["c\\0t", dog]\n' })),
+          }),
+          400,
+          'unstorable_value',
+        ],
+        [
+          'a declared size past the file (the object request must not wait for bytes that never come)',
+          async () => {
+            const zip = await sampleZip('yolo');
+            return { fields: { name: 'x', format: 'yolo', size: String(zip.length + 10) }, zip };
+          },
+          422,
+          'validation_failed',
+          'body.file',
+        ],
+        [
+          'a declared size short of the file',
+          async () => {
+            const zip = await sampleZip('yolo');
+            return { fields: { name: 'x', format: 'yolo', size: String(zip.length - 10) }, zip };
+          },
+          422,
+          'validation_failed',
+          'body.file',
+        ],
+        [
+          'a size that is not a byte count',
+          async () => ({ fields: { name: 'x', format: 'yolo', size: '1e6' }, zip: await sampleZip('yolo') }),
+          422,
+          'validation_failed',
+          'body.size',
+        ],
+        [
+          'a declared size past the limit, refused before the file is read',
+          async () => ({
+            fields: { name: 'x', format: 'yolo', size: String(3 * 1024 * 1024) },
+            zip: await sampleZip('yolo'),
+          }),
+          413,
+          'upload_too_large',
+        ],
+        [
+          'an oversize file',
+          async () => ({ fields: { name: 'x', format: 'yolo' }, zip: Buffer.alloc(3 * 1024 * 1024, 7) }),
+          413,
+          'upload_too_large',
+        ],
+      ];
     it.each(cases)('%s', async (_label, make, status, code, path) => {
       const before = { objects: await objectKeys(), rows: await rowCount() };
       const { fields, zip } = await make();

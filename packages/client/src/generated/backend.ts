@@ -404,6 +404,11 @@ export interface paths {
                         name: string;
                         format: components["schemas"]["DatasetFormat"];
                         /**
+                         * @description The file's length in bytes, sent before `file`: the file is then streamed to storage in one request (and must hold exactly that many bytes)
+                         * @example 191494994
+                         */
+                        size?: string;
+                        /**
                          * Format: binary
                          * @description The dataset as a .zip
                          */
@@ -706,6 +711,11 @@ export interface paths {
                         framework: components["schemas"]["Framework"];
                         /** @description The catalog model the weights are for */
                         model: string;
+                        /**
+                         * @description The file's length in bytes, sent before `file`: the file is then streamed to storage in one request (and must hold exactly that many bytes)
+                         * @example 191494994
+                         */
+                        size?: string;
                         /**
                          * Format: binary
                          * @description The weights file

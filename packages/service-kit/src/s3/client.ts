@@ -6,6 +6,13 @@ export interface S3Settings {
   forcePathStyle: boolean;
   accessKeyId?: string | undefined;
   secretAccessKey?: string | undefined;
+  /** Where the SDK's own warnings go (without one, some go to the console). */
+  logger?: {
+    debug(msg: string): void;
+    info(msg: string): void;
+    warn(msg: string): void;
+    error(msg: string): void;
+  };
 }
 
 export function createS3Client(settings: S3Settings): S3Client {
@@ -19,6 +26,7 @@ export function createS3Client(settings: S3Settings): S3Client {
     // S3-compatible stores (MinIO, R2, s3rver) do not all accept the SDK's default CRC32 trailers.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    ...(settings.logger ? { logger: settings.logger } : {}),
   });
 }
 

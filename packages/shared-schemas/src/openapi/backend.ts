@@ -5,7 +5,7 @@ import {
   ApiKeyIdParams,
   ApiKeyListResponseBody,
 } from '../apiKeys.ts';
-import { Health, PageQuery, pageOf } from '../common.ts';
+import { Health, PageQuery, pageOf, UploadSize } from '../common.ts';
 import { Dataset, DatasetIdParams } from '../datasets.ts';
 import {
   CallbackBatchResponseBody,
@@ -109,6 +109,7 @@ export function buildBackendDocument() {
             schema: z.object({
               name: z.string(),
               format: DatasetFormat,
+              size: UploadSize.optional(),
               file: z
                 .string()
                 .openapi({ type: 'string', format: 'binary', description: 'The dataset as a .zip' }),
@@ -158,6 +159,7 @@ export function buildBackendDocument() {
               name: z.string(),
               framework: Framework,
               model: z.string().openapi({ description: 'The catalog model the weights are for' }),
+              size: UploadSize.optional(),
               file: z.string().openapi({ type: 'string', format: 'binary', description: 'The weights file' }),
             }),
           },

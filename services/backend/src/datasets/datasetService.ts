@@ -59,9 +59,9 @@ export class DatasetService {
         file: 'the dataset as a .zip',
         maxBytes: this.options.maxUploadBytes,
       };
-      const upload = await receiveUpload(req, shape, async (body) => {
+      const upload = await receiveUpload(req, shape, async (body, bytes) => {
         written = true;
-        await this.objects.putStream(objectKey, body, 'application/zip');
+        await this.objects.putStream(objectKey, body, 'application/zip', bytes);
       });
       const fields = parseInput(DatasetCreateFields, upload.fields, 'body');
       const zip = await openZipFromS3(this.objects.s3, {

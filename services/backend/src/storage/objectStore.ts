@@ -5,10 +5,14 @@ import {
   HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { formatS3Uri, type PresignedUrl, presignObjectUrl } from '@vtp/service-kit/s3';
+
+/** S3's largest single PutObject; a longer body goes in parts. */
+const MAX_SINGLE_PUT_BYTES = 5 * 1024 ** 3;
 
 /** The platform's bucket: datasets under `datasets/`, training outputs under `jobs/`. */
 export class ObjectStore {
@@ -24,8 +28,33 @@ export class ObjectStore {
     return formatS3Uri({ bucket: this.bucket, key });
   }
 
-  /** Multipart upload from a stream: memory stays bounded by part size x queue size, whatever the body's length. */
-  async putStream(key: string, body: Readable, contentType: string): Promise<void> {
+  /**
+   * Writes a stream. Of a known length (up to 5 GiB) it goes in one request as it arrives: no part is buffered
+   * or copied, and the store has no parts to join at the end. Of an unknown length it goes as a multipart
+   * upload, memory bounded by part size x queue size.
+   */
+  async putStream(key: string, body: Readable, contentType: string, bytes?: number): Promise<void> {
+    if (bytes !== undefined && bytes <= MAX_SINGLE_PUT_BYTES) {
+      // A failed body must end the request at once: the store would otherwise wait for the declared bytes.
+      const aborted = new AbortController();
+      const abort = (err: Error) => aborted.abort(err);
+      body.once('error', abort);
+      try {
+        await this.s3.send(
+          new PutObjectCommand({
+            Bucket: this.bucket,
+            Key: key,
+            Body: body,
+            ContentType: contentType,
+            ContentLength: bytes,
+          }),
+          { abortSignal: aborted.signal },
+        );
+      } finally {
+        body.off('error', abort);
+      }
+      return;
+    }
     const upload = new Upload({
       client: this.s3,
       params: { Bucket: this.bucket, Key: key, Body: body, ContentType: contentType },

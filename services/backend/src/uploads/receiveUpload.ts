@@ -4,8 +4,10 @@ import {
   BadRequestError,
   InputError,
   PayloadTooLargeError,
+  parseInput,
   UnsupportedMediaTypeError,
 } from '@vtp/service-kit';
+import { UploadSize } from '@vtp/shared-schemas';
 import busboy from 'busboy';
 import type { Request } from 'express';
 
@@ -30,12 +32,14 @@ export interface UploadShape {
 /**
  * Reads a multipart upload, handing its one `file` part to `store` as a stream while counting and hashing it,
  * so the file is never held whole. Rejects a second file, a missing file and anything past `maxBytes`.
+ * A `size` field sent before the file is handed to `store` too (it can then write the object in one request),
+ * and the file must hold exactly that many bytes: the stream fails the moment it cannot.
  * `store` has already written what it could when this throws: the caller cleans up.
  */
 export function receiveUpload(
   req: Request,
   shape: UploadShape,
-  store: (body: PassThrough) => Promise<void>,
+  store: (body: PassThrough, bytes: number | undefined) => Promise<void>,
 ): Promise<ReceivedUpload> {
   if (!req.is('multipart/form-data')) {
     return Promise.reject(
@@ -55,6 +59,8 @@ export function receiveUpload(
     let stored: Promise<void> | undefined;
     let file: { bytes: number; hash: ReturnType<typeof createHash>; filename: string } | undefined;
     let tooLarge = false;
+    /** The file is not the size its `size` field declared (the stream was stopped for it). */
+    let wrongSize: InputError | undefined;
     let failed = false;
     const fail = (err: Error) => {
       if (failed) return;
@@ -91,13 +97,39 @@ export function receiveUpload(
         );
         return;
       }
+      let declared: number | undefined;
+      try {
+        declared = declaredSize(fields);
+      } catch (err) {
+        stream.resume();
+        fail(err as Error);
+        return;
+      }
+      if (declared !== undefined && declared > maxBytes) {
+        stream.resume();
+        tooLarge = true;
+        fail(tooLargeError());
+        return;
+      }
       const current = { bytes: 0, hash: createHash('sha256'), filename: info.filename ?? '' };
       file = current;
       const meter = new Transform({
         transform(chunk: Buffer, _enc, done) {
           current.bytes += chunk.length;
           current.hash.update(chunk);
+          if (declared !== undefined && current.bytes > declared) {
+            wrongSize = sizeMismatch(declared, `more than ${declared}`);
+            done(wrongSize);
+            return;
+          }
           done(null, chunk);
+        },
+        flush(done) {
+          // A short file must fail before its end reaches the store: an object request of a declared length
+          // would wait for the missing bytes.
+          if (declared !== undefined && current.bytes !== declared)
+            wrongSize = sizeMismatch(declared, String(current.bytes));
+          done(wrongSize);
         },
       });
       stream.on('limit', () => {
@@ -108,8 +140,8 @@ export function receiveUpload(
       // A body cut short fails the file stream too ("Unexpected end of form"): pipeline hands every stream's
       // error to `body`, so the store stops, and the parser's own error event names the fault.
       pipeline(stream, meter, body, () => undefined);
-      stored = store(body);
-      stored.catch((err: Error) => fail(tooLarge ? tooLargeError() : err));
+      stored = store(body, declared);
+      stored.catch((err: Error) => fail(tooLarge ? tooLargeError() : (wrongSize ?? err)));
     });
     parser.on('filesLimit', () =>
       fail(
@@ -135,6 +167,12 @@ export function receiveUpload(
       stored.then(
         () => {
           if (failed) return;
+          // A `size` sent after the file could not steer the store, but must be true all the same.
+          const declared = declaredSize(fields);
+          if (declared !== undefined && declared !== done.bytes) {
+            fail(sizeMismatch(declared, String(done.bytes)));
+            return;
+          }
           resolve({ fields, bytes: done.bytes, sha256: done.hash.digest('hex'), filename: done.filename });
         },
         () => undefined,
@@ -143,6 +181,18 @@ export function receiveUpload(
     req.on('aborted', () => fail(new BadRequestError('The upload was interrupted', 'upload_aborted')));
     req.pipe(parser);
   });
+}
+
+/** The `size` field, when the upload sent one. */
+function declaredSize(fields: Record<string, string>): number | undefined {
+  if (fields.size === undefined) return undefined;
+  return parseInput(UploadSize, fields.size, 'body.size');
+}
+
+function sizeMismatch(declared: number, held: string): InputError {
+  return new InputError(`The file holds ${held} bytes, not the ${declared} its \`size\` field declared`, [
+    { path: 'body.file', message: `holds ${held} bytes; \`size\` said ${declared}` },
+  ]);
 }
 
 /**

@@ -81,11 +81,11 @@ export class WeightsService {
           file: 'the weights (.pt, .pth, .safetensors)',
           maxBytes: this.options.maxUploadBytes,
         },
-        async (body) => {
+        async (body, bytes) => {
           written = true;
           // pipeline hands an error of the upload to the tap, so the store stops.
           pipeline(body, tap, () => undefined);
-          await this.objects.putStream(objectKey, tap, 'application/octet-stream');
+          await this.objects.putStream(objectKey, tap, 'application/octet-stream', bytes);
         },
       );
       const fields = parseInput(WeightsCreateFields, upload.fields, 'body');

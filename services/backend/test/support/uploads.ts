@@ -3,14 +3,14 @@ import { generateImagefolder, generateYolo, zipBuffer } from '@vtp/sample-data';
 import type { Dataset } from '@vtp/shared-schemas';
 import type { ApiClient, ApiResponse } from './apiClient.ts';
 
-export function datasetForm(
-  fields: { name?: string; format?: string },
-  zip?: Buffer,
-  filename = 'data.zip',
-): FormData {
+/** Form fields of a dataset upload; `size` (the file's length, before it) as the client sends it. */
+export type DatasetFields = { name?: string; format?: string; size?: string };
+
+export function datasetForm(fields: DatasetFields, zip?: Buffer, filename = 'data.zip'): FormData {
   const form = new FormData();
   if (fields.name !== undefined) form.set('name', fields.name);
   if (fields.format !== undefined) form.set('format', fields.format);
+  if (fields.size !== undefined) form.set('size', fields.size);
   if (zip) form.set('file', new Blob([new Uint8Array(zip)], { type: 'application/zip' }), filename);
   return form;
 }
@@ -23,11 +23,7 @@ export async function sampleZip(format: 'yolo' | 'imagefolder', seed = 1): Promi
   return zipBuffer(dataset.entries);
 }
 
-export function upload(
-  client: ApiClient,
-  fields: { name?: string; format?: string },
-  zip?: Buffer,
-): Promise<ApiResponse> {
+export function upload(client: ApiClient, fields: DatasetFields, zip?: Buffer): Promise<ApiResponse> {
   return client.request('POST', '/v1/datasets', { form: datasetForm(fields, zip) });
 }
 
