@@ -1,7 +1,7 @@
 import type { Logger } from '@vtp/service-kit';
 import type { ExecutionManager, ExecutionState } from '../execution/executionManager.ts';
 import { PLACED } from '../jobs/jobLifecycle.ts';
-import type { JobOutcome, JobRow, JobStore } from '../jobs/jobStore.ts';
+import type { ActiveJob, JobOutcome, JobStore } from '../jobs/jobStore.ts';
 import type { StoredOutputs } from '../jobs/storedOutputs.ts';
 import type { JobMetrics } from '../observability/jobMetrics.ts';
 
@@ -66,7 +66,7 @@ export class JobMonitor {
     this.deps.metrics.loopPassed('monitor', (performance.now() - started) / 1000);
   }
 
-  private async checkDispatching(job: JobRow, now: number): Promise<void> {
+  private async checkDispatching(job: ActiveJob, now: number): Promise<void> {
     const since = Math.max(job.dispatched_at?.getTime() ?? 0, this.startedAt);
     if (now - since < this.options.dispatchTimeoutMs) return;
     const state = await this.deps.manager.status(job);
@@ -87,7 +87,7 @@ export class JobMonitor {
     this.deps.onChange();
   }
 
-  private async checkRunning(job: JobRow, now: number): Promise<void> {
+  private async checkRunning(job: ActiveJob, now: number): Promise<void> {
     const { jobs, manager, logger } = this.deps;
     if (job.max_duration_seconds && job.attempt_started_at) {
       // The limit covers all attempts: this one has what the earlier ones left.
@@ -130,7 +130,7 @@ export class JobMonitor {
    * a training whose trainer still says it is alive but whose progress stopped past its limit, plus the
    * heartbeat timeout for that report, is stopped and failed here.
    */
-  private async stopStalled(job: JobRow, now: number): Promise<boolean> {
+  private async stopStalled(job: ActiveJob, now: number): Promise<boolean> {
     if (!job.last_progress_at || !job.stall_limit_seconds) return false;
     const since = Math.max(job.last_progress_at.getTime(), this.startedAt);
     if (now - since <= job.stall_limit_seconds * 1000 + this.options.heartbeatTimeoutMs) return false;
@@ -150,7 +150,7 @@ export class JobMonitor {
   }
 
   /** Ends the job as its executor says the training ended, once the trainer's own report had its chance. */
-  private async applyOutcome(job: JobRow, state: Finished, now: number): Promise<void> {
+  private async applyOutcome(job: ActiveJob, state: Finished, now: number): Promise<void> {
     const endedAt = Math.max(state.at?.getTime() ?? now, this.startedAt);
     if (now - endedAt < this.options.outcomeGraceMs) return;
     const { artifacts, metrics, epochs } = await this.deps.outputs.find(job.id, job.attempt);

@@ -1,6 +1,6 @@
 import type { Framework, JobEvent, Metrics, TrainerEvent } from '@vtp/shared-schemas';
 import type { Knex } from 'knex';
-import type { Db } from '../db/database.ts';
+import { type Db, queryPrepared } from '../db/database.ts';
 
 interface EventRow {
   job_id: string;
@@ -89,26 +89,26 @@ export class JobEventStore {
     events: readonly RoutineEvent[],
   ): Promise<RoutineReport | undefined> {
     const rows = events.map(({ seq, type, timestamp, ...payload }) => ({ seq, type, timestamp, payload }));
-    const { rows: result } = await this.db.raw<{
-      rows: {
-        framework: Framework;
-        dispatched_at: Date | null;
-        stored: number[];
-        first_epoch_ended_at: Date | null;
-      }[];
+    const [answer] = await queryPrepared<{
+      framework: Framework;
+      dispatched_at: Date | null;
+      stored: number[];
+      first_epoch_ended_at: Date | null;
     }>(
+      this.db,
+      'vtp_store_routine',
       `with job as (
          select j.id, j.attempt, j.epoch, j.framework, j.dispatched_at,
                 coalesce(a.resumed_from_epoch, 0) as resumed_from
            from jobs j
            join job_attempts a on a.job_id = j.id and a.attempt = j.attempt
-          where j.id = ? and j.status = 'running' and ? = any(j.callback_token_hashes)
+          where j.id = $1 and j.status = 'running' and $2 = any(j.callback_token_hashes)
           for update of j
        ),
        stored as (
          insert into job_events (job_id, seq, attempt, type, timestamp, payload)
          select job.id, e.seq, job.attempt, e.type, e.timestamp, e.payload
-           from job cross join jsonb_to_recordset(?::jsonb) as e(seq int, type text, timestamp timestamptz, payload jsonb)
+           from job cross join jsonb_to_recordset($3::jsonb) as e(seq int, type text, timestamp timestamptz, payload jsonb)
          on conflict (job_id, seq) do nothing
          returning seq, type, timestamp, payload
        ),
@@ -151,7 +151,6 @@ export class JobEventStore {
          from job`,
       [jobId, tokenHash, JSON.stringify(rows)],
     );
-    const [answer] = result;
     if (!answer) return undefined;
     return {
       stored: new Set(answer.stored),
