@@ -8,6 +8,7 @@ import { isRoutine, type JobEventStore } from './jobEventStore.ts';
 import { isFinished, UNFINISHED } from './jobLifecycle.ts';
 import { jobOutputPrefix } from './jobOutputs.ts';
 import type { JobOutcome, JobRow, JobStore } from './jobStore.ts';
+import { RoutineReportQueue } from './routineReportQueue.ts';
 
 /** Job fields a batch of events changes, written in one update. */
 type JobPatch = Record<string, unknown>;
@@ -30,6 +31,7 @@ const isTerminalEvent = (event: TrainerEvent) =>
 export class EventIngest {
   private readonly jobs: JobStore;
   private readonly events: JobEventStore;
+  private readonly routine: RoutineReportQueue;
   private readonly bucket: string;
   private readonly metrics: JobMetrics;
   private readonly onJobEnded: () => void;
@@ -43,6 +45,7 @@ export class EventIngest {
   ) {
     this.jobs = jobs;
     this.events = events;
+    this.routine = new RoutineReportQueue(events);
     this.bucket = bucket;
     this.metrics = metrics;
     this.onJobEnded = hooks.onJobEnded ?? (() => undefined);
@@ -57,9 +60,9 @@ export class EventIngest {
   /**
    * Stores a trainer's events (in seq order) in one transaction under one lock of the job row, each with the
    * effect it has on its own; plain field changes are folded into one update. The routine reports of a running
-   * job take one statement instead (JobEventStore.storeRoutine). An event after
-   * the one that ends the attempt is refused unstored: its token dies with the attempt. `path` names the body
-   * in errors: `body` for a single event, `body.events` for a batch.
+   * job take one statement instead, shared with other jobs' reports that arrive meanwhile (RoutineReportQueue).
+   * An event after the one that ends the attempt is refused unstored: its token dies with the attempt. `path`
+   * names the body in errors: `body` for a single event, `body.events` for a batch.
    */
   async ingestBatch(
     jobId: string,
@@ -68,7 +71,7 @@ export class EventIngest {
     path = 'body.events',
   ): Promise<{ seq: number; accepted: boolean }[]> {
     if (events.every(isRoutine)) {
-      const report = await this.events.storeRoutine(jobId, hashSecret(token), events);
+      const report = await this.routine.submit({ jobId, tokenHash: hashSecret(token), events });
       if (report) {
         const { stored } = report;
         this.metrics.eventsReported(

@@ -18,6 +18,13 @@ export type RoutineEvent = Extract<TrainerEvent, { type: 'progress' | 'heartbeat
 export const isRoutine = (event: TrainerEvent): event is RoutineEvent =>
   event.type === 'progress' || event.type === 'heartbeat' || event.type === 'log';
 
+/** One job's routine report: its events, with the hash of the token they came with. */
+export interface RoutineReportRequest {
+  jobId: string;
+  tokenHash: string;
+  events: readonly RoutineEvent[];
+}
+
 /** What storing routine reports did: the new seqs, and when the attempt's first epoch ended if they hold it. */
 export interface RoutineReport {
   stored: Set<number>;
@@ -76,20 +83,27 @@ export class JobEventStore {
   }
 
   /**
-   * The routine reports of a running job (progress, heartbeats, logs: nearly every callback) in one autocommitted
-   * statement instead of a transaction of five: lock the row if `tokenHash` is one of its tokens, store the new
-   * events, and apply their effects to the job as EventIngest does one by one (the latest epoch reached, the
-   * latest heartbeat fields). It writes the job row too, as the one statement it must be. Returns what was
-   * stored, or undefined when the job is not running under that token (the caller then takes the general path,
-   * which says why).
+   * The routine reports of running jobs (progress, heartbeats, logs: nearly every callback) in one autocommitted
+   * statement instead of a transaction of five each: lock the rows of the jobs whose report holds one of their
+   * tokens, store the new events, and apply their effects to each job as EventIngest does one by one (the latest
+   * epoch reached, the latest heartbeat fields). Several jobs' reports go together (RoutineReportQueue), at most
+   * one per job. Returns each report's outcome in order: what was stored, or undefined when its job is not
+   * running under that token (the caller then takes the general path, which says why).
    */
-  async storeRoutine(
-    jobId: string,
-    tokenHash: string,
-    events: readonly RoutineEvent[],
-  ): Promise<RoutineReport | undefined> {
-    const rows = events.map(({ seq, type, timestamp, ...payload }) => ({ seq, type, timestamp, payload }));
-    const [answer] = await queryPrepared<{
+  async storeRoutine(reports: readonly RoutineReportRequest[]): Promise<(RoutineReport | undefined)[]> {
+    const input = reports.flatMap(({ jobId, tokenHash, events }, r) =>
+      events.map(({ seq, type, timestamp, ...payload }) => ({
+        r,
+        job_id: jobId,
+        token_hash: tokenHash,
+        seq,
+        type,
+        timestamp,
+        payload,
+      })),
+    );
+    const answers = await queryPrepared<{
+      r: number;
       framework: Framework;
       dispatched_at: Date | null;
       stored: number[];
@@ -97,36 +111,50 @@ export class JobEventStore {
     }>(
       this.db,
       'vtp_store_routine',
-      `with job as (
-         select j.id, j.attempt, j.epoch, j.framework, j.dispatched_at,
+      `with input as (
+         select * from jsonb_to_recordset($1::jsonb)
+             as i(r int, job_id uuid, token_hash text, seq int, type text, timestamp timestamptz, payload jsonb)
+       ),
+       report as (
+         select distinct r, job_id, token_hash from input
+       ),
+       job as (
+         -- locked in id order: statements running side by side never wait on each other in a circle
+         select j.id, j.attempt, j.epoch, j.framework, j.dispatched_at, r.r,
                 coalesce(a.resumed_from_epoch, 0) as resumed_from
            from jobs j
+           join report r on r.job_id = j.id and r.token_hash = any(j.callback_token_hashes)
            join job_attempts a on a.job_id = j.id and a.attempt = j.attempt
-          where j.id = $1 and j.status = 'running' and $2 = any(j.callback_token_hashes)
+          where j.status = 'running'
+          order by j.id
           for update of j
        ),
        stored as (
          insert into job_events (job_id, seq, attempt, type, timestamp, payload)
-         select job.id, e.seq, job.attempt, e.type, e.timestamp, e.payload
-           from job cross join jsonb_to_recordset($3::jsonb) as e(seq int, type text, timestamp timestamptz, payload jsonb)
+         select job.id, i.seq, job.attempt, i.type, i.timestamp, i.payload
+           from job join input i on i.r = job.r
+          order by job.id, i.seq
          on conflict (job_id, seq) do nothing
-         returning seq, type, timestamp, payload
+         returning job_id, seq, type, timestamp, payload
        ),
        progress as (
-         select (payload->>'epoch')::int as epoch, (payload->>'totalEpochs')::int as total_epochs,
-                payload->'metrics' as metrics
+         select distinct on (job_id) job_id, (payload->>'epoch')::int as epoch,
+                (payload->>'totalEpochs')::int as total_epochs, payload->'metrics' as metrics
            from stored where type = 'progress'
-          order by (payload->>'epoch')::int desc, seq desc limit 1
+          order by job_id, (payload->>'epoch')::int desc, seq desc
        ),
        beat as (
-         select (select payload->>'phase' from stored
-                  where type = 'heartbeat' and payload->>'phase' is not null order by seq desc limit 1) as phase,
-                (select (payload->>'lastProgressAt')::timestamptz from stored
-                  where type = 'heartbeat' and payload->>'lastProgressAt' is not null order by seq desc limit 1)
+         -- one row per job with a new event: the latest value of each heartbeat field it reported
+         select job_id,
+                (array_agg(payload->>'phase' order by seq desc)
+                  filter (where type = 'heartbeat' and payload->>'phase' is not null))[1] as phase,
+                (array_agg((payload->>'lastProgressAt')::timestamptz order by seq desc)
+                  filter (where type = 'heartbeat' and payload->>'lastProgressAt' is not null))[1]
                   as last_progress_at,
-                (select (payload->>'stallLimitSeconds')::int from stored
-                  where type = 'heartbeat' and payload->>'stallLimitSeconds' is not null order by seq desc limit 1)
+                (array_agg((payload->>'stallLimitSeconds')::int order by seq desc)
+                  filter (where type = 'heartbeat' and payload->>'stallLimitSeconds' is not null))[1]
                   as stall_limit_seconds
+           from stored group by job_id
        ),
        applied as (
          update jobs j set
@@ -138,25 +166,29 @@ export class JobEventStore {
            phase = coalesce(b.phase, j.phase),
            last_progress_at = coalesce(b.last_progress_at, j.last_progress_at),
            stall_limit_seconds = coalesce(b.stall_limit_seconds, j.stall_limit_seconds)
-           from job left join progress p on true cross join beat b
-          where j.id = job.id and exists (select 1 from stored)
+           from beat b left join progress p on p.job_id = b.job_id
+          where j.id = b.job_id
        )
-       select job.framework, job.dispatched_at,
-              coalesce((select array_agg(seq) from stored), '{}') as stored,
+       select job.r, job.framework, job.dispatched_at,
+              coalesce((select array_agg(s.seq) from stored s where s.job_id = job.id), '{}') as stored,
               -- the attempt's first epoch, when this report holds it: the first progress past where it started
               (select s.timestamp from stored s
-                where job.epoch = job.resumed_from and s.type = 'progress'
+                where s.job_id = job.id and job.epoch = job.resumed_from and s.type = 'progress'
                   and (s.payload->>'epoch')::int > job.epoch
                 order by s.seq limit 1) as first_epoch_ended_at
          from job`,
-      [jobId, tokenHash, JSON.stringify(rows)],
+      [JSON.stringify(input)],
     );
-    if (!answer) return undefined;
-    return {
-      stored: new Set(answer.stored),
-      job: { framework: answer.framework, dispatched_at: answer.dispatched_at },
-      firstEpochEndedAt: answer.first_epoch_ended_at,
-    };
+    const byReport = new Map(answers.map((answer) => [answer.r, answer]));
+    return reports.map((_, r) => {
+      const answer = byReport.get(r);
+      if (!answer) return undefined;
+      return {
+        stored: new Set(answer.stored),
+        job: { framework: answer.framework, dispatched_at: answer.dispatched_at },
+        firstEpochEndedAt: answer.first_epoch_ended_at,
+      };
+    });
   }
 
   /** Appends an event of the backend's own after every stored one; returns its seq. */
