@@ -100,6 +100,37 @@ describe('a database outage', () => {
     expect(Date.now() - started).toBeLessThan(20_000);
   }, 30_000);
 
+  it('answers every callback 503 within seconds while the database hangs, however many wait their turn', async () => {
+    proxy.mode = 'forward';
+    const dataset = await uploadSample(user, 'imagefolder', 'callbacks in a hang');
+    const job = (
+      await user.post<{ id: string }>('/v1/jobs', {
+        framework: 'timm',
+        model: 'test_resnet',
+        datasetId: dataset.id,
+      })
+    ).body;
+    const token = await dispatchByHand(database.url, job.id);
+    const started = { seq: 1, type: 'started', totalEpochs: 3, timestamp: new Date().toISOString() };
+    expect((await t.anonymous.post(`/v1/jobs/${job.id}/callback`, started, { key: token })).status).toBe(200);
+    proxy.mode = 'hang';
+    proxy.cut();
+    // A trainer's retries pile up: one job's reports go one per statement, each stuck until its connection
+    // attempt times out (5 s). Those still waiting for a statement give up, as a request waiting for the pool does.
+    const begun = Date.now();
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, async (_, i) => {
+        const heartbeat = { seq: 2 + i, type: 'heartbeat', timestamp: new Date().toISOString() };
+        const res = await t.anonymous.post<ProblemBody>(`/v1/jobs/${job.id}/callback`, heartbeat, {
+          key: token,
+        });
+        return { status: res.status, code: res.body.code, ms: Date.now() - begun };
+      }),
+    );
+    for (const answer of answers) expect(answer).toMatchObject({ status: 503, code: 'database_unavailable' });
+    expect(Math.max(...answers.map((a) => a.ms))).toBeLessThan(20_000);
+  }, 60_000);
+
   it('serves again as soon as the database is back', async () => {
     proxy.mode = 'forward';
     proxy.cut();

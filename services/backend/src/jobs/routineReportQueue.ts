@@ -1,15 +1,24 @@
+import { UnavailableError } from '@vtp/service-kit';
 import type { JobEventStore, RoutineReport, RoutineReportRequest } from './jobEventStore.ts';
 
 interface Waiting {
   request: RoutineReportRequest;
   resolve(report: RoutineReport | undefined): void;
   reject(err: unknown): void;
+  /** Gives up on the report if it waits too long for its statement. */
+  timer: NodeJS.Timeout;
 }
 
 /** Statements of routine reports running at once: one fills while the other runs. */
 const IN_FLIGHT = 2;
 /** Reports in one statement, to bound its size and how long its rows stay locked. */
 const MAX_GROUP = 100;
+/**
+ * How long a report waits for its statement: as long as a request waits for a pooled connection
+ * (createDatabase). Statements stuck on a hung database must not hold the reports behind them for ever: they are
+ * answered 503, as any request that finds the database away.
+ */
+const MAX_WAIT_MS = 10_000;
 
 /**
  * Group commit for routine reports: a report that arrives while the statements in flight run waits for the next
@@ -29,7 +38,18 @@ export class RoutineReportQueue {
   /** Stores one job's routine report; undefined when the job is not running under its token. */
   submit(request: RoutineReportRequest): Promise<RoutineReport | undefined> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ request, resolve, reject });
+      const waiting: Waiting = {
+        request,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.waiting = this.waiting.filter((other) => other !== waiting);
+          reject(
+            new UnavailableError('The database is unavailable; try again shortly', 5, 'database_unavailable'),
+          );
+        }, MAX_WAIT_MS),
+      };
+      this.waiting.push(waiting);
       this.next();
     });
   }
@@ -42,6 +62,7 @@ export class RoutineReportQueue {
     for (const waiting of this.waiting) {
       if (group.length < MAX_GROUP && !jobs.has(waiting.request.jobId)) {
         jobs.add(waiting.request.jobId);
+        clearTimeout(waiting.timer);
         group.push(waiting);
       } else later.push(waiting);
     }
