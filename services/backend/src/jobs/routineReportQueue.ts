@@ -23,8 +23,9 @@ const MAX_WAIT_MS = 10_000;
 /**
  * Group commit for routine reports: a report that arrives while the statements in flight run waits for the next
  * one, with every other report that arrived meanwhile, so a busy backend stores many trainers' reports in one
- * statement and one commit, and an idle one sends each at once. A statement holds at most one report per job:
- * a job's later report waits for the next, so a job's reports apply in the order they came.
+ * statement and one commit, and an idle one sends each at once. A statement holds at most one report per job (a
+ * job's later report waits for a later statement, which its row lock orders after the first; the effects only
+ * ever move a job forwards, whatever order its reports take).
  */
 export class RoutineReportQueue {
   private readonly store: JobEventStore;

@@ -60,11 +60,18 @@ describe('a job traced end to end over OTLP', () => {
       );
     const trainer = 'vtp-trainer-timm';
     const accepted = await inTrace('POST /v1/trainings', trainer);
-    // A hand-over may find the trainer still starting (busy): each try is a span, the last one hands over.
+    // A hand-over may find the trainer still starting (busy): each try is a span, the last one hands over. Each
+    // service exports its spans in batches of its own: the trainer's may come before the backend's.
+    const dispatch = await waitFor('the hand-over span', async () =>
+      receiver.spans.find(
+        (s) =>
+          s.traceId === root.traceId &&
+          s.name === 'dispatch job' &&
+          s.attributes['vtp.handover.outcome'] === 'handed_over',
+      ),
+    );
     const dispatches = receiver.spans.filter((s) => s.traceId === root.traceId && s.name === 'dispatch job');
-    const handedOver = dispatches.filter((s) => s.attributes['vtp.handover.outcome'] === 'handed_over');
-    expect(handedOver).toHaveLength(1);
-    const dispatch = handedOver[0]!;
+    expect(dispatches.filter((s) => s.attributes['vtp.handover.outcome'] === 'handed_over')).toHaveLength(1);
     for (const other of dispatches)
       expect(other.attributes['vtp.handover.outcome']).toMatch(/^(handed_over|executor_busy)$/);
     const training = await inTrace(`training ${job.id}`, trainer);
