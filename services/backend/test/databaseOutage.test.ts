@@ -2,6 +2,7 @@ import type { BackendReadiness } from '@vtp/shared-schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from './support/apiClient.ts';
 import { dispatchByHand } from './support/dispatchByHand.ts';
+import { createJob } from './support/jobs.ts';
 import { TcpProxy } from './support/tcpProxy.ts';
 import { startTestBackend, type TestBackend } from './support/testBackend.ts';
 import { createThrowawayDatabase, type ThrowawayDatabase } from './support/throwawayDatabase.ts';
@@ -28,6 +29,11 @@ describe('a database outage', () => {
     t = await startTestBackend({ DATABASE_URL: proxied.toString() });
     user = await t.newUser();
   });
+  /** A queued job of a new dataset of the user's. */
+  const dispatchedJob = async (name: string) => {
+    const dataset = await uploadSample(user, 'imagefolder', name);
+    return createJob(user, dataset.id, { framework: 'timm', model: 'test_resnet' });
+  };
   afterAll(async () => {
     await t?.stop();
     await proxy?.stop();
@@ -35,14 +41,7 @@ describe('a database outage', () => {
   });
 
   it('keeps a live event stream through an outage: the events stored after it still arrive', async () => {
-    const dataset = await uploadSample(user, 'imagefolder');
-    const job = (
-      await user.post<{ id: string }>('/v1/jobs', {
-        framework: 'timm',
-        model: 'test_resnet',
-        datasetId: dataset.id,
-      })
-    ).body;
+    const job = await dispatchedJob('an event stream through an outage');
     const token = await dispatchByHand(database.url, job.id);
     const stream = await fetch(`${t.backend.url}/v1/jobs/${job.id}/events`, {
       headers: { accept: 'text/event-stream', authorization: `Bearer ${user.key}` },
@@ -102,14 +101,7 @@ describe('a database outage', () => {
 
   it('answers every callback 503 within seconds while the database hangs, however many wait their turn', async () => {
     proxy.mode = 'forward';
-    const dataset = await uploadSample(user, 'imagefolder', 'callbacks in a hang');
-    const job = (
-      await user.post<{ id: string }>('/v1/jobs', {
-        framework: 'timm',
-        model: 'test_resnet',
-        datasetId: dataset.id,
-      })
-    ).body;
+    const job = await dispatchedJob('callbacks in a hang');
     const token = await dispatchByHand(database.url, job.id);
     const started = { seq: 1, type: 'started', totalEpochs: 3, timestamp: new Date().toISOString() };
     expect((await t.anonymous.post(`/v1/jobs/${job.id}/callback`, started, { key: token })).status).toBe(200);

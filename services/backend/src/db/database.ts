@@ -1,7 +1,16 @@
+import { UnavailableError } from '@vtp/service-kit';
 import knex, { type Knex } from 'knex';
 import { migrationSource } from './migrations/index.ts';
 
 export type Db = Knex;
+
+/** How long a request waits for a pooled connection (or its turn at one) before the database counts as away. */
+export const POOL_WAIT_MS = 10_000;
+
+/** What a request hears while the database is down, restarting or hung: 503, try again shortly. */
+export function databaseUnavailable(): UnavailableError {
+  return new UnavailableError('The database is unavailable; try again shortly', 5, 'database_unavailable');
+}
 
 /**
  * A database blip must fail requests fast (503) rather than hang them: connecting, waiting for a pooled
@@ -17,7 +26,7 @@ export function createDatabase(url: string): Db {
       query_timeout: 35_000,
     },
     pool: { min: 0, max: 10 },
-    acquireConnectionTimeout: 10_000,
+    acquireConnectionTimeout: POOL_WAIT_MS,
     migrations: { migrationSource, tableName: 'knex_migrations' },
   });
 }

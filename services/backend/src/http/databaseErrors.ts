@@ -1,8 +1,7 @@
-import { BadRequestError, UnavailableError } from '@vtp/service-kit';
+import { BadRequestError } from '@vtp/service-kit';
 import type { ErrorRequestHandler } from 'express';
+import { databaseUnavailable } from '../db/database.ts';
 
-/** How long a client should wait before it tries again while the database is away. */
-const RETRY_AFTER_SECONDS = 5;
 /** The database cannot be reached or answered too late: connection failures, shutdowns, timeouts. */
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED',
@@ -47,13 +46,7 @@ export const databaseErrors: ErrorRequestHandler = (err, _req, _res, next) => {
     return;
   }
   if (unavailable(err as object)) {
-    next(
-      new UnavailableError(
-        'The database is unavailable; try again shortly',
-        RETRY_AFTER_SECONDS,
-        'database_unavailable',
-      ),
-    );
+    next(databaseUnavailable());
     return;
   }
   next(err);

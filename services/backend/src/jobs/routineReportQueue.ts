@@ -1,11 +1,15 @@
-import { UnavailableError } from '@vtp/service-kit';
+import { databaseUnavailable, POOL_WAIT_MS } from '../db/database.ts';
 import type { JobEventStore, RoutineReport, RoutineReportRequest } from './jobEventStore.ts';
 
 interface Waiting {
   request: RoutineReportRequest;
   resolve(report: RoutineReport | undefined): void;
   reject(err: unknown): void;
-  /** Gives up on the report if it waits too long for its statement. */
+  /**
+   * Gives up on the report after as long as a request waits for a pooled connection: statements stuck on a hung
+   * database must not hold the reports behind them for ever; they are answered 503, as any request that finds
+   * the database away.
+   */
   timer: NodeJS.Timeout;
 }
 
@@ -13,12 +17,6 @@ interface Waiting {
 const IN_FLIGHT = 2;
 /** Reports in one statement, to bound its size and how long its rows stay locked. */
 const MAX_GROUP = 100;
-/**
- * How long a report waits for its statement: as long as a request waits for a pooled connection
- * (createDatabase). Statements stuck on a hung database must not hold the reports behind them for ever: they are
- * answered 503, as any request that finds the database away.
- */
-const MAX_WAIT_MS = 10_000;
 
 /**
  * Group commit for routine reports: a report that arrives while the statements in flight run waits for the next
@@ -45,10 +43,8 @@ export class RoutineReportQueue {
         reject,
         timer: setTimeout(() => {
           this.waiting = this.waiting.filter((other) => other !== waiting);
-          reject(
-            new UnavailableError('The database is unavailable; try again shortly', 5, 'database_unavailable'),
-          );
-        }, MAX_WAIT_MS),
+          reject(databaseUnavailable());
+        }, POOL_WAIT_MS),
       };
       this.waiting.push(waiting);
       this.next();
