@@ -62,6 +62,13 @@ describe('datasets', () => {
     s3.destroy();
   });
 
+  it('accepts a zip whose size field comes after it, when the size is true', async () => {
+    const zip = await sampleZip('yolo', 5);
+    const res = await upload(user, { name: 'sized late', format: 'yolo', lateSize: String(zip.length) }, zip);
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ bytes: zip.length });
+  });
+
   it('accepts an imagefolder zip', async () => {
     const dataset = await uploadSample(user, 'imagefolder');
     expect(dataset.classNames).toEqual(['blue', 'green', 'red']);
@@ -196,6 +203,16 @@ describe('datasets', () => {
           async () => {
             const zip = await sampleZip('yolo');
             return { fields: { name: 'x', format: 'yolo', size: String(zip.length - 10) }, zip };
+          },
+          422,
+          'validation_failed',
+          'body.file',
+        ],
+        [
+          'a size sent after the file that is not its length (it is checked once the file is in)',
+          async () => {
+            const zip = await sampleZip('yolo');
+            return { fields: { name: 'x', format: 'yolo', lateSize: String(zip.length + 1) }, zip };
           },
           422,
           'validation_failed',

@@ -32,7 +32,7 @@ describe('uploaded weights', () => {
 
   const uploadWeights = async (
     client: ApiClient,
-    fields: { name?: string; framework?: string; model?: string },
+    fields: { name?: string; framework?: string; model?: string; size?: string },
     name?: string,
   ): Promise<ApiResponse> => {
     const form = new FormData();
@@ -40,8 +40,10 @@ describe('uploaded weights', () => {
     if (name) form.set('file', new Blob([new Uint8Array(await file(name))]), name);
     return client.request('POST', '/v1/weights', { form });
   };
-  const accepted = async (framework: string, model: string, name: string): Promise<Weights> => {
-    const res = await uploadWeights(user, { name, framework, model }, name);
+  /** `sized`: the form says the file's length first, as the client does, and the file goes to storage in one request. */
+  const accepted = async (framework: string, model: string, name: string, sized = false): Promise<Weights> => {
+    const size = sized ? String((await file(name)).length) : undefined;
+    const res = await uploadWeights(user, { name, framework, model, size }, name);
     if (res.status !== 201) throw new Error(`upload of ${name} refused: ${res.status} ${res.text}`);
     return res.body as Weights;
   };
@@ -87,13 +89,16 @@ describe('uploaded weights', () => {
   }, 240_000);
 
   it.each([
-    ['test_resnet.safetensors', 'safetensors'],
-    ['test_resnet.pth', 'pytorch'],
+    ['test_resnet.safetensors', 'safetensors', false],
+    ['test_resnet.pth', 'pytorch', false],
+    ['test_resnet.pth with its size declared first', 'pytorch', true],
   ])(
     'accepts a timm state dict as %s',
-    async (name, format) => {
-      const weights = await accepted('timm', 'test_resnet', name);
+    async (label, format, sized) => {
+      const name = label.split(' ')[0] as string;
+      const weights = await accepted('timm', 'test_resnet', name, sized);
       expect(weights).toMatchObject({ format, numClasses: 1000, classNames: null, model: 'test_resnet' });
+      expect(weights.bytes).toBe((await file(name)).length);
     },
     240_000,
   );

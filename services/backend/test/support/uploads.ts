@@ -3,8 +3,11 @@ import { generateImagefolder, generateYolo, zipBuffer } from '@vtp/sample-data';
 import type { Dataset } from '@vtp/shared-schemas';
 import type { ApiClient, ApiResponse } from './apiClient.ts';
 
-/** Form fields of a dataset upload; `size` (the file's length, before it) as the client sends it. */
-export type DatasetFields = { name?: string; format?: string; size?: string };
+/**
+ * Form fields of a dataset upload; `size` (the file's length, before it) as the client sends it, `lateSize` the
+ * same field sent after the file, as a hand-written form may.
+ */
+export type DatasetFields = { name?: string; format?: string; size?: string; lateSize?: string };
 
 export function datasetForm(fields: DatasetFields, zip?: Buffer, filename = 'data.zip'): FormData {
   const form = new FormData();
@@ -12,6 +15,7 @@ export function datasetForm(fields: DatasetFields, zip?: Buffer, filename = 'dat
   if (fields.format !== undefined) form.set('format', fields.format);
   if (fields.size !== undefined) form.set('size', fields.size);
   if (zip) form.set('file', new Blob([new Uint8Array(zip)], { type: 'application/zip' }), filename);
+  if (fields.lateSize !== undefined) form.set('size', fields.lateSize);
   return form;
 }
 
