@@ -1,7 +1,7 @@
 // `npm run bench`: measures the backend's hot paths against baselines taken in the same run, on this machine,
 // and prints ratios. Targets live here, not in timed unit tests: a miss prints "MISS" and sets exit code 1.
 import { spawn } from 'node:child_process';
-import { chmod, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
@@ -24,6 +24,7 @@ import { measureDispatchAtScale } from './dispatchAtScale.ts';
 import { measureKubernetesScale } from './kubernetesScale.ts';
 import { firstLine, memoryOf, mib, rate, resetPeak, timed } from './measure.ts';
 import { measureMetricLogging } from './metricLogging.ts';
+import { treeCpuSeconds } from './processCpu.ts';
 import { SimulatedTrainer } from './simulatedTrainer.ts';
 import { measureTrainingOverhead, stopDirectRuns } from './trainingOverhead.ts';
 
@@ -397,7 +398,8 @@ try {
     // run directly, at two epoch counts.
     await stopped(backend);
     const trainingUrl = `http://127.0.0.1:${port + 1}`;
-    backend = startBackend(port + 1, { RUN_DISPATCHER: 'true', MAX_JOBS_PER_FRAMEWORK: '1' });
+    const trainingBackend = startBackend(port + 1, { RUN_DISPATCHER: 'true', MAX_JOBS_PER_FRAMEWORK: '1' });
+    backend = trainingBackend;
     await ready(trainingUrl);
     const epochs = smoke ? ([1, 2] as const) : ([2, 6] as const);
     const python = resolvePython(repoRoot);
@@ -406,6 +408,21 @@ try {
       repoRoot,
       url: trainingUrl,
       auth,
+      vtp: createVtpClient({ baseUrl: trainingUrl, apiKey: key }),
+      // The backend with its trainer services, PostgreSQL with its connections, and this process (the object
+      // store runs in it); the trainings (Python: the runners and their zygotes) are left out.
+      platformCpuSeconds: async () => {
+        const postmaster = Number(
+          (await readFile(join(dir, 'pg/postgres/postmaster.pid'), 'utf8')).split('\n')[0],
+        );
+        const self = process.cpuUsage();
+        return (
+          (await treeCpuSeconds([trainingBackend.pid as number, postmaster], (name) =>
+            name.startsWith('python'),
+          )) +
+          (self.user + self.system) / 1e6
+        );
+      },
       python,
       dir,
       epochs,
@@ -420,10 +437,11 @@ try {
       });
     for (const row of overhead) {
       const seconds = (t: readonly [number, number]) => `${t[0].toFixed(1)} s / ${t[1].toFixed(1)} s`;
+      const perEpoch = (s: number) => `${s.toFixed(2)} s per epoch`;
       record(
         `${row.framework} job wall time on ${row.device.toUpperCase()}, ${epochs[0]} / ${epochs[1]} epochs: per-epoch overhead`,
-        seconds(row.platformSeconds),
-        `${seconds(row.directSeconds)} run directly`,
+        `${perEpoch(row.epochSeconds[0])} (jobs ${seconds(row.platformSeconds)}); the platform's processes used ${(row.platformCpuPerEpoch * 1000).toFixed(0)} ms of CPU per epoch, ${(row.platformCpuShare * 100).toFixed(1)} % of the machine, storing ${mib(row.checkpointBytesPerEpoch)} of checkpoints`,
+        `${perEpoch(row.epochSeconds[1])} run directly (${seconds(row.directSeconds)})`,
         row.perEpochOverhead,
         0.02,
       );

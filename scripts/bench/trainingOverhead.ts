@@ -1,11 +1,15 @@
-// Job wall time through the platform against the same training run directly, at two epoch counts: the slope of
-// each line is the time per epoch, its intercept the fixed time, so the platform's overhead splits into a
-// per-epoch share and a fixed one.
+// Job wall time through the platform against the same training run directly, at two epoch counts. The time per
+// epoch is read inside each run, between consecutive epoch ends (the platform's progress events, the direct run's
+// own epoch-end lines): a VM's noise from one whole run to the next then drops out of it. What the epochs do not
+// explain of the wall time is the fixed time, so the platform's overhead splits into a per-epoch share and a
+// fixed one.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { generateImagefolder, generateYolo, writeDirectory, zipBuffer } from '@vtp/sample-data';
 import { TimmHyperparameters } from '@vtp/shared-schemas';
+import { unwrap, type VtpClient } from '../../packages/client/src/index.ts';
 import { timed } from './measure.ts';
 
 export interface OverheadRow {
@@ -15,9 +19,20 @@ export interface OverheadRow {
   epochs: readonly [number, number];
   platformSeconds: readonly [number, number];
   directSeconds: readonly [number, number];
+  /** Median time between consecutive epoch ends, over every run: platform, then direct. */
+  epochSeconds: readonly [number, number];
   /** Platform seconds per epoch over direct seconds per epoch, minus one. */
   perEpochOverhead: number;
-  /** Platform intercept minus direct intercept, seconds. */
+  /**
+   * CPU seconds the platform's own processes (backend, trainer service, PostgreSQL, object store) spent per
+   * epoch while its trainings ran, and that as a share of the machine during a direct epoch: what a training
+   * that keeps every core busy loses to them.
+   */
+  platformCpuPerEpoch: number;
+  platformCpuShare: number;
+  /** Checkpoint bytes the platform stored per epoch (the runner's snapshots, uploaded by the trainer). */
+  checkpointBytesPerEpoch: number;
+  /** Platform's fixed time minus the direct run's, seconds. */
   fixedOverheadSeconds: number;
 }
 
@@ -25,6 +40,9 @@ interface Context {
   repoRoot: string;
   url: string;
   auth: Record<string, string>;
+  vtp: VtpClient;
+  /** CPU seconds used so far by the platform's processes, the training's own left out. */
+  platformCpuSeconds(): Promise<number>;
   python: string;
   dir: string;
   epochs: readonly [number, number];
@@ -42,7 +60,14 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] as number;
 }
 
-/** Ultralytics as a user runs it, with the platform's offline preparation (fonts, no hub) and its settings. */
+/** The line a direct run prints on stdout at each epoch's end: the runner protocol's epoch event starts so. */
+const EPOCH_END = '{"type":"epoch"';
+
+/**
+ * Ultralytics as a user runs it, with the platform's offline preparation (fonts, no hub) and its settings. It
+ * marks each epoch's end where the platform's runner reports it: on_fit_epoch_end after that epoch's training
+ * (the callback runs once more for the final evaluation, which is no epoch).
+ */
 const ULTRALYTICS_DIRECT = `
 import sys, tempfile
 from ultralytics_offline import disable_online_features, prepare_offline
@@ -50,7 +75,15 @@ settings = prepare_offline(tempfile.mkdtemp())
 disable_online_features(settings)
 from ultralytics import YOLO
 data, epochs, out, device = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-YOLO("yolo11n.yaml").train(data=data, epochs=epochs, imgsz=${IMGSZ}, batch=4, device=device, plots=False,
+model = YOLO("yolo11n.yaml")
+trained = []
+model.add_callback("on_train_epoch_end", lambda trainer: trained.append(trainer.epoch))
+def fit_epoch_end(trainer):
+    if trained and trained[-1] == trainer.epoch:
+        trained.clear()
+        print('${EPOCH_END}}', flush=True)
+model.add_callback("on_fit_epoch_end", fit_epoch_end)
+model.train(data=data, epochs=epochs, imgsz=${IMGSZ}, batch=4, device=device, plots=False,
     pretrained=False, seed=0, project=out, name="direct", exist_ok=True)
 `;
 
@@ -75,24 +108,42 @@ export function cudaAvailable(python: string): Promise<boolean> {
   });
 }
 
-function runPython(python: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<void> {
+/** Runs a direct training; resolves with the times (ms) at which it printed each epoch's end. */
+function runPython(
+  python: string,
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<number[]> {
   return new Promise((resolve, reject) => {
     const child = spawn(python, args, {
       cwd,
       env: { ...process.env, ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const epochEnds: number[] = [];
+    let line = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      const lines = (line + chunk.toString()).split('\n');
+      line = lines.pop() as string;
+      for (const full of lines) if (full.startsWith(EPOCH_END)) epochEnds.push(performance.now());
     });
     let tail = '';
     child.stderr.on('data', (chunk: Buffer) => {
       tail = (tail + chunk.toString()).slice(-2000);
     });
     directRuns.add(child);
-    child.once('exit', (code) => {
+    child.once('close', (code) => {
       directRuns.delete(child);
-      if (code === 0) resolve();
+      if (code === 0) resolve(epochEnds);
       else reject(new Error(`python exited ${code}: ${tail}`));
     });
   });
+}
+
+/** The time between each epoch's end and the next one's, seconds. */
+function epochIntervals(ends: number[]): number[] {
+  return ends.slice(1).map((end, i) => (end - (ends[i] as number)) / 1000);
 }
 
 export async function measureTrainingOverhead(c: Context): Promise<OverheadRow[]> {
@@ -113,27 +164,33 @@ export async function measureTrainingOverhead(c: Context): Promise<OverheadRow[]
     form.set('file', new Blob([new Uint8Array(zip)]), `${name}.zip`);
     return (await post<{ id: string }>('/v1/datasets', undefined, form)).id;
   };
-  /** Create -> terminal, as a user sees it (polled every 50 ms). */
+  /**
+   * Create -> terminal, as a user sees it: from the job's event stream, as `vtp train` follows a job (a client
+   * polling the job many times a second would bill its own requests to the platform). The trainer stamps each
+   * progress event as the runner reports the epoch's end.
+   */
   const throughPlatform = async (framework: string, model: string, datasetId: string, hp: object) => {
-    const { ms } = await timed(async () => {
-      const { id } = await post<{ id: string }>('/v1/jobs', {
-        framework,
-        model,
-        datasetId,
-        hyperparameters: hp,
-      });
-      for (;;) {
-        const job = (await (await fetch(`${c.url}/v1/jobs/${id}`, { headers: c.auth })).json()) as {
-          status: string;
-          error: unknown;
-        };
-        if (job.status === 'succeeded') return;
-        if (job.status === 'failed' || job.status === 'cancelled')
-          throw new Error(`${framework} job ${job.status}: ${JSON.stringify(job.error)}`);
-        await new Promise((r) => setTimeout(r, 50));
+    let id = '';
+    // The platform's CPU from the first epoch's end to the last one's: what it spends per epoch, not per job.
+    const cpu: number[] = [];
+    let checkpointBytes = 0;
+    const { ms, value: epochEnds } = await timed(async () => {
+      ({ id } = await post<{ id: string }>('/v1/jobs', { framework, model, datasetId, hyperparameters: hp }));
+      const ends: number[] = [];
+      for await (const event of c.vtp.followJob(id)) {
+        if (event.type === 'checkpoint')
+          for (const a of event.payload.artifacts as { bytes: number }[]) checkpointBytes += a.bytes;
+        if (event.type !== 'progress') continue;
+        ends.push(Date.parse(event.timestamp));
+        cpu[Math.min(ends.length - 1, 1)] = await c.platformCpuSeconds();
       }
+      return ends;
     });
-    return ms / 1000;
+    const job = unwrap(await c.vtp.api.GET('/v1/jobs/{id}', { params: { path: { id } } }));
+    if (job.status !== 'succeeded')
+      throw new Error(`${framework} job ${job.status}: ${JSON.stringify(job.error)}`);
+    const cpuSeconds = epochEnds.length > 1 ? (cpu[1] as number) - (cpu[0] as number) : 0;
+    return { seconds: ms / 1000, epochEnds, cpuSeconds, checkpointBytes };
   };
 
   const yolo = generateYolo({ imageSize: IMGSZ, trainImages: c.images, valImages: c.images / 4, classes: 2 });
@@ -199,7 +256,7 @@ export async function measureTrainingOverhead(c: Context): Promise<OverheadRow[]
             device,
           }),
         );
-        await runPython(c.python, ['-u', join(timmRunner, 'train.py'), '--config', config], work, {
+        return runPython(c.python, ['-u', join(timmRunner, 'train.py'), '--config', config], work, {
           PYTHONPATH: join(c.repoRoot, 'packages/trainer-runtime/python'),
         });
       },
@@ -212,30 +269,53 @@ export async function measureTrainingOverhead(c: Context): Promise<OverheadRow[]
     await throughPlatform(f.framework, f.model, f.datasetId, f.hp(1));
     const platform: number[] = [];
     const direct: number[] = [];
+    const intervals = { platform: [] as number[], direct: [] as number[] };
+    let platformCpu = 0;
+    let checkpointBytes = 0;
+    let platformEpochs = 0;
     for (const epochs of c.epochs) {
       const runs: { platform: number; direct: number }[] = [];
       for (let run = 0; run < c.repeats; run++) {
-        runs.push({
-          platform: await throughPlatform(f.framework, f.model, f.datasetId, f.hp(epochs)),
-          direct: (await timed(() => f.direct(epochs))).ms / 1000,
-        });
+        const throughIt = await throughPlatform(f.framework, f.model, f.datasetId, f.hp(epochs));
+        const directly = await timed(() => f.direct(epochs));
+        for (const [side, ends] of [
+          ['platform', throughIt.epochEnds],
+          ['direct', directly.value],
+        ] as const) {
+          if (ends.length !== epochs)
+            throw new Error(`${f.framework} ${side}: ${ends.length} epoch ends, not ${epochs}`);
+          intervals[side].push(...epochIntervals(ends));
+        }
+        platformCpu += throughIt.cpuSeconds;
+        checkpointBytes += throughIt.checkpointBytes;
+        platformEpochs += epochs;
+        runs.push({ platform: throughIt.seconds, direct: directly.ms / 1000 });
       }
       platform.push(median(runs.map((r) => r.platform)));
       direct.push(median(runs.map((r) => r.direct)));
       const list = (key: 'platform' | 'direct') => runs.map((r) => r[key].toFixed(1)).join(', ');
       c.say(`${f.framework} ${epochs} epochs: platform ${list('platform')} s; direct ${list('direct')} s`);
     }
-    const [a, b] = c.epochs;
-    const slope = (t: number[]) => ((t[1] as number) - (t[0] as number)) / (b - a);
-    const intercept = (t: number[]) => (t[0] as number) - slope(t) * a;
+    const epochSeconds = [median(intervals.platform), median(intervals.direct)] as const;
+    const spread = (values: number[]) => values.map((v) => v.toFixed(2)).join(' ');
+    c.say(`${f.framework} seconds between epoch ends: platform ${spread(intervals.platform)}`);
+    c.say(`${f.framework} seconds between epoch ends: direct ${spread(intervals.direct)}`);
+    // What the epochs do not explain, averaged over both epoch counts: start-up, the first epoch's warm-up, the end.
+    const fixed = (walls: number[], perEpoch: number) =>
+      c.epochs.reduce((sum, epochs, i) => sum + (walls[i] as number) - epochs * perEpoch, 0) /
+      c.epochs.length;
     rows.push({
       framework: f.framework,
       device,
       epochs: c.epochs,
       platformSeconds: [platform[0] as number, platform[1] as number],
       directSeconds: [direct[0] as number, direct[1] as number],
-      perEpochOverhead: slope(platform) / slope(direct) - 1,
-      fixedOverheadSeconds: intercept(platform) - intercept(direct),
+      epochSeconds,
+      perEpochOverhead: epochSeconds[0] / epochSeconds[1] - 1,
+      platformCpuPerEpoch: platformCpu / intervals.platform.length,
+      checkpointBytesPerEpoch: checkpointBytes / platformEpochs,
+      platformCpuShare: platformCpu / intervals.platform.length / (epochSeconds[1] * availableParallelism()),
+      fixedOverheadSeconds: fixed(platform, epochSeconds[0]) - fixed(direct, epochSeconds[1]),
     });
   }
   return rows;
