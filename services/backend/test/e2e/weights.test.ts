@@ -41,7 +41,12 @@ describe('uploaded weights', () => {
     return client.request('POST', '/v1/weights', { form });
   };
   /** `sized`: the form says the file's length first, as the client does, and the file goes to storage in one request. */
-  const accepted = async (framework: string, model: string, name: string, sized = false): Promise<Weights> => {
+  const accepted = async (
+    framework: string,
+    model: string,
+    name: string,
+    sized = false,
+  ): Promise<Weights> => {
     const size = sized ? String((await file(name)).length) : undefined;
     const res = await uploadWeights(user, { name, framework, model, size }, name);
     if (res.status !== 201) throw new Error(`upload of ${name} refused: ${res.status} ${res.text}`);
