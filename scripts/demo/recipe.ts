@@ -32,8 +32,11 @@ function positiveIntegerSetting(name: string): number | undefined {
   const raw = process.env[name];
   if (raw === undefined) return undefined;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`${name} must be a positive integer, not "${raw}"`);
+  if (!Number.isInteger(value) || value < 1) {
+    // A setting of the user's, read before anything starts: one line and exit 2 (usage), not a stack trace.
+    process.stderr.write(`demo: ${name} must be a positive integer, not "${raw}"\n`);
+    process.exit(2);
+  }
   return value;
 }
 

@@ -1,4 +1,5 @@
 import { VtpApiError } from '@vtp/client';
+import { EmptyDatasetFolderError } from '@vtp/client/node';
 
 /** What `vtp` exits with; `vtp --help` lists them. */
 export const ExitCode = {
@@ -48,7 +49,7 @@ export function describeFailure(
     };
   }
   // A local file that cannot be read (missing, a folder with nothing in it, no permission) is the caller's to fix.
-  if ((err as { syscall?: string }).syscall)
+  if ((err as { syscall?: string }).syscall || err instanceof EmptyDatasetFolderError)
     return { line: (err as Error).message, exitCode: ExitCode.usage };
   return { line: err instanceof Error ? err.message : String(err), exitCode: ExitCode.failed };
 }

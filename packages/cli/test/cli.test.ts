@@ -178,6 +178,10 @@ describe('vtp', () => {
     );
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/^vtp: .*ENOENT.*nowhere\.zip.*\n$/);
+    const emptyFolder = await mkdtemp(join(scratch, 'empty-'));
+    const empty = await runVtp(['datasets', 'upload', emptyFolder, '--format', 'yolo'], env);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toBe(`vtp: ${emptyFolder} holds no files to upload\n`);
     const retries = await runVtp(
       ['train', 'timm', 'test_resnet', '--dataset', 'x', '--max-retries', 'two'],
       env,

@@ -4,6 +4,11 @@ import { basename, join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import yazl from 'yazl';
 
+/** A local path that holds nothing to upload: the caller's to fix, not a failure of the API. */
+export class EmptyDatasetFolderError extends Error {
+  override name = 'EmptyDatasetFolderError';
+}
+
 /** A dataset zip read from disk, as a stream of known length. */
 export interface DatasetSource {
   stream: ReadableStream<Uint8Array>;
@@ -31,7 +36,7 @@ export async function zipDirectory(dir: string): Promise<DatasetSource> {
     .filter((entry) => entry.isFile())
     .map((entry) => join(entry.parentPath, entry.name))
     .sort();
-  if (files.length === 0) throw new Error(`${dir} holds no files to upload`);
+  if (files.length === 0) throw new EmptyDatasetFolderError(`${dir} holds no files to upload`);
   const zip = new yazl.ZipFile();
   for (const file of files) zip.addFile(file, relative(dir, file).split(sep).join('/'), { compress: false });
   const size = await new Promise<number>((resolve, reject) => {

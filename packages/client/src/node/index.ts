@@ -4,7 +4,12 @@ import type { Dataset, DatasetFormat } from '../types.ts';
 import type { UploadProgress } from '../upload.ts';
 import { openDatasetSource } from './datasetSource.ts';
 
-export { type DatasetSource, openDatasetSource, zipDirectory } from './datasetSource.ts';
+export {
+  type DatasetSource,
+  EmptyDatasetFolderError,
+  openDatasetSource,
+  zipDirectory,
+} from './datasetSource.ts';
 export { type DownloadedArtifact, downloadArtifactToFile } from './downloadToFile.ts';
 
 /** Uploads a `.zip` file, or a folder zipped on the fly, streamed from disk with progress. */
