@@ -1,7 +1,7 @@
 // `npm run bench`: measures the backend's hot paths against baselines taken in the same run, on this machine,
 // and prints ratios. Targets live here, not in timed unit tests: a miss prints "MISS" and sets exit code 1.
 import { spawn } from 'node:child_process';
-import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
@@ -18,7 +18,7 @@ import { createHttpClient } from '../../packages/trainer-runtime/src/callbacks/h
 import { Outbox } from '../../packages/trainer-runtime/src/callbacks/outbox.ts';
 import { resolvePython } from '../../packages/trainer-runtime/src/python-env/index.ts';
 import { generateSecret, hashSecret } from '../../services/backend/src/auth/secrets.ts';
-import { startEmbeddedPostgres } from '../../services/backend/src/embedded/postgres.ts';
+import { postmasterPid, startEmbeddedPostgres } from '../../services/backend/src/embedded/postgres.ts';
 import { TcpProxy } from '../../services/backend/test/support/tcpProxy.ts';
 import { measureDispatchAtScale } from './dispatchAtScale.ts';
 import { measureKubernetesScale } from './kubernetesScale.ts';
@@ -403,18 +403,15 @@ try {
     await ready(trainingUrl);
     const epochs = smoke ? ([1, 2] as const) : ([2, 6] as const);
     const python = resolvePython(repoRoot);
+    const postmaster = postmasterPid(join(dir, 'pg', 'postgres'));
+    if (postmaster === undefined) throw new Error('the embedded PostgreSQL wrote no postmaster.pid');
     if (!python) throw new Error('No Python environment for the trainers: run `npm run python:env` first');
     const overhead = await measureTrainingOverhead({
       repoRoot,
-      url: trainingUrl,
-      auth,
       vtp: createVtpClient({ baseUrl: trainingUrl, apiKey: key }),
       // The backend with its trainer services, PostgreSQL with its connections, and this process (the object
       // store runs in it); the trainings (Python: the runners and their zygotes) are left out.
       platformCpuSeconds: async () => {
-        const postmaster = Number(
-          (await readFile(join(dir, 'pg/postgres/postmaster.pid'), 'utf8')).split('\n')[0],
-        );
         const self = process.cpuUsage();
         return (
           (await treeCpuSeconds([trainingBackend.pid as number, postmaster], (name) =>

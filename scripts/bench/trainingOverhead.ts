@@ -9,7 +9,12 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { generateImagefolder, generateYolo, writeDirectory, zipBuffer } from '@vtp/sample-data';
 import { TimmHyperparameters } from '@vtp/shared-schemas';
-import { unwrap, type VtpClient } from '../../packages/client/src/index.ts';
+import {
+  type Framework,
+  type JobCreateRequestBody,
+  unwrap,
+  type VtpClient,
+} from '../../packages/client/src/index.ts';
 import { timed } from './measure.ts';
 
 export interface OverheadRow {
@@ -38,8 +43,6 @@ export interface OverheadRow {
 
 interface Context {
   repoRoot: string;
-  url: string;
-  auth: Record<string, string>;
   vtp: VtpClient;
   /** CPU seconds used so far by the platform's processes, the training's own left out. */
   platformCpuSeconds(): Promise<number>;
@@ -148,48 +151,50 @@ function epochIntervals(ends: number[]): number[] {
 
 export async function measureTrainingOverhead(c: Context): Promise<OverheadRow[]> {
   const device = (await cudaAvailable(c.python)) ? 'cuda' : 'cpu';
-  const post = async <T>(path: string, body: unknown, form?: FormData): Promise<T> => {
-    const res = await fetch(`${c.url}${path}`, {
-      method: 'POST',
-      headers: form ? c.auth : { ...c.auth, 'content-type': 'application/json' },
-      body: form ?? JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-    return (await res.json()) as T;
-  };
-  const upload = async (name: string, format: string, zip: Buffer) => {
-    const form = new FormData();
-    form.set('name', name);
-    form.set('format', format);
-    form.set('file', new Blob([new Uint8Array(zip)]), `${name}.zip`);
-    return (await post<{ id: string }>('/v1/datasets', undefined, form)).id;
-  };
+  const upload = async (name: string, format: 'yolo' | 'imagefolder', zip: Buffer) =>
+    (
+      await c.vtp.uploadDataset({
+        name,
+        format,
+        file: new Blob([new Uint8Array(zip)]),
+        filename: `${name}.zip`,
+      })
+    ).id;
   /**
    * Create -> terminal, as a user sees it: from the job's event stream, as `vtp train` follows a job (a client
    * polling the job many times a second would bill its own requests to the platform). The trainer stamps each
    * progress event as the runner reports the epoch's end.
    */
-  const throughPlatform = async (framework: string, model: string, datasetId: string, hp: object) => {
+  const throughPlatform = async (
+    framework: Framework,
+    model: string,
+    datasetId: string,
+    hp: JobCreateRequestBody['hyperparameters'],
+  ) => {
     let id = '';
     // The platform's CPU from the first epoch's end to the last one's: what it spends per epoch, not per job.
-    const cpu: number[] = [];
+    let firstCpu: number | undefined;
+    let lastCpu = 0;
     let checkpointBytes = 0;
     const { ms, value: epochEnds } = await timed(async () => {
-      ({ id } = await post<{ id: string }>('/v1/jobs', { framework, model, datasetId, hyperparameters: hp }));
+      ({ id } = unwrap(
+        await c.vtp.api.POST('/v1/jobs', { body: { framework, model, datasetId, hyperparameters: hp } }),
+      ));
       const ends: number[] = [];
       for await (const event of c.vtp.followJob(id)) {
         if (event.type === 'checkpoint')
           for (const a of event.payload.artifacts as { bytes: number }[]) checkpointBytes += a.bytes;
         if (event.type !== 'progress') continue;
         ends.push(Date.parse(event.timestamp));
-        cpu[Math.min(ends.length - 1, 1)] = await c.platformCpuSeconds();
+        lastCpu = await c.platformCpuSeconds();
+        firstCpu ??= lastCpu;
       }
       return ends;
     });
     const job = unwrap(await c.vtp.api.GET('/v1/jobs/{id}', { params: { path: { id } } }));
     if (job.status !== 'succeeded')
       throw new Error(`${framework} job ${job.status}: ${JSON.stringify(job.error)}`);
-    const cpuSeconds = epochEnds.length > 1 ? (cpu[1] as number) - (cpu[0] as number) : 0;
+    const cpuSeconds = lastCpu - (firstCpu ?? lastCpu);
     return { seconds: ms / 1000, epochEnds, cpuSeconds, checkpointBytes };
   };
 

@@ -89,158 +89,148 @@ describe('datasets', () => {
   });
 
   describe('bad uploads get a 4xx problem naming the fault and leave nothing behind', () => {
-    const cases: [string, () => Promise<{ fields: DatasetFields; zip?: Buffer }>, number, string, string?][] =
+    type Case = [string, () => Promise<{ fields: DatasetFields; zip?: Buffer }>, number, string, string?];
+    /** A sample zip whose `size` field (sent before the file, or after it) is `off` bytes from its length. */
+    const wrongSize = (label: string, field: 'size' | 'lateSize', off: number): Case => [
+      label,
+      async () => {
+        const zip = await sampleZip('yolo');
+        return { fields: { name: 'x', format: 'yolo', [field]: String(zip.length + off) }, zip };
+      },
+      422,
+      'validation_failed',
+      'body.file',
+    ];
+    const cases: Case[] = [
       [
-        [
-          'a corrupt zip',
-          async () => ({
-            fields: { name: 'x', format: 'yolo' },
-            zip: Buffer.from('definitely not a zip file at all'),
+        'a corrupt zip',
+        async () => ({
+          fields: { name: 'x', format: 'yolo' },
+          zip: Buffer.from('definitely not a zip file at all'),
+        }),
+        422,
+        'invalid_archive',
+      ],
+      [
+        'a wrong structure',
+        async () => ({ fields: { name: 'x', format: 'imagefolder' }, zip: await sampleZip('yolo') }),
+        422,
+        'invalid_dataset',
+      ],
+      [
+        'labels out of range',
+        async () => {
+          const d = generateYolo({ seed: 3, trainImages: 4, valImages: 2 });
+          const entries = d.entries.map((e) =>
+            e.path === 'labels/train/train_0001.txt' ? { ...e, data: Buffer.from('7 0.5 0.5 0.2 0.2\n') } : e,
+          );
+          return { fields: { name: 'x', format: 'yolo' }, zip: await zipBuffer(entries) };
+        },
+        422,
+        'invalid_dataset',
+        'labels/train/train_0001.txt',
+      ],
+      [
+        'a zip-slip entry',
+        async () => ({
+          fields: { name: 'x', format: 'yolo' },
+          zip: craftZip([
+            { name: 'data.yaml', data: 'names: [a]' },
+            { name: '../evil.txt', data: 'x' },
+          ]),
+        }),
+        422,
+        'unsafe_archive',
+        '../evil.txt',
+      ],
+      [
+        'an absolute path',
+        async () => ({
+          fields: { name: 'x', format: 'yolo' },
+          zip: craftZip([{ name: '/etc/passwd', data: 'root' }]),
+        }),
+        422,
+        'unsafe_archive',
+        '/etc/passwd',
+      ],
+      [
+        'a zip bomb',
+        async () => ({
+          fields: { name: 'x', format: 'imagefolder' },
+          zip: await buildZip({
+            ...imageFolderDataset(),
+            'train/cat/bomb.png': Buffer.alloc(16 * 1024 * 1024),
           }),
-          422,
-          'invalid_archive',
-        ],
-        [
-          'a wrong structure',
-          async () => ({ fields: { name: 'x', format: 'imagefolder' }, zip: await sampleZip('yolo') }),
-          422,
-          'invalid_dataset',
-        ],
-        [
-          'labels out of range',
-          async () => {
-            const d = generateYolo({ seed: 3, trainImages: 4, valImages: 2 });
-            const entries = d.entries.map((e) =>
-              e.path === 'labels/train/train_0001.txt'
-                ? { ...e, data: Buffer.from('7 0.5 0.5 0.2 0.2\n') }
-                : e,
-            );
-            return { fields: { name: 'x', format: 'yolo' }, zip: await zipBuffer(entries) };
-          },
-          422,
-          'invalid_dataset',
-          'labels/train/train_0001.txt',
-        ],
-        [
-          'a zip-slip entry',
-          async () => ({
-            fields: { name: 'x', format: 'yolo' },
-            zip: craftZip([
-              { name: 'data.yaml', data: 'names: [a]' },
-              { name: '../evil.txt', data: 'x' },
-            ]),
-          }),
-          422,
-          'unsafe_archive',
-          '../evil.txt',
-        ],
-        [
-          'an absolute path',
-          async () => ({
-            fields: { name: 'x', format: 'yolo' },
-            zip: craftZip([{ name: '/etc/passwd', data: 'root' }]),
-          }),
-          422,
-          'unsafe_archive',
-          '/etc/passwd',
-        ],
-        [
-          'a zip bomb',
-          async () => ({
-            fields: { name: 'x', format: 'imagefolder' },
-            zip: await buildZip({
-              ...imageFolderDataset(),
-              'train/cat/bomb.png': Buffer.alloc(16 * 1024 * 1024),
-            }),
-          }),
-          422,
-          'archive_too_large',
-          'train/cat/bomb.png',
-        ],
-        [
-          'a missing name',
-          async () => ({ fields: { format: 'yolo' }, zip: await sampleZip('yolo') }),
-          422,
-          'validation_failed',
-          'body.name',
-        ],
-        [
-          'an unknown format',
-          async () => ({ fields: { name: 'x', format: 'coco' }, zip: await sampleZip('yolo') }),
-          422,
-          'validation_failed',
-          'body.format',
-        ],
-        [
-          'no file',
-          async () => ({ fields: { name: 'x', format: 'yolo' } }),
-          422,
-          'validation_failed',
-          'body.file',
-        ],
-        [
-          // PostgreSQL cannot store a NUL: the database's refusal is the request's fault, not the server's.
-          'a class name PostgreSQL cannot store',
-          async () => ({
-            fields: { name: 'x', format: 'yolo' },
-            zip: await buildZip(yoloDataset({ 'data.yaml': 'names: ["c\\0t", dog]\n' })),
-          }),
-          400,
-          'unstorable_value',
-        ],
-        [
-          'a declared size past the file (the object request must not wait for bytes that never come)',
-          async () => {
-            const zip = await sampleZip('yolo');
-            return { fields: { name: 'x', format: 'yolo', size: String(zip.length + 10) }, zip };
-          },
-          422,
-          'validation_failed',
-          'body.file',
-        ],
-        [
-          'a declared size short of the file',
-          async () => {
-            const zip = await sampleZip('yolo');
-            return { fields: { name: 'x', format: 'yolo', size: String(zip.length - 10) }, zip };
-          },
-          422,
-          'validation_failed',
-          'body.file',
-        ],
-        [
-          'a size sent after the file that is not its length (it is checked once the file is in)',
-          async () => {
-            const zip = await sampleZip('yolo');
-            return { fields: { name: 'x', format: 'yolo', lateSize: String(zip.length + 1) }, zip };
-          },
-          422,
-          'validation_failed',
-          'body.file',
-        ],
-        [
-          'a size that is not a byte count',
-          async () => ({ fields: { name: 'x', format: 'yolo', size: '1e6' }, zip: await sampleZip('yolo') }),
-          422,
-          'validation_failed',
-          'body.size',
-        ],
-        [
-          'a declared size past the limit, refused before the file is read',
-          async () => ({
-            fields: { name: 'x', format: 'yolo', size: String(3 * 1024 * 1024) },
-            zip: await sampleZip('yolo'),
-          }),
-          413,
-          'upload_too_large',
-        ],
-        [
-          'an oversize file',
-          async () => ({ fields: { name: 'x', format: 'yolo' }, zip: Buffer.alloc(3 * 1024 * 1024, 7) }),
-          413,
-          'upload_too_large',
-        ],
-      ];
+        }),
+        422,
+        'archive_too_large',
+        'train/cat/bomb.png',
+      ],
+      [
+        'a missing name',
+        async () => ({ fields: { format: 'yolo' }, zip: await sampleZip('yolo') }),
+        422,
+        'validation_failed',
+        'body.name',
+      ],
+      [
+        'an unknown format',
+        async () => ({ fields: { name: 'x', format: 'coco' }, zip: await sampleZip('yolo') }),
+        422,
+        'validation_failed',
+        'body.format',
+      ],
+      [
+        'no file',
+        async () => ({ fields: { name: 'x', format: 'yolo' } }),
+        422,
+        'validation_failed',
+        'body.file',
+      ],
+      [
+        // PostgreSQL cannot store a NUL: the database's refusal is the request's fault, not the server's.
+        'a class name PostgreSQL cannot store',
+        async () => ({
+          fields: { name: 'x', format: 'yolo' },
+          zip: await buildZip(yoloDataset({ 'data.yaml': 'names: ["c\\0t", dog]\n' })),
+        }),
+        400,
+        'unstorable_value',
+      ],
+      wrongSize(
+        'a declared size past the file (the object request must not wait for bytes that never come)',
+        'size',
+        10,
+      ),
+      wrongSize('a declared size short of the file', 'size', -10),
+      wrongSize(
+        'a size sent after the file that is not its length (it is checked once the file is in)',
+        'lateSize',
+        1,
+      ),
+      [
+        'a size that is not a byte count',
+        async () => ({ fields: { name: 'x', format: 'yolo', size: '1e6' }, zip: await sampleZip('yolo') }),
+        422,
+        'validation_failed',
+        'body.size',
+      ],
+      [
+        'a declared size past the limit, refused before the file is read',
+        async () => ({
+          fields: { name: 'x', format: 'yolo', size: String(3 * 1024 * 1024) },
+          zip: await sampleZip('yolo'),
+        }),
+        413,
+        'upload_too_large',
+      ],
+      [
+        'an oversize file',
+        async () => ({ fields: { name: 'x', format: 'yolo' }, zip: Buffer.alloc(3 * 1024 * 1024, 7) }),
+        413,
+        'upload_too_large',
+      ],
+    ];
     it.each(cases)('%s', async (_label, make, status, code, path) => {
       const before = { objects: await objectKeys(), rows: await rowCount() };
       const { fields, zip } = await make();

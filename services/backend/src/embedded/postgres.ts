@@ -37,7 +37,7 @@ async function loadEmbeddedPostgres() {
 }
 
 /** The postmaster's pid, from the `postmaster.pid` file PostgreSQL keeps in its data directory. */
-function postmasterPid(databaseDir: string): number | undefined {
+export function postmasterPid(databaseDir: string): number | undefined {
   try {
     const pid = Number.parseInt(readFileSync(resolve(databaseDir, 'postmaster.pid'), 'utf8'), 10);
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;

@@ -96,11 +96,10 @@ describe('uploaded weights', () => {
   it.each([
     ['test_resnet.safetensors', 'safetensors', false],
     ['test_resnet.pth', 'pytorch', false],
-    ['test_resnet.pth with its size declared first', 'pytorch', true],
+    ['test_resnet.pth', 'pytorch', true],
   ])(
-    'accepts a timm state dict as %s',
-    async (label, format, sized) => {
-      const name = label.split(' ')[0] as string;
+    'accepts a timm state dict as %s (%s; its size declared first: %s)',
+    async (name, format, sized) => {
       const weights = await accepted('timm', 'test_resnet', name, sized);
       expect(weights).toMatchObject({ format, numClasses: 1000, classNames: null, model: 'test_resnet' });
       expect(weights.bytes).toBe((await file(name)).length);
